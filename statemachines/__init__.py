@@ -1,0 +1,1 @@
+"""Pure lifecycle state machines for irpd: tables as data, no I/O."""
