@@ -1,0 +1,1 @@
+"""PostgreSQL access: the only package of irpd that imports asyncpg."""
