@@ -1,0 +1,88 @@
+"""When to poll a job next: pure functions of its status age and a policy.
+
+A freshly submitted job is polled after ``min_interval``; every poll without a status
+change multiplies the delay by ``growth``, and a job that has already spent long in its
+status (e.g. found after a restart) waits at least ``age_fraction`` of that time. The delay
+is capped at ``max_interval`` and jittered by ``±jitter`` with an injected ``random.Random``
+so that thousands of jobs submitted together do not poll in lock-step. Every delay is
+within ``[min_interval, max_interval]``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    """Polling bounds and growth (seconds)."""
+
+    min_interval: float = 5.0
+    max_interval: float = 300.0
+    growth: float = 1.5
+    jitter: float = 0.1
+    age_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_interval <= self.max_interval:
+            msg = f"need 0 < min_interval <= max_interval, got {self.min_interval}, "
+            raise ValueError(msg + f"{self.max_interval}")
+        if self.growth < 1:
+            raise ValueError(f"growth must be >= 1, got {self.growth}")
+        if not 0 <= self.jitter < 1:
+            raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
+        if self.age_fraction < 0:
+            raise ValueError(f"age_fraction must be >= 0, got {self.age_fraction}")
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+def _unjittered_delay(seconds_in_status: float, polls_in_status: int, policy: PollPolicy) -> float:
+    # compare logarithms so that a huge poll count cannot overflow growth ** polls
+    headroom = math.log(policy.max_interval / policy.min_interval)
+    if polls_in_status * math.log(policy.growth) >= headroom:
+        by_count = policy.max_interval
+    else:
+        by_count = policy.min_interval * policy.growth**polls_in_status
+    by_age = seconds_in_status * policy.age_fraction
+    return _clamp(max(by_count, by_age), policy.min_interval, policy.max_interval)
+
+
+def next_poll_delay(
+    status: JobStatus,
+    seconds_in_status: float,
+    polls_in_status: int,
+    policy: PollPolicy,
+    rng: random.Random,
+) -> float:
+    """Seconds until the next poll of a job ``seconds_in_status`` into ``status`` after
+    ``polls_in_status`` polls that found no change. Raises ``ValueError`` for a status that
+    is not polled (see ``POLLABLE_JOB_STATUSES``) or negative inputs."""
+    if status not in POLLABLE_JOB_STATUSES:
+        raise ValueError(f"a {status} job is not polled")
+    if seconds_in_status < 0 or polls_in_status < 0:
+        msg = f"negative age: {seconds_in_status} s, {polls_in_status} polls"
+        raise ValueError(msg)
+    base = _unjittered_delay(seconds_in_status, polls_in_status, policy)
+    jittered = base * (1 + policy.jitter * rng.uniform(-1.0, 1.0))
+    return _clamp(jittered, policy.min_interval, policy.max_interval)
+
+
+def recovery_spread(n_jobs: int, index: int, window: float, rng: random.Random) -> float:
+    """Delay of the first poll of job ``index`` of ``n_jobs`` found in flight after a
+    restart: one random point in the index's own slice of ``[0, window)``, so the first
+    polls are spread evenly over the window instead of all firing at once."""
+    if not 0 <= index < n_jobs:
+        raise ValueError(f"index {index} out of range for {n_jobs} jobs")
+    if window < 0:
+        raise ValueError(f"window must be >= 0, got {window}")
+    if window == 0:
+        return 0.0
+    point = (index + rng.random()) * window / n_jobs
+    return min(point, math.nextafter(window, 0.0))  # stay inside [0, window) despite rounding
