@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from statemachines.errors import IllegalTransition
 from statemachines.job import JOB_LIFECYCLE, JOB_REPORT_LIFECYCLE
 from statemachines.lifecycle import Lifecycle, Transition
 
-LIFECYCLES: list[Lifecycle[StrEnum]] = [  # type: ignore[list-item]
+LIFECYCLES: list[Lifecycle[Any]] = [
     CONFIGURATION_LIFECYCLE,
     BATCH_LIFECYCLE,
     JOB_LIFECYCLE,
@@ -22,7 +23,7 @@ LIFECYCLES: list[Lifecycle[StrEnum]] = [  # type: ignore[list-item]
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
 def test_lookup_and_machine_agree_on_every_state_and_trigger(
-    lifecycle: Lifecycle[StrEnum],
+    lifecycle: Lifecycle[Any],
 ) -> None:
     for state in lifecycle.states:
         for trigger in (*lifecycle.triggers, "no_such_trigger"):
@@ -38,7 +39,7 @@ def test_lookup_and_machine_agree_on_every_state_and_trigger(
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
-def test_machine_offers_exactly_the_lookup_triggers(lifecycle: Lifecycle[StrEnum]) -> None:
+def test_machine_offers_exactly_the_lookup_triggers(lifecycle: Lifecycle[Any]) -> None:
     holder = type("Holder", (), {})()
     machine = lifecycle.build_machine(holder, lifecycle.initial)
     for state in lifecycle.states:
@@ -47,8 +48,8 @@ def test_machine_offers_exactly_the_lookup_triggers(lifecycle: Lifecycle[StrEnum
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
-def test_lookup_is_frozen(lifecycle: Lifecycle[StrEnum]) -> None:
-    state = next(iter(lifecycle.states))
+def test_lookup_is_frozen(lifecycle: Lifecycle[Any]) -> None:
+    state = lifecycle.initial
     with pytest.raises(TypeError):
         lifecycle.lookup[(state, "x")] = state  # type: ignore[index]
 
@@ -112,5 +113,7 @@ def test_illegal_transition_carries_its_parts() -> None:
 
 def test_unknown_trigger_message_says_so() -> None:
     light = _lifecycle(Transition("go", (Light.RED,), Light.GREEN))
-    with pytest.raises(IllegalTransition, match=r"^Light 3 is RED; cannot fly \(not a light trigger\)$"):
+    with pytest.raises(
+        IllegalTransition, match=r"^Light 3 is RED; cannot fly \(not a light trigger\)$"
+    ):
         light.next(3, Light.RED, "fly")

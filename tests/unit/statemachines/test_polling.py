@@ -1,0 +1,117 @@
+"""Poll scheduling: bounds, growth, jitter determinism, recovery spread."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
+from statemachines.polling import PollPolicy, next_poll_delay, recovery_spread
+
+POLICY = PollPolicy()
+NO_JITTER = PollPolicy(jitter=0.0)
+pollable = st.sampled_from(sorted(POLLABLE_JOB_STATUSES))
+
+
+@given(
+    pollable,
+    st.floats(min_value=0, max_value=1e9),
+    st.integers(min_value=0, max_value=10**9),
+    st.integers(),
+)
+def test_delay_is_always_within_bounds(
+    status: JobStatus, seconds: float, polls: int, seed: int
+) -> None:
+    delay = next_poll_delay(status, seconds, polls, POLICY, random.Random(seed))
+    assert POLICY.min_interval <= delay <= POLICY.max_interval
+
+
+def test_first_poll_comes_soon_after_submission() -> None:
+    delay = next_poll_delay(JobStatus.SUBMITTED, 0.0, 0, NO_JITTER, random.Random(1))
+    assert delay == NO_JITTER.min_interval
+
+
+def test_delay_grows_with_polls_up_to_the_cap() -> None:
+    delays = [
+        next_poll_delay(JobStatus.QUEUED, 0.0, polls, NO_JITTER, random.Random(1))
+        for polls in range(20)
+    ]
+    assert delays[:3] == [5.0, 7.5, 11.25]
+    assert delays == sorted(delays)
+    assert delays[-1] == NO_JITTER.max_interval
+
+
+def test_long_queued_job_found_after_restart_is_not_polled_at_min_interval() -> None:
+    delay = next_poll_delay(JobStatus.QUEUED, 3600.0, 0, NO_JITTER, random.Random(1))
+    assert delay == NO_JITTER.max_interval
+    assert next_poll_delay(JobStatus.QUEUED, 200.0, 0, NO_JITTER, random.Random(1)) == 20.0
+
+
+def test_jitter_is_deterministic_for_a_seed_and_spreads_values() -> None:
+    first = [next_poll_delay(JobStatus.RUNNING, 0, 4, POLICY, random.Random(7)) for _ in "ab"]
+    assert first[0] == first[1]
+    rng = random.Random(7)
+    spread = {next_poll_delay(JobStatus.RUNNING, 0, 4, POLICY, rng) for _ in range(50)}
+    assert len(spread) > 1
+    base = 5.0 * 1.5**4
+    assert all(base * 0.9 <= delay <= base * 1.1 for delay in spread)
+
+
+@pytest.mark.parametrize("status", sorted(set(JobStatus) - POLLABLE_JOB_STATUSES))
+def test_non_pollable_status_is_rejected(status: JobStatus) -> None:
+    with pytest.raises(ValueError, match="is not polled"):
+        next_poll_delay(status, 0, 0, POLICY, random.Random(1))
+
+
+@pytest.mark.parametrize(("seconds", "polls"), [(-1.0, 0), (0.0, -1)])
+def test_negative_age_is_rejected(seconds: float, polls: int) -> None:
+    with pytest.raises(ValueError, match="negative age"):
+        next_poll_delay(JobStatus.QUEUED, seconds, polls, POLICY, random.Random(1))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_interval": 0.0},
+        {"min_interval": 10.0, "max_interval": 5.0},
+        {"growth": 0.5},
+        {"jitter": 1.0},
+        {"jitter": -0.1},
+        {"age_fraction": -1.0},
+    ],
+)
+def test_invalid_policy_is_rejected(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"must|need"):
+        PollPolicy(**kwargs)
+
+
+@given(st.integers(min_value=1, max_value=10_000), st.data())
+def test_recovery_spread_stays_in_the_index_slice(n_jobs: int, data: st.DataObject) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=n_jobs - 1))
+    window = data.draw(st.floats(min_value=0.001, max_value=1e6))
+    delay = recovery_spread(n_jobs, index, window, random.Random(index))
+    assert 0 <= delay < window
+    slot = window / n_jobs
+    assert index * slot * (1 - 1e-9) <= delay <= (index + 1) * slot * (1 + 1e-9)
+
+
+def test_recovery_spread_covers_the_window_evenly() -> None:
+    rng = random.Random(3)
+    delays = [recovery_spread(100, i, 60.0, rng) for i in range(100)]
+    assert delays == sorted(delays)
+    assert delays[0] < 0.6
+    assert delays[-1] > 59.4
+
+
+def test_recovery_spread_rejects_bad_arguments() -> None:
+    rng = random.Random(1)
+    assert recovery_spread(3, 2, 0.0, rng) == 0.0
+    with pytest.raises(ValueError, match="out of range"):
+        recovery_spread(3, 3, 10.0, rng)
+    with pytest.raises(ValueError, match="out of range"):
+        recovery_spread(0, 0, 10.0, rng)
+    with pytest.raises(ValueError, match="window"):
+        recovery_spread(3, 0, -1.0, rng)
