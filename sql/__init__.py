@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
-from typing import Mapping
 
 _NAME_LINE = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _MIGRATION_FILE = re.compile(r"^(?P<version>\d{4})_(?P<slug>[a-z0-9_]+)\.sql$")
@@ -42,7 +42,8 @@ def parse_queries(text: str, source: str) -> dict[str, str]:
     matches = list(_NAME_LINE.finditer(text))
     if not matches:
         raise ValueError(f"{source}: no '-- name: <query>' header found")
-    if text[: matches[0].start()].strip():
+    preamble = text[: matches[0].start()].splitlines()
+    if any(line.strip() and not line.lstrip().startswith("--") for line in preamble):
         raise ValueError(f"{source}: text before the first '-- name:' header")
     queries: dict[str, str] = {}
     for index, match in enumerate(matches):

@@ -7,19 +7,55 @@ queries by name, and receive rows as read-only mappings.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
 
 import sql
+from irpd.errors import RetryableError
 
 Row = Mapping[str, Any]
+
+#: errors that mean "the database cannot be reached right now", not "the query is wrong"
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class DatabaseUnavailable(RetryableError):
+    """PostgreSQL cannot be reached (outage, restart, network); the operation did not happen."""
+
+    kind = "DatabaseUnavailable"
+
+
+class UniqueViolation(RetryableError):
+    """A unique constraint refused a write (e.g. two writers raced to create the same row)."""
+
+    kind = "UniqueViolation"
 
 
 class UnknownQueryError(KeyError):
     """A query name that is not defined in ``sql/queries``."""
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Re-raise connection-level failures as :class:`DatabaseUnavailable`."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise UniqueViolation(str(exc)) from exc
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}: {exc}") from exc
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -45,32 +81,37 @@ class _Runner:
 
     async def fetch(self, name: str, *args: Any) -> list[Row]:
         """All rows of a named query."""
-        rows: list[Row] = await self._target.fetch(self.sql(name), *args)
+        with _translated():
+            rows: list[Row] = await self._target.fetch(self.sql(name), *args)
         return rows
 
     async def fetchrow(self, name: str, *args: Any) -> Row | None:
         """The first row of a named query, or None."""
-        row: Row | None = await self._target.fetchrow(self.sql(name), *args)
+        with _translated():
+            row: Row | None = await self._target.fetchrow(self.sql(name), *args)
         return row
 
     async def fetchval(self, name: str, *args: Any) -> Any:
         """The first column of the first row of a named query."""
-        return await self._target.fetchval(self.sql(name), *args)
+        with _translated():
+            return await self._target.fetchval(self.sql(name), *args)
 
     async def execute(self, name: str, *args: Any) -> str:
         """Run a named statement; return its status tag (e.g. ``UPDATE 1``)."""
-        status: str = await self._target.execute(self.sql(name), *args)
+        with _translated():
+            status: str = await self._target.execute(self.sql(name), *args)
         return status
 
     async def executemany(self, name: str, args: Iterable[Sequence[Any]]) -> None:
         """Run a named statement once per argument tuple, in one round trip pipeline."""
-        await self._target.executemany(self.sql(name), args)
+        with _translated():
+            await self._target.executemany(self.sql(name), args)
 
 
 class Tx(_Runner):
     """A connection inside an open transaction."""
 
-    def __init__(self, conn: asyncpg.Connection, queries: Mapping[str, str]) -> None:
+    def __init__(self, conn: Any, queries: Mapping[str, str]) -> None:
         super().__init__(conn, queries)
         self._conn = conn
 
@@ -78,9 +119,12 @@ class Tx(_Runner):
         """Run a multi-statement script (migrations only: never for user input)."""
         await self._conn.execute(script)
 
-    async def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
         """Bulk-insert rows with COPY (the fastest way to write audit rows)."""
-        await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
+        with _translated():
+            await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
 class Database(_Runner):
@@ -102,27 +146,30 @@ class Database(_Runner):
         application_name: str = "irpd",
     ) -> Database:
         """Open a pool on ``dsn`` with JSON codecs installed."""
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            command_timeout=command_timeout,
-            init=_init_connection,
-            server_settings={"application_name": application_name},
-        )
-        return cls(pool, sql.load_queries(), dsn)
+        queries = sql.load_queries()
+        with _translated():
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=command_timeout,
+                init=_init_connection,
+                server_settings={"application_name": application_name},
+            )
+        return cls(pool, queries, dsn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A connection in a transaction: committed on success, rolled back on any error."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield Tx(conn, self._queries)
+        with _translated():
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield Tx(conn, self._queries)
 
     async def ping(self) -> bool:
         """True when a trivial query succeeds."""
         try:
             return bool(await self.fetchval("ping"))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (DatabaseUnavailable, asyncpg.PostgresError):
             return False
 
     async def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import shutil
 import warnings
@@ -62,7 +63,7 @@ class EmbeddedPostgres:
     def pg_ctl(self, *args: str) -> None:
         """Run ``pg_ctl`` on this cluster as the server's own system user."""
         pgserver = _import_pgserver()
-        from pgserver._commands import pg_ctl  # type: ignore[import-untyped]
+        pg_ctl = importlib.import_module("pgserver._commands").pg_ctl
 
         user = "pgserver" if os.geteuid() == 0 else None
         socket_dir = self._socket_dir()
@@ -82,4 +83,3 @@ class EmbeddedPostgres:
         self.stop()
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir, ignore_errors=True)
-

@@ -49,7 +49,9 @@ async def migrate(db: Database) -> MigrationReport:
                 already.append(migration.version)
                 continue
             await tx.execute_script(migration.sql)
-            await tx.execute("migration_record", migration.version, migration.name, migration.checksum)
+            await tx.execute(
+                "migration_record", migration.version, migration.name, migration.checksum
+            )
             applied.append(migration.version)
             log.info("db_migration_applied", version=migration.version, name=migration.name)
     return MigrationReport(applied=tuple(applied), already=tuple(already))

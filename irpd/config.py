@@ -1,0 +1,297 @@
+"""irpd.toml → frozen dataclasses; every key can be overridden by ``IRPD_<SECTION>_<KEY>``.
+
+Unknown sections or keys and values of the wrong type stop start-up with a :class:`ConfigError`
+that names the file (or variable) and the key. Defaults are sane for a single host: with no
+``database.dsn`` irpd runs an embedded PostgreSQL in its state directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from irpd.errors import ConfigError
+
+ENV_PREFIX = "IRPD_"
+
+
+def default_state_dir() -> Path:
+    """``$STATE_DIRECTORY`` (systemd), else ``$XDG_STATE_HOME/irpd`` or ``~/.local/state/irpd``."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "irpd"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    """Where the source of truth lives."""
+
+    dsn: str = field(default="", repr=False)
+    name: str = "irpd"
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    command_timeout: float = 30.0
+    migrate_on_start: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StateConfig:
+    """The daemon's private directory (embedded database, runtime files)."""
+
+    dir: Path = field(default_factory=default_state_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class MoodysConfig:
+    """How to reach Moody's IRP (or the fake server)."""
+
+    base_url: str = "https://api-euw1.rms.com"
+    api_key: str = field(default="", repr=False)
+    api_key_file: str = ""
+    bearer_token: str = field(default="", repr=False)
+    resource_group_id: str = ""
+    submit_concurrency: int = 8
+    status_concurrency: int = 4
+    status_batch_size: int = 100
+    request_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_attempts: int = 6
+    max_retry_seconds: float = 120.0
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Dispatcher, tracker and reconciler tuning."""
+
+    worker_id: str = ""
+    dispatch_batch_size: int = 500
+    dispatch_idle_interval: float = 1.0
+    poll_min_interval: float = 5.0
+    poll_max_interval: float = 300.0
+    poll_growth: float = 1.5
+    poll_jitter: float = 0.1
+    tracker_tick: float = 0.5
+    tracker_max_due: int = 20000
+    recovery_spread: float = 30.0
+    reconcile_debounce: float = 0.5
+    drain_timeout: float = 20.0
+    lease_ttl: float = 15.0
+    db_retry_max_interval: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ControlConfig:
+    """The Unix control socket operators reach with ``irpctl``."""
+
+    socket: str = ""
+    socket_mode: int = 0o660
+    allowed_uids: tuple[int, ...] = ()
+    allowed_groups: tuple[str, ...] = ()
+    max_request_bytes: int = 1_048_576
+    request_timeout: float = 30.0
+    max_clients: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """structlog output."""
+
+    level: str = "info"
+    format: str = "auto"
+    aggregate_interval: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration of one irpd process."""
+
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    state: StateConfig = field(default_factory=StateConfig)
+    moodys: MoodysConfig = field(default_factory=MoodysConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def socket_path(self) -> Path:
+        """The control socket: configured, else ``$RUNTIME_DIRECTORY`` or the state dir."""
+        if self.control.socket:
+            return Path(self.control.socket)
+        if os.environ.get("RUNTIME_DIRECTORY"):
+            return Path(os.environ["RUNTIME_DIRECTORY"].split(":")[0]) / "irpd.sock"
+        return self.state.dir / "irpd.sock"
+
+
+_LEVELS = ("debug", "info", "warning", "error")
+_FORMATS = ("auto", "json", "console")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _to_bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ConfigError(f"{where}: expected true or false, got {value!r}")
+
+
+def _to_int(value: Any, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        if isinstance(value, str):
+            return int(value, 0)
+    except ValueError:
+        pass
+    raise ConfigError(f"{where}: expected an integer, got {value!r}")
+
+
+def _to_float(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        if isinstance(value, str):
+            return float(value)
+    except ValueError:
+        pass
+    raise ConfigError(f"{where}: expected a number, got {value!r}")
+
+
+def _to_path(value: Any, where: str) -> Path:
+    if isinstance(value, str) and value:
+        return Path(value).expanduser()
+    raise ConfigError(f"{where}: expected a path, got {value!r}")
+
+
+def _to_str(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise ConfigError(f"{where}: expected a string, got {value!r}")
+
+
+_CONVERTERS: dict[Any, Any] = {
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    Path: _to_path,
+    str: _to_str,
+}
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Convert a TOML or environment value to the field's type, or raise naming ``where``."""
+    if get_origin(hint) is tuple:
+        item_type = get_args(hint)[0]
+        items = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
+        return tuple(_coerce(item, item_type, where) for item in items if item != "")
+    return _CONVERTERS[hint](value, where)
+
+
+def _section(
+    cls: type[Any], raw: Mapping[str, Any], env: Mapping[str, str], name: str, source: str
+) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key [{name}] {unknown[0]!r} (known: {sorted(known)})")
+    values: dict[str, Any] = {}
+    for key in known:
+        variable = f"{ENV_PREFIX}{name}_{key}".upper()
+        if variable in env:
+            values[key] = _coerce(env[variable], hints[key], f"environment variable {variable}")
+        elif key in raw:
+            values[key] = _coerce(raw[key], hints[key], f"{source}: [{name}] {key}")
+    return cls(**values)
+
+
+def _check(config: Config) -> None:
+    positive = {
+        "database.pool_min_size": config.database.pool_min_size,
+        "database.pool_max_size": config.database.pool_max_size,
+        "moodys.submit_concurrency": config.moodys.submit_concurrency,
+        "moodys.status_concurrency": config.moodys.status_concurrency,
+        "moodys.max_attempts": config.moodys.max_attempts,
+        "engine.dispatch_batch_size": config.engine.dispatch_batch_size,
+        "engine.poll_min_interval": config.engine.poll_min_interval,
+        "engine.tracker_tick": config.engine.tracker_tick,
+        "engine.drain_timeout": config.engine.drain_timeout,
+        "engine.lease_ttl": config.engine.lease_ttl,
+        "control.max_request_bytes": config.control.max_request_bytes,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{key}: must be positive, got {value}")
+    if config.database.pool_min_size > config.database.pool_max_size:
+        raise ConfigError("database.pool_min_size: must not exceed database.pool_max_size")
+    if not 1 <= config.moodys.status_batch_size <= 1000:
+        raise ConfigError("moodys.status_batch_size: must be between 1 and 1000")
+    if config.engine.poll_max_interval < config.engine.poll_min_interval:
+        raise ConfigError("engine.poll_max_interval: must be >= engine.poll_min_interval")
+    if config.logging.level.lower() not in _LEVELS:
+        raise ConfigError(
+            f"logging.level: must be one of {list(_LEVELS)}, got {config.logging.level!r}"
+        )
+    if config.logging.format not in _FORMATS:
+        raise ConfigError(
+            f"logging.format: must be one of {list(_FORMATS)}, got {config.logging.format!r}"
+        )
+    if not config.moodys.base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"moodys.base_url: must be an http(s) URL, got {config.moodys.base_url!r}"
+        )
+    if config.database.dsn and not config.database.dsn.startswith(("postgres://", "postgresql://")):
+        raise ConfigError("database.dsn: must be a postgresql:// URI")
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read ``path`` (optional), then apply ``IRPD_*`` overrides from ``env`` (os.environ)."""
+    environ = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: configuration file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = get_type_hints(Config)
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(f"{source}: unknown section [{unknown[0]}] (known: {sorted(sections)})")
+    values: dict[str, Any] = {}
+    for name in sections:
+        section_raw = raw.get(name, {})
+        if not isinstance(section_raw, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        values[name] = _section(hints[name], section_raw, environ, name, source)
+    config = Config(**values)
+    _check(config)
+    return config
+
+
+def describe(config: Config) -> dict[str, dict[str, Any]]:
+    """The configuration as plain data with secrets masked (for logs and ``irpctl status``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(config):
+        values = dataclasses.asdict(getattr(config, section.name))
+        for secret in ("dsn", "api_key", "bearer_token"):
+            if values.get(secret):
+                values[secret] = "***"
+        out[section.name] = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+    return out

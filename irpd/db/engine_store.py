@@ -1,0 +1,280 @@
+"""Typed access to the engine's named queries (sql/queries/engine.sql).
+
+Writes are batched: one statement moves many jobs with compare-and-set on their expected status,
+fenced by this worker's shard leases, and inserts their tracking-log rows in the same statement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from irpd.db.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    """A job waiting to be submitted (or whose submission outcome is unknown)."""
+
+    id: int
+    batch_id: int
+    batch_type: str
+    configuration: dict[str, Any]
+    status: str = "INITIATED"
+    idempotency_key: uuid.UUID | None = None
+    workflow_name: str | None = None
+    attempts: int = 0
+    seconds_since_intent: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightJob:
+    """A job with a Moody's workflow to track."""
+
+    id: int
+    batch_id: int
+    status: str
+    workflow_id: str
+    seconds_in_status: float
+    poll_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A job whose status a batched write changed."""
+
+    id: int
+    batch_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """A submission Moody's accepted, as recorded."""
+
+    id: int
+    batch_id: int
+    status: str
+    workflow_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One status change reported by Moody's, to apply with compare-and-set."""
+
+    job_id: int
+    expected: str
+    target: str
+    progress: int | None
+    poll_in: float | None
+    error: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A poll that found no status change."""
+
+    job_id: int
+    expected: str
+    progress: int | None
+    poll_in: float
+
+
+class EngineStore:
+    """The engine's reads and writes, all by named query."""
+
+    def __init__(self, db: Database, worker_id: str) -> None:
+        self.db = db
+        self.worker_id = worker_id
+
+    # --- leases ---------------------------------------------------------------------
+    async def heartbeat(self, hostname: str, pid: int, version: str) -> None:
+        """Record that this worker is alive."""
+        await self.db.execute("lease_heartbeat", self.worker_id, hostname, pid, version)
+
+    async def renew(self, ttl: float) -> set[int]:
+        """Extend this worker's live leases; return the shards still held."""
+        return {r["shard"] for r in await self.db.fetch("lease_renew", self.worker_id, ttl)}
+
+    async def live_workers(self, ttl: float) -> int:
+        """Workers that heart-beat within ``ttl`` seconds."""
+        return int(await self.db.fetchval("lease_live_workers", ttl))
+
+    async def claim(self, ttl: float, count: int) -> set[int]:
+        """Take up to ``count`` unowned or expired shards."""
+        rows = await self.db.fetch("lease_claim", self.worker_id, ttl, count)
+        return {r["shard"] for r in rows}
+
+    async def release(self, shards: Sequence[int]) -> None:
+        """Give shards back (rebalancing)."""
+        await self.db.execute("lease_release", self.worker_id, list(shards))
+
+    async def stop_worker(self) -> None:
+        """Release every shard and mark this worker stopped (graceful shutdown)."""
+        await self.db.execute("lease_stop_worker", self.worker_id)
+
+    # --- dispatcher -----------------------------------------------------------------
+    async def queued_jobs(self, shards: Sequence[int], limit: int) -> list[QueuedJob]:
+        """Jobs asked to be submitted, oldest request first."""
+        rows = await self.db.fetch("engine_queued_jobs", list(shards), limit)
+        return [
+            QueuedJob(r["id"], r["batch_id"], r["batch_type"], r["job_configuration_data"])
+            for r in rows
+        ]
+
+    async def unresolved_submissions(
+        self, shards: Sequence[int], exclude: Sequence[int], limit: int
+    ) -> list[QueuedJob]:
+        """Committed intents with no recorded workflow, due for another attempt."""
+        rows = await self.db.fetch(
+            "engine_unresolved_submissions", list(shards), list(exclude), limit
+        )
+        return [
+            QueuedJob(
+                id=r["id"],
+                batch_id=r["batch_id"],
+                batch_type=r["batch_type"],
+                configuration=r["job_configuration_data"],
+                status=r["status"],
+                idempotency_key=r["idempotency_key"],
+                workflow_name=r["workflow_name"],
+                attempts=r["submission_attempts"],
+                seconds_since_intent=r["seconds_since_intent"] or 0.0,
+            )
+            for r in rows
+        ]
+
+    async def begin_submit(self, intents: Sequence[tuple[int, uuid.UUID, str]]) -> set[int]:
+        """Commit INITIATED → SUBMITTING with key and name; return the ids that moved."""
+        if not intents:
+            return set()
+        ids, keys, names = zip(*intents, strict=True)
+        rows = await self.db.fetch(
+            "engine_begin_submit", list(ids), list(keys), list(names), self.worker_id
+        )
+        return {r["id"] for r in rows}
+
+    async def record_acknowledged(
+        self, acks: Sequence[tuple[int, str, dict[str, Any], dict[str, Any], float]]
+    ) -> list[Acknowledged]:
+        """Record workflow ids (+ request/response) of accepted submissions."""
+        if not acks:
+            return []
+        ids, workflow_ids, requests, responses, polls = zip(*acks, strict=True)
+        rows = await self.db.fetch(
+            "engine_record_acknowledged",
+            list(ids),
+            list(workflow_ids),
+            list(requests),
+            list(responses),
+            list(polls),
+            self.worker_id,
+        )
+        return [Acknowledged(r["id"], r["batch_id"], r["status"], r["workflow_id"]) for r in rows]
+
+    async def record_settled(
+        self, settled: Sequence[tuple[int, str, str | None, dict[str, Any], dict[str, Any]]]
+    ) -> list[Moved]:
+        """SUBMITTING → FINISHED (synchronous operation) or → ERROR (permanent refusal)."""
+        if not settled:
+            return []
+        ids, targets, errors, requests, responses = zip(*settled, strict=True)
+        rows = await self.db.fetch(
+            "engine_record_settled",
+            list(ids),
+            list(targets),
+            list(errors),
+            list(requests),
+            list(responses),
+            self.worker_id,
+        )
+        return [Moved(r["id"], r["batch_id"], r["target"]) for r in rows]
+
+    async def record_submit_retry(self, job_id: int, error: str, retry_in: float) -> None:
+        """Keep the intent; try the same key again in ``retry_in`` seconds."""
+        await self.db.execute("engine_record_submit_retry", job_id, error, retry_in, self.worker_id)
+
+    async def rekey(self, job_id: int, old_key: uuid.UUID, new_key: uuid.UUID) -> bool:
+        """Replace an expired key that Moody's never acted on."""
+        status = await self.db.execute("engine_rekey", job_id, new_key, old_key, self.worker_id)
+        return status.endswith(" 1")
+
+    # --- tracker --------------------------------------------------------------------
+    async def in_flight(self, shards: Sequence[int]) -> list[InFlightJob]:
+        """Every in-flight job of ``shards``."""
+        rows = await self.db.fetch("engine_in_flight_jobs", list(shards))
+        return [_in_flight(r) for r in rows]
+
+    async def job_states(self, ids: Sequence[int]) -> list[InFlightJob]:
+        """Current state of specific jobs (workflow id may be empty)."""
+        rows = await self.db.fetch("engine_job_states", list(ids))
+        return [_in_flight(r) for r in rows]
+
+    async def apply_reports(self, reports: Sequence[Report]) -> list[Moved]:
+        """Apply reported status changes (compare-and-set); return those that moved."""
+        if not reports:
+            return []
+        rows = await self.db.fetch(
+            "engine_apply_reports",
+            [r.job_id for r in reports],
+            [r.expected for r in reports],
+            [r.target for r in reports],
+            [r.progress for r in reports],
+            [r.poll_in for r in reports],
+            [r.error for r in reports],
+            [r.data for r in reports],
+            self.worker_id,
+        )
+        return [Moved(r["id"], r["batch_id"], r["target"]) for r in rows]
+
+    async def record_polls(self, polls: Sequence[Poll]) -> None:
+        """Bookkeeping for polls that found no change."""
+        if not polls:
+            return
+        await self.db.execute(
+            "engine_record_polls",
+            [p.job_id for p in polls],
+            [p.expected for p in polls],
+            [p.progress for p in polls],
+            [p.poll_in for p in polls],
+        )
+
+    # --- canceller ------------------------------------------------------------------
+    async def cancels_to_send(
+        self, shards: Sequence[int], exclude: Sequence[int], limit: int
+    ) -> list[tuple[int, int, str]]:
+        """(job id, batch id, workflow id) of cancels to send to Moody's."""
+        rows = await self.db.fetch("engine_cancels_to_send", list(shards), list(exclude), limit)
+        return [(r["id"], r["batch_id"], r["moodys_workflow_id"]) for r in rows]
+
+    async def cancel_sent(self, job_id: int, poll_in: float) -> bool:
+        """CANCEL_REQUESTED → CANCELLING once Moody's accepted the cancel."""
+        row = await self.db.fetchrow("engine_cancel_sent", job_id, poll_in, self.worker_id)
+        return row is not None
+
+    async def cancel_retry(self, job_id: int, error: str, retry_in: float) -> None:
+        """Try the cancel again later."""
+        await self.db.execute("engine_cancel_retry", job_id, error, retry_in)
+
+    # --- reconciler / status --------------------------------------------------------
+    async def batches_to_reconcile(self) -> list[int]:
+        """Ids of batches whose outcome may need reconciling."""
+        return [r["id"] for r in await self.db.fetch("engine_batches_to_reconcile")]
+
+    async def job_counts(self) -> dict[str, int]:
+        """Number of jobs by status."""
+        return {r["status"]: r["n"] for r in await self.db.fetch("engine_job_counts")}
+
+
+def _in_flight(r: Any) -> InFlightJob:
+    return InFlightJob(
+        id=r["id"],
+        batch_id=r["batch_id"],
+        status=r["status"],
+        workflow_id=r["moodys_workflow_id"] or "",
+        seconds_in_status=r["seconds_in_status"] or 0.0,
+        poll_count=r["poll_count"],
+    )

@@ -1,0 +1,274 @@
+-- Queries of the daemon's engine (dispatcher, tracker, canceller, leases).
+-- Every status change is a compare-and-set on the expected status, fenced by the caller's
+-- shard lease (irp_owns_job), written together with its tracking-log row in one statement.
+
+-- name: lease_heartbeat
+INSERT INTO irp_worker (worker_id, hostname, pid, version)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (worker_id) DO UPDATE
+   SET heartbeat_ts = now(), stopped_ts = NULL, pid = EXCLUDED.pid
+
+-- name: lease_renew
+UPDATE irp_shard
+   SET lease_expires_ts = now() + make_interval(secs => $2)
+ WHERE owner_worker_id = $1 AND lease_expires_ts > now()
+RETURNING shard
+
+-- name: lease_live_workers
+SELECT count(*)::int FROM irp_worker
+ WHERE stopped_ts IS NULL AND heartbeat_ts > now() - make_interval(secs => $1)
+
+-- name: lease_claim
+UPDATE irp_shard AS s
+   SET owner_worker_id = $1,
+       lease_expires_ts = now() + make_interval(secs => $2),
+       generation = s.generation + 1
+ WHERE s.shard IN (
+        SELECT shard FROM irp_shard
+         WHERE owner_worker_id IS NULL OR lease_expires_ts IS NULL OR lease_expires_ts <= now()
+         ORDER BY shard
+         LIMIT $3
+           FOR UPDATE SKIP LOCKED)
+RETURNING s.shard
+
+-- name: lease_release
+UPDATE irp_shard
+   SET owner_worker_id = NULL, lease_expires_ts = NULL
+ WHERE owner_worker_id = $1 AND shard = ANY($2::smallint[])
+
+-- name: lease_stop_worker
+WITH released AS (
+    UPDATE irp_shard SET owner_worker_id = NULL, lease_expires_ts = NULL
+     WHERE owner_worker_id = $1
+)
+UPDATE irp_worker SET stopped_ts = now() WHERE worker_id = $1
+
+-- name: lease_snapshot
+SELECT s.shard, s.owner_worker_id, s.lease_expires_ts, s.generation
+  FROM irp_shard s ORDER BY s.shard
+
+-- name: engine_queued_jobs
+-- Jobs asked to be submitted, oldest request first. Non-seed RDM exports wait until their
+-- batch's seed export has finished (the RDM must exist first).
+SELECT j.id, j.batch_id, b.batch_type, jc.job_configuration_data
+  FROM irp_job j
+  JOIN irp_batch b ON b.id = j.batch_id
+  JOIN irp_job_configuration jc ON jc.id = j.job_configuration_id
+ WHERE j.status = 'INITIATED'
+   AND j.submit_requested_ts IS NOT NULL
+   AND NOT j.skipped
+   AND irp_job_shard(j.id) = ANY($1::smallint[])
+   AND (b.batch_type <> 'export_to_rdm'
+        OR coalesce((jc.job_configuration_data ->> 'seed')::boolean, false)
+        OR EXISTS (
+            SELECT 1 FROM irp_job sj
+              JOIN irp_job_configuration sjc ON sjc.id = sj.job_configuration_id
+             WHERE sj.batch_id = j.batch_id
+               AND NOT sj.skipped
+               AND sj.status IN ('FINISHED', 'FORCED_OK')
+               AND coalesce((sjc.job_configuration_data ->> 'seed')::boolean, false)))
+ ORDER BY j.submit_requested_ts, j.id
+ LIMIT $2
+
+-- name: engine_unresolved_submissions
+-- Submissions whose outcome is unknown (the intent was committed, no workflow id recorded):
+-- SUBMITTING jobs, and jobs whose cancel was requested while they were being submitted.
+SELECT j.id, j.batch_id, j.status, j.idempotency_key, j.workflow_name, j.submitting_ts,
+       j.submission_attempts, b.batch_type, jc.job_configuration_data,
+       extract(epoch FROM now() - j.submitting_ts)::float8 AS seconds_since_intent
+  FROM irp_job j
+  JOIN irp_batch b ON b.id = j.batch_id
+  JOIN irp_job_configuration jc ON jc.id = j.job_configuration_id
+ WHERE (j.status = 'SUBMITTING'
+        OR (j.status = 'CANCEL_REQUESTED' AND j.moodys_workflow_id IS NULL
+            AND j.idempotency_key IS NOT NULL))
+   AND (j.next_poll_at IS NULL OR j.next_poll_at <= now())
+   AND irp_job_shard(j.id) = ANY($1::smallint[])
+   AND NOT (j.id = ANY($2::bigint[]))
+ ORDER BY j.id
+ LIMIT $3
+
+-- name: engine_begin_submit
+-- INITIATED → SUBMITTING with the idempotency key and workflow name, committed before the
+-- HTTP call is made.
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS t(id, key, name)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = 'SUBMITTING', idempotency_key = i.key, workflow_name = i.name,
+           submitting_ts = now(), status_changed_ts = now(), updated_ts = now(),
+           next_poll_at = NULL, last_error = NULL
+      FROM input i
+     WHERE j.id = i.id AND j.status = 'INITIATED' AND j.submit_requested_ts IS NOT NULL
+       AND NOT j.skipped AND irp_owns_job($4, j.id)
+ RETURNING j.id, j.batch_id, i.key, i.name
+), logged AS (
+    INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
+    SELECT id, 'SUBMITTING', 'INITIATED', 'engine',
+           jsonb_build_object('idempotency_key', key, 'workflow_name', name)
+      FROM moved
+)
+SELECT id, batch_id FROM moved
+
+-- name: engine_record_acknowledged
+-- Moody's accepted the submission. SUBMITTING → SUBMITTED; a job whose cancel was requested
+-- meanwhile keeps CANCEL_REQUESTED and only learns its workflow id.
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::float8[])
+        AS t(id, workflow_id, request, response, poll_in)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = CASE WHEN j.status = 'SUBMITTING' THEN 'SUBMITTED' ELSE j.status END,
+           moodys_workflow_id = i.workflow_id,
+           submission_request = i.request, submission_response = i.response,
+           submitted_ts = now(), submission_attempts = j.submission_attempts + 1,
+           status_changed_ts = CASE WHEN j.status = 'SUBMITTING' THEN now()
+                                    ELSE j.status_changed_ts END,
+           next_poll_at = now() + make_interval(secs => i.poll_in),
+           last_error = NULL, updated_ts = now()
+      FROM input i
+     WHERE j.id = i.id AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
+       AND j.moodys_workflow_id IS NULL AND irp_owns_job($6, j.id)
+ RETURNING j.id, j.batch_id, j.status, i.workflow_id, (j.status = 'SUBMITTED') AS changed
+), logged AS (
+    INSERT INTO irp_job_tracking_log
+           (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
+    SELECT id, workflow_id, 'SUBMITTED', 'SUBMITTING', 'engine', NULL FROM moved WHERE changed
+)
+SELECT id, batch_id, status, workflow_id FROM moved
+
+-- name: engine_record_settled
+-- The submission ended without a workflow to track: SUBMITTING → FINISHED (a synchronous
+-- operation) or → ERROR (a permanent refusal, reason in last_error).
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])
+        AS t(id, target, error, request, response)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = i.target, last_error = i.error,
+           submission_request = i.request, submission_response = i.response,
+           submitted_ts = CASE WHEN i.target = 'FINISHED' THEN now() ELSE j.submitted_ts END,
+           submission_attempts = j.submission_attempts + 1,
+           completed_ts = now(), status_changed_ts = now(), updated_ts = now(),
+           next_poll_at = NULL, progress = CASE WHEN i.target = 'FINISHED' THEN 100
+                                                ELSE j.progress END
+      FROM input i
+     WHERE j.id = i.id AND j.status = 'SUBMITTING' AND irp_owns_job($6, j.id)
+ RETURNING j.id, j.batch_id, i.target, i.error
+), logged AS (
+    INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
+    SELECT id, target, 'SUBMITTING', 'engine',
+           CASE WHEN error IS NULL THEN NULL ELSE jsonb_build_object('error', error) END
+      FROM moved
+)
+SELECT id, batch_id, target FROM moved
+
+-- name: engine_record_submit_retry
+-- The submission's outcome is still unknown (retryable failure): keep the intent, count the
+-- attempt, and try again later with the same key.
+UPDATE irp_job AS j
+   SET submission_attempts = j.submission_attempts + 1, last_error = $2,
+       next_poll_at = now() + make_interval(secs => $3), updated_ts = now()
+ WHERE j.id = $1 AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
+   AND j.moodys_workflow_id IS NULL AND irp_owns_job($4, j.id)
+
+-- name: engine_rekey
+-- The old key has expired and Moody's has no workflow by this job's name: a new key may be
+-- used for the next attempt (never while the old one could still be replayed).
+UPDATE irp_job AS j
+   SET idempotency_key = $2, submitting_ts = now(), updated_ts = now()
+ WHERE j.id = $1 AND j.idempotency_key = $3 AND j.moodys_workflow_id IS NULL
+   AND irp_owns_job($4, j.id)
+
+-- name: engine_in_flight_jobs
+-- In-flight jobs of the given shards, for the tracker's schedule.
+SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
+       extract(epoch FROM now() - j.status_changed_ts)::float8 AS seconds_in_status,
+       j.poll_count
+  FROM irp_job j
+ WHERE j.status IN ('SUBMITTED', 'QUEUED', 'PENDING', 'RUNNING', 'CANCEL_REQUESTED', 'CANCELLING')
+   AND j.moodys_workflow_id IS NOT NULL
+   AND irp_job_shard(j.id) = ANY($1::smallint[])
+
+-- name: engine_job_states
+-- Current status of specific jobs (after a compare-and-set lost a race).
+SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
+       extract(epoch FROM now() - j.status_changed_ts)::float8 AS seconds_in_status,
+       j.poll_count
+  FROM irp_job j
+ WHERE j.id = ANY($1::bigint[])
+
+-- name: engine_apply_reports
+-- Status changes reported by Moody's, applied in bulk with their tracking-log rows.
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::float8[],
+                         $6::text[], $7::jsonb[])
+        AS t(id, expected, target, progress, poll_in, error, data)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = i.target,
+           progress = coalesce(i.progress, j.progress),
+           last_error = coalesce(i.error, j.last_error),
+           last_tracked_ts = now(),
+           next_poll_at = CASE WHEN i.poll_in IS NULL THEN NULL
+                               ELSE now() + make_interval(secs => i.poll_in) END,
+           poll_count = j.poll_count + 1,
+           status_changed_ts = now(),
+           completed_ts = CASE WHEN i.target IN ('FINISHED', 'FAILED', 'CANCELLED') THEN now()
+                               ELSE j.completed_ts END,
+           updated_ts = now()
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected AND irp_owns_job($8, j.id)
+ RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.target, i.data
+), logged AS (
+    INSERT INTO irp_job_tracking_log
+           (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
+    SELECT id, moodys_workflow_id, target, expected, 'moodys', data FROM moved
+)
+SELECT id, batch_id, target FROM moved
+
+-- name: engine_record_polls
+-- Polls that found no status change: bookkeeping only (no status write, no audit row).
+UPDATE irp_job AS j
+   SET last_tracked_ts = now(),
+       next_poll_at = now() + make_interval(secs => i.poll_in),
+       progress = coalesce(i.progress, j.progress),
+       poll_count = j.poll_count + 1
+  FROM unnest($1::bigint[], $2::text[], $3::int[], $4::float8[]) AS i(id, expected, progress, poll_in)
+ WHERE j.id = i.id AND j.status = i.expected
+
+-- name: engine_cancels_to_send
+SELECT j.id, j.batch_id, j.moodys_workflow_id
+  FROM irp_job j
+ WHERE j.status = 'CANCEL_REQUESTED' AND j.moodys_workflow_id IS NOT NULL
+   AND (j.next_poll_at IS NULL OR j.next_poll_at <= now() OR j.last_error IS NULL)
+   AND irp_job_shard(j.id) = ANY($1::smallint[])
+   AND NOT (j.id = ANY($2::bigint[]))
+ ORDER BY j.id
+ LIMIT $3
+
+-- name: engine_cancel_sent
+WITH moved AS (
+    UPDATE irp_job AS j
+       SET status = 'CANCELLING', status_changed_ts = now(), updated_ts = now(),
+           last_error = NULL, next_poll_at = now() + make_interval(secs => $2)
+     WHERE j.id = $1 AND j.status = 'CANCEL_REQUESTED' AND irp_owns_job($3, j.id)
+ RETURNING j.id, j.batch_id, j.moodys_workflow_id
+), logged AS (
+    INSERT INTO irp_job_tracking_log
+           (job_id, moodys_workflow_id, job_status, previous_status, source)
+    SELECT id, moodys_workflow_id, 'CANCELLING', 'CANCEL_REQUESTED', 'engine' FROM moved
+)
+SELECT id, batch_id FROM moved
+
+-- name: engine_cancel_retry
+UPDATE irp_job AS j
+   SET last_error = $2, next_poll_at = now() + make_interval(secs => $3), updated_ts = now()
+ WHERE j.id = $1 AND j.status = 'CANCEL_REQUESTED'
+
+-- name: engine_batches_to_reconcile
+-- Batches whose outcome may be stale: active ones, and settled ones with unsettled jobs.
+SELECT b.id FROM irp_batch b WHERE b.status = 'ACTIVE' ORDER BY b.id
+
+-- name: engine_job_counts
+SELECT status, count(*)::bigint AS n FROM irp_job GROUP BY status ORDER BY status
