@@ -138,11 +138,17 @@ WITH input AS (
 SELECT id, batch_id, status, workflow_id FROM moved
 
 -- name: engine_record_settled
--- The submission ended without a workflow to track: SUBMITTING → FINISHED (a synchronous
--- operation) or → ERROR (a permanent refusal, reason in last_error).
+-- The submission ended without a workflow to track: → FINISHED (a synchronous operation) or
+-- → ERROR (a permanent refusal, reason in last_error). A job whose cancel was requested while
+-- it was being submitted settles the same way.
 WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])
         AS t(id, target, error, request, response)
+), before AS (
+    SELECT j.id, j.status AS previous
+      FROM irp_job j JOIN input i ON i.id = j.id
+     WHERE j.status IN ('SUBMITTING', 'CANCEL_REQUESTED') AND j.moodys_workflow_id IS NULL
+       FOR UPDATE OF j
 ), moved AS (
     UPDATE irp_job AS j
        SET status = i.target, last_error = i.error,
@@ -152,16 +158,16 @@ WITH input AS (
            completed_ts = now(), status_changed_ts = now(), updated_ts = now(),
            next_poll_at = NULL, progress = CASE WHEN i.target = 'FINISHED' THEN 100
                                                 ELSE j.progress END
-      FROM input i
-     WHERE j.id = i.id AND j.status = 'SUBMITTING' AND irp_owns_job($6, j.id)
- RETURNING j.id, j.batch_id, i.target, i.error
+      FROM input i JOIN before b ON b.id = i.id
+     WHERE j.id = i.id AND j.status = b.previous AND irp_owns_job($6, j.id)
+ RETURNING j.id, j.batch_id, i.target, i.error, b.previous
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
-    SELECT id, target, 'SUBMITTING', 'engine',
+    SELECT id, target, previous, 'engine',
            CASE WHEN error IS NULL THEN NULL ELSE jsonb_build_object('error', error) END
       FROM moved
 )
-SELECT id, batch_id, target FROM moved
+SELECT id, batch_id, target, previous FROM moved
 
 -- name: engine_record_submit_retry
 -- The submission's outcome is still unknown (retryable failure): keep the intent, count the
@@ -225,7 +231,7 @@ WITH input AS (
            (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
     SELECT id, moodys_workflow_id, target, expected, 'moodys', data FROM moved
 )
-SELECT id, batch_id, target FROM moved
+SELECT id, batch_id, target, expected FROM moved
 
 -- name: engine_record_polls
 -- Polls that found no status change: bookkeeping only (no status write, no audit row).

@@ -1,0 +1,203 @@
+"""The control socket server: one JSON request per line, bounded in size, time and clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import stat
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from irpd.control import protocol
+from irpd.control.peers import PeerPolicy, peer_of
+from irpd.errors import IrpdError
+
+log = structlog.get_logger("irpd.control")
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class SocketInUseError(IrpdError):
+    """Another live process is serving the control socket path."""
+
+    kind = "SocketInUseError"
+
+
+class ControlServer:
+    """Serves :data:`irpd.control.protocol.COMMANDS` on a Unix socket."""
+
+    def __init__(
+        self,
+        path: Path,
+        handlers: Mapping[str, Handler],
+        *,
+        policy: PeerPolicy,
+        mode: int = 0o660,
+        max_request_bytes: int = 1_048_576,
+        idle_timeout: float = 30.0,
+        max_clients: int = 64,
+        translate_error: Callable[[BaseException], tuple[str, str, Any] | None] | None = None,
+    ) -> None:
+        missing = sorted(set(protocol.COMMANDS) - set(handlers))
+        if missing:
+            raise ValueError(f"no handler for commands {missing}")
+        self.path = path
+        self._handlers = handlers
+        self._policy = policy
+        self._mode = mode
+        self._max_bytes = max_request_bytes
+        self._idle_timeout = idle_timeout
+        self._slots = asyncio.Semaphore(max_clients)
+        self._translate = translate_error
+        self._server: asyncio.Server | None = None
+        self._clients: set[asyncio.Task[Any]] = set()
+        self.requests = 0
+
+    async def start(self) -> None:
+        """Bind the socket (replacing a stale one) with the configured mode."""
+        _clear_stale(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        old_umask = os.umask(0o777 & ~self._mode)
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._client, path=str(self.path), limit=self._max_bytes + 1
+            )
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, self._mode)
+        log.info("control_socket_listening", path=str(self.path), mode=oct(self._mode))
+
+    async def stop(self) -> None:
+        """Stop accepting, finish or cut current clients, remove the socket file."""
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._clients):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._clients.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if task is not None:
+                self._clients.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        peer = peer_of(sock) if sock is not None else None
+        if peer is None or not self._policy.allows(peer):
+            log.warning(
+                "control_peer_refused",
+                uid=getattr(peer, "uid", None),
+                pid=getattr(peer, "pid", None),
+            )
+            writer.write(
+                protocol.error(
+                    None, "PermissionDenied", "this user may not use the irpd control socket"
+                )
+            )
+            await writer.drain()
+            return
+        if self._slots.locked():
+            writer.write(protocol.error(None, "Busy", "too many control clients; try again"))
+            await writer.drain()
+            return
+        async with self._slots:
+            while True:
+                line = await self._read_line(reader, writer)
+                if line is None:
+                    return
+                writer.write(await self._answer(line, peer.uid))
+                await writer.drain()
+
+    async def _read_line(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bytes | None:
+        try:
+            line = await asyncio.wait_for(reader.readuntil(b"\n"), self._idle_timeout)
+        except TimeoutError:
+            return None
+        except asyncio.IncompleteReadError:
+            return None
+        except asyncio.LimitOverrunError:
+            writer.write(
+                protocol.error(
+                    None, "ProtocolError", f"request larger than {self._max_bytes} bytes"
+                )
+            )
+            await writer.drain()
+            return None
+        if len(line) > self._max_bytes + 1:
+            writer.write(
+                protocol.error(
+                    None, "ProtocolError", f"request larger than {self._max_bytes} bytes"
+                )
+            )
+            return None
+        return line
+
+    async def _answer(self, line: bytes, uid: int) -> bytes:
+        try:
+            request = protocol.parse_request(line)
+        except protocol.ProtocolError as exc:
+            return protocol.error(None, exc.kind, str(exc))
+        self.requests += 1
+        bound = log.bind(command=request.command, uid=uid)
+        try:
+            result = await self._handlers[request.command](request.args)
+        except Exception as exc:
+            translated = self._translate(exc) if self._translate else None
+            if translated is None:
+                bound.error("control_command_crashed", exc_info=exc)
+                return protocol.error(
+                    request.id,
+                    "InternalError",
+                    "internal error; see the irpd log (control_command_crashed)",
+                )
+            kind, message, details = translated
+            bound.info("control_command_refused", error_type=kind, error=message)
+            return protocol.error(request.id, kind, message, details)
+        if request.command not in ("status", "ping", "batch.show", "batch.jobs", "job.show"):
+            bound.info(
+                "control_command", **{k: v for k, v in request.args.items() if k != "content_b64"}
+            )
+        return protocol.ok(request.id, result)
+
+
+def _clear_stale(path: Path) -> None:
+    """Remove a socket file left by a dead process; refuse if a live one answers on it."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if not stat.S_ISSOCK(path.lstat().st_mode):
+        raise SocketInUseError(f"{path} exists and is not a socket; refusing to replace it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        path.unlink(missing_ok=True)
+        log.info("control_socket_stale_removed", path=str(path))
+        return
+    except OSError:
+        path.unlink(missing_ok=True)
+        return
+    finally:
+        probe.close()
+    raise SocketInUseError(f"another irpd is already serving {path}")

@@ -1,0 +1,93 @@
+"""The reconciler: reconciles a batch whenever one of its jobs settles.
+
+Batch ids arrive from the dispatcher, tracker and operator commands; repeated notifications
+for one batch are coalesced, and a batch is reconciled at most once per ``debounce`` seconds
+(longer for batches whose reconciliation is slow), so a batch of 100,000 jobs settling at once
+costs a handful of reconciliations, not 100,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+import structlog
+
+from irpd.db.database import DatabaseUnavailable
+from irpd.engine.health import DatabaseHealth
+from irpd.errors import DomainError
+
+log = structlog.get_logger("irpd.reconciler")
+
+ReconcileBatch = Callable[[int], Awaitable[str]]
+
+
+class Reconciler:
+    """Coalescing queue of batches to reconcile."""
+
+    def __init__(
+        self,
+        reconcile: ReconcileBatch,
+        health: DatabaseHealth,
+        *,
+        debounce: float = 0.5,
+        list_active: Callable[[], Awaitable[list[int]]] | None = None,
+    ) -> None:
+        self._reconcile = reconcile
+        self._health = health
+        self._debounce = debounce
+        self._list_active = list_active
+        self._pending: set[int] = set()
+        self._wake = asyncio.Event()
+        self._cost: dict[int, float] = {}
+        self.reconciled = 0
+
+    def notify(self, batch_ids: Iterable[int]) -> None:
+        """These batches may have a new outcome."""
+        before = len(self._pending)
+        self._pending.update(batch_ids)
+        if len(self._pending) != before:
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Reconcile forever (a supervised task); starts by catching up on active batches."""
+        if self._list_active is not None:
+            await self._catch_up()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self._debounce)
+            batch_ids, self._pending = sorted(self._pending), set()
+            for batch_id in batch_ids:
+                await self._one(batch_id)
+
+    async def _catch_up(self) -> None:
+        assert self._list_active is not None
+        while True:
+            try:
+                self.notify(await self._list_active())
+                self._health.ok()
+                return
+            except DatabaseUnavailable as exc:
+                self._health.failed(exc)
+                await asyncio.sleep(1.0)
+
+    async def _one(self, batch_id: int) -> None:
+        started = time.monotonic()
+        try:
+            status = await self._reconcile(batch_id)
+            self._health.ok()
+        except DatabaseUnavailable as exc:
+            self._health.failed(exc)
+            self.notify([batch_id])
+            await asyncio.sleep(1.0)
+            return
+        except DomainError as exc:
+            log.warning("batch_reconcile_refused", batch_id=batch_id, error=str(exc))
+            return
+        cost = time.monotonic() - started
+        self.reconciled += 1
+        log.debug("batch_reconcile_ran", batch_id=batch_id, status=status, seconds=round(cost, 3))
+        if cost > self._debounce:
+            await asyncio.sleep(min(cost, 5.0))

@@ -1,0 +1,344 @@
+"""The tracker: polls due in-flight jobs with batched status lookups and applies the answers.
+
+The schedule lives in memory (see :mod:`irpd.engine.schedule`) and is rebuilt from the
+database at start, when shard ownership changes, and periodically. Each sweep asks Moody's for
+the statuses of up to ``max_due`` due jobs (``ids=`` batches), lets the pure job machine decide
+what every answer means, and writes status changes (compare-and-set + tracking-log row) and
+plain poll bookkeeping in a few bulk statements. Transitions are logged only after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from irpd.db.database import DatabaseUnavailable
+from irpd.db.engine_store import EngineStore, InFlightJob, Moved, Poll, Report
+from irpd.engine.events import Throttled, TransitionEvents
+from irpd.engine.health import DatabaseHealth
+from irpd.engine.leases import SHARDS, LeaseKeeper
+from irpd.engine.ports import MoodysGateway
+from irpd.engine.schedule import PollSchedule, TrackedJob
+from irpd.errors import PermanentError, RetryableError
+from irpd.moodys.models import WorkflowStatus
+from statemachines.job import (
+    IN_FLIGHT_JOB_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    JobStatus,
+    apply_reported_status,
+)
+from statemachines.polling import PollPolicy, next_poll_delay, recovery_spread
+
+log = structlog.get_logger("irpd.tracker")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """Tracker tuning (from ``[engine]``)."""
+
+    policy: PollPolicy = field(default_factory=PollPolicy)
+    tick: float = 0.5
+    max_due: int = 20000
+    chunk: int = 2000
+    parallel_chunks: int = 4
+    recovery_rate: float = 10000.0
+    recovery_spread: float = 30.0
+    resync_interval: float = 60.0
+    db_retry_max: float = 10.0
+
+
+class Tracker:
+    """Keeps every in-flight job of the owned shards polled and its status current."""
+
+    def __init__(
+        self,
+        store: EngineStore,
+        moodys: MoodysGateway,
+        leases: LeaseKeeper,
+        health: DatabaseHealth,
+        events: TransitionEvents,
+        settings: TrackerSettings,
+        *,
+        on_settled: Callable[[Sequence[Moved]], None],
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._moodys = moodys
+        self._leases = leases
+        self._health = health
+        self._events = events
+        self.settings = settings
+        self._on_settled = on_settled
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self.schedule = PollSchedule()
+        self._wake = asyncio.Event()
+        self._resync_needed = True
+        self._owned: frozenset[int] = frozenset()
+        self._throttled = Throttled()
+        self.sweeps = 0
+        self.polled = 0
+        self.loaded = asyncio.Event()
+
+    # --- notifications from the rest of the engine ------------------------------------------
+    def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
+        """Start tracking a job Moody's just acknowledged."""
+        now = self._clock()
+        self.schedule.put(
+            TrackedJob(
+                job_id,
+                batch_id,
+                status,
+                workflow_id,
+                now,
+                0,
+                now + self.settings.policy.min_interval,
+            )
+        )
+        self._wake.set()
+
+    def poll_soon(self, job_id: int) -> None:
+        """Poll a tracked job at the next tick (e.g. after a cancel was refused)."""
+        self.schedule.reschedule(job_id, self._clock())
+        self._wake.set()
+
+    def resync_soon(self) -> None:
+        """Reload the in-flight set from the database at the next tick."""
+        self._resync_needed = True
+        self._wake.set()
+
+    # --- main loop ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Poll forever (a supervised task)."""
+        last_resync = self._clock()
+        while True:
+            if (
+                self._health.available
+                and (
+                    self._resync_needed
+                    or self._leases.usable() != self._owned
+                    or self._clock() - last_resync > self.settings.resync_interval
+                )
+                and await self._resync()
+            ):
+                last_resync = self._clock()
+            now = self._clock()
+            due = (
+                self.schedule.pop_due(now, self.settings.max_due) if self._health.available else []
+            )
+            if due:
+                await self._sweep(due)
+                continue
+            next_due = self.schedule.next_due()
+            wait = (
+                self.settings.tick
+                if next_due is None
+                else min(self.settings.tick, max(0.0, next_due - now))
+            )
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
+
+    async def _resync(self) -> bool:
+        owned = self._leases.usable()
+        try:
+            rows = await self._store.in_flight(sorted(owned)) if owned else []
+            self._health.ok()
+        except DatabaseUnavailable as exc:
+            self._health.failed(exc)
+            return False
+        first_load = not self.loaded.is_set()
+        seen: set[int] = set()
+        fresh = [r for r in rows if r.id not in self.schedule]
+        window = min(self.settings.recovery_spread, len(fresh) / self.settings.recovery_rate)
+        order = list(range(len(fresh)))
+        self._rng.shuffle(order)
+        now = self._clock()
+        for index, row in zip(order, fresh, strict=True):
+            delay = recovery_spread(len(fresh), index, window, self._rng)
+            self.schedule.put(_tracked(row, now, now + delay))
+        for row in rows:
+            seen.add(row.id)
+            job = self.schedule.get(row.id)
+            if job is not None and job.status != row.status:
+                job.status, job.since, job.polls_in_status = row.status, now, 0
+        for job_id in self.schedule.ids():
+            if job_id not in seen:
+                self.schedule.remove(job_id)
+        self.schedule.compact()
+        self._owned = owned
+        self._resync_needed = False
+        if first_load or fresh:
+            log.info(
+                "tracker_loaded",
+                in_flight=len(self.schedule),
+                new=len(fresh),
+                spread_seconds=round(window, 2),
+                shards=len(owned),
+            )
+        self.loaded.set()
+        return True
+
+    # --- one sweep ----------------------------------------------------------------------------
+    async def _sweep(self, due: list[TrackedJob]) -> None:
+        size = self.settings.chunk
+        gate = asyncio.Semaphore(self.settings.parallel_chunks)
+
+        async def one(chunk: list[TrackedJob]) -> None:
+            async with gate:
+                await self._poll_chunk(chunk)
+
+        await asyncio.gather(*(one(due[i : i + size]) for i in range(0, len(due), size)))
+        self.sweeps += 1
+
+    async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
+        try:
+            answers = await self._moodys.get_workflows([j.workflow_id for j in chunk])
+        except (RetryableError, PermanentError) as exc:
+            self._throttled.warning(
+                "tracking_poll_failed", type(exc).__name__, error=str(exc), jobs=len(chunk)
+            )
+            self._reschedule(chunk, self.settings.policy.min_interval)
+            return
+        self.polled += len(chunk)
+        now = self._clock()
+        reports: list[Report] = []
+        polls: list[Poll] = []
+        missing: list[TrackedJob] = []
+        for job in chunk:
+            answer = answers.get(job.workflow_id)
+            if answer is None:
+                missing.append(job)
+                continue
+            report = self._decide(job, answer, now)
+            if isinstance(report, Report):
+                reports.append(report)
+            else:
+                polls.append(report)
+        moved = await self._write(reports, polls)
+        self._apply_in_memory(moved, reports, polls, now)
+        if missing:
+            self._throttled.warning(
+                "moodys_workflow_missing",
+                "",
+                jobs=len(missing),
+                example_workflow_id=missing[0].workflow_id,
+            )
+            self._reschedule(missing, self.settings.policy.max_interval / 4)
+        lost = [r.job_id for r in reports if r.job_id not in {m.id for m in moved}]
+        if lost:
+            await self._refresh(lost)
+
+    def _decide(self, job: TrackedJob, answer: WorkflowStatus, now: float) -> Report | Poll:
+        status = JobStatus(job.status)
+        decision = apply_reported_status(status, answer.status)
+        policy = self.settings.policy
+        if decision.kind == "apply" and decision.target is not None:
+            target = decision.target
+            poll_in = (
+                None
+                if target in TERMINAL_JOB_STATUSES
+                else next_poll_delay(target, 0.0, 0, policy, self._rng)
+            )
+            error = "; ".join(answer.messages)[:2000] if target is JobStatus.FAILED else None
+            data: dict[str, object] = {"status": answer.status, "progress": answer.progress}
+            if answer.messages:
+                data["messages"] = list(answer.messages)[:20]
+            return Report(job.id, job.status, target.value, answer.progress, poll_in, error, data)
+        if decision.kind != "unchanged":
+            self._throttled.warning(
+                f"job_report_{decision.kind}",
+                decision.reason,
+                job_id=job.id,
+                workflow_id=job.workflow_id,
+                status=job.status,
+                reported=answer.status,
+                reason=decision.reason,
+            )
+        delay = next_poll_delay(status, now - job.since, job.polls_in_status, policy, self._rng)
+        return Poll(job.id, job.status, answer.progress, delay)
+
+    async def _write(self, reports: list[Report], polls: list[Poll]) -> list[Moved]:
+        backoff = 0.5
+        while True:
+            try:
+                moved = await self._store.apply_reports(reports)
+                await self._store.record_polls(polls)
+                self._health.ok()
+                return moved
+            except DatabaseUnavailable as exc:
+                self._health.failed(exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.settings.db_retry_max)
+
+    def _apply_in_memory(
+        self, moved: list[Moved], reports: list[Report], polls: list[Poll], now: float
+    ) -> None:
+        poll_in = {r.job_id: r.poll_in for r in reports}
+        settled: list[Moved] = []
+        for row in moved:
+            job = self.schedule.get(row.id)
+            self._events.transitioned(
+                row.id,
+                row.batch_id,
+                row.previous,
+                row.status,
+                workflow_id=job.workflow_id if job else None,
+            )
+            if row.status in TERMINAL_JOB_STATUSES or poll_in.get(row.id) is None:
+                self.schedule.remove(row.id)
+                settled.append(row)
+            elif job is not None:
+                job.status, job.since, job.polls_in_status = row.status, now, 0
+                self.schedule.reschedule(row.id, now + float(poll_in[row.id] or 0.0))
+        for poll in polls:
+            job = self.schedule.get(poll.job_id)
+            if job is not None:
+                job.polls_in_status += 1
+                self.schedule.reschedule(poll.job_id, now + poll.poll_in)
+        if settled:
+            self._on_settled(settled)
+
+    async def _refresh(self, job_ids: Iterable[int]) -> None:
+        """Re-read jobs whose compare-and-set lost (someone else moved them)."""
+        try:
+            rows = await self._store.job_states(list(job_ids))
+        except DatabaseUnavailable as exc:
+            self._health.failed(exc)
+            self._resync_needed = True
+            return
+        now = self._clock()
+        for row in rows:
+            tracked = (
+                row.status in IN_FLIGHT_JOB_STATUSES
+                and row.workflow_id
+                and row.id % SHARDS in self._owned
+            )
+            if not tracked:
+                self.schedule.remove(row.id)
+                continue
+            self.schedule.put(_tracked(row, now, now + self.settings.policy.min_interval))
+
+    def _reschedule(self, jobs: Iterable[TrackedJob], base: float) -> None:
+        now = self._clock()
+        for job in jobs:
+            self.schedule.reschedule(job.id, now + base * (0.75 + self._rng.random() / 2))
+
+
+def _tracked(row: InFlightJob, now: float, due: float) -> TrackedJob:
+    return TrackedJob(
+        row.id,
+        row.batch_id,
+        row.status,
+        row.workflow_id,
+        now - row.seconds_in_status,
+        row.poll_count,
+        due,
+    )

@@ -1,0 +1,148 @@
+-- name: batch_configuration_for_create
+SELECT c.id, c.status, c.configuration_data, c.cycle_id, cy.cycle_name, cy.status AS cycle_status
+  FROM irp_configuration c
+  JOIN irp_cycle cy ON cy.id = c.cycle_id
+ WHERE c.id = $1
+
+-- name: batch_configuration_lock
+-- Holds the configuration (no concurrent replacement or deletion) while its batch is created.
+SELECT c.status, cy.status AS cycle_status
+  FROM irp_configuration c
+  JOIN irp_cycle cy ON cy.id = c.cycle_id
+ WHERE c.id = $1
+   FOR SHARE OF c
+
+-- name: batch_insert_with_jobs
+-- One statement: the batch, one job configuration per element of $4 (a JSON array, in order)
+-- and one INITIATED job per job configuration.
+WITH new_batch AS (
+    INSERT INTO irp_batch (configuration_id, batch_type, step_id)
+    VALUES ($1, $2, $3)
+    RETURNING id, status, created_ts
+), new_configurations AS (
+    INSERT INTO irp_job_configuration (batch_id, configuration_id, job_configuration_data)
+    SELECT nb.id, $1, item.value
+      FROM new_batch nb, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS item (value, ord)
+     ORDER BY item.ord
+    RETURNING id, batch_id
+), new_jobs AS (
+    INSERT INTO irp_job (batch_id, job_configuration_id)
+    SELECT batch_id, id FROM new_configurations ORDER BY id
+    RETURNING id
+)
+SELECT nb.id AS batch_id, nb.status, nb.created_ts,
+       (SELECT count(*) FROM new_configurations) AS job_configurations,
+       (SELECT count(*) FROM new_jobs) AS jobs
+  FROM new_batch nb
+
+-- name: batch_lock_for_submit
+-- The batch (locked: lock order is batch, then job, then job configuration), its
+-- configuration and cycle statuses, and how many jobs a submission would queue.
+SELECT b.id, b.status, b.configuration_id, c.status AS configuration_status,
+       c.cycle_id, cy.cycle_name, cy.status AS cycle_status,
+       (SELECT count(*) FROM irp_job j
+         WHERE j.batch_id = b.id AND j.status = 'INITIATED' AND NOT j.skipped
+           AND j.submit_requested_ts IS NULL) AS submittable_jobs
+  FROM irp_batch b
+  JOIN irp_configuration c ON c.id = b.configuration_id
+  JOIN irp_cycle cy ON cy.id = c.cycle_id
+ WHERE b.id = $1
+   FOR UPDATE OF b
+
+-- name: batch_queue_jobs
+-- Ask the dispatcher to submit the batch's INITIATED, non-skipped, not yet queued jobs.
+UPDATE irp_job
+   SET submit_requested_ts = now(), updated_ts = now()
+ WHERE batch_id = $1 AND status = 'INITIATED' AND NOT skipped AND submit_requested_ts IS NULL
+RETURNING id AS job_id, status
+
+-- name: batch_mark_submitted
+-- Compare-and-set the batch $1 from $2 to $3 (submitted_ts kept from the first submission,
+-- completed_ts cleared), and its configuration $4 from $5 to $6.
+WITH moved AS (
+    UPDATE irp_batch
+       SET status = $3, submitted_ts = COALESCE(submitted_ts, now()), completed_ts = NULL,
+           updated_ts = now()
+     WHERE id = $1 AND status = $2
+    RETURNING id, status, submitted_ts, configuration_id
+), activated AS (
+    UPDATE irp_configuration c
+       SET status = $6, updated_ts = now()
+      FROM moved
+     WHERE c.id = $4 AND c.status = $5 AND $5 <> $6
+    RETURNING c.id
+)
+SELECT m.id, m.status, m.submitted_ts, (SELECT count(*) FROM activated) AS configurations_activated
+  FROM moved m
+
+-- name: batch_read
+SELECT b.id, b.configuration_id, c.cycle_id, cy.cycle_name, b.batch_type, b.step_id, b.status,
+       b.created_ts, b.submitted_ts, b.completed_ts, b.updated_ts,
+       (SELECT count(*) FROM irp_job_configuration jc WHERE jc.batch_id = b.id) AS job_configurations,
+       (SELECT count(*) FROM irp_job j WHERE j.batch_id = b.id) AS jobs
+  FROM irp_batch b
+  JOIN irp_configuration c ON c.id = b.configuration_id
+  JOIN irp_cycle cy ON cy.id = c.cycle_id
+ WHERE b.id = $1
+
+-- name: batch_exists
+SELECT true FROM irp_batch WHERE id = $1
+
+-- name: batch_list
+-- $1: status or NULL, $2: configuration id or NULL.
+SELECT b.id, b.configuration_id, c.cycle_id, b.batch_type, b.step_id, b.status, b.created_ts,
+       b.submitted_ts, b.completed_ts, b.updated_ts
+  FROM irp_batch b
+  JOIN irp_configuration c ON c.id = b.configuration_id
+ WHERE ($1::text IS NULL OR b.status = $1)
+   AND ($2::bigint IS NULL OR b.configuration_id = $2)
+ ORDER BY b.id
+
+-- name: batch_jobs
+-- $1 batch, $2 skipped filter or NULL, $3 status filter or NULL. Narrow: no request/response.
+SELECT id, batch_id, job_configuration_id, parent_job_id, status, skipped, skipped_reason_txt,
+       forced_ok_reason_txt, moodys_workflow_id, progress, last_error, poll_count,
+       submit_requested_ts, submitted_ts, last_tracked_ts, status_changed_ts, completed_ts,
+       created_ts, updated_ts
+  FROM irp_job
+ WHERE batch_id = $1
+   AND ($2::boolean IS NULL OR skipped = $2)
+   AND ($3::text IS NULL OR status = $3)
+ ORDER BY id
+
+-- name: batch_job_configurations
+-- $1 batch, $2 skipped filter or NULL.
+SELECT id, batch_id, configuration_id, job_configuration_data, skipped, skipped_reason_txt,
+       overridden, override_reason_txt, parent_job_configuration_id,
+       override_job_configuration_id, created_ts, updated_ts
+  FROM irp_job_configuration
+ WHERE batch_id = $1
+   AND ($2::boolean IS NULL OR skipped = $2)
+ ORDER BY id
+
+-- name: recon_batch_lock
+SELECT id, status FROM irp_batch WHERE id = $1 FOR UPDATE
+
+-- name: recon_job_configurations
+SELECT id, skipped FROM irp_job_configuration WHERE batch_id = $1
+
+-- name: recon_jobs
+SELECT id, job_configuration_id, status, skipped, moodys_workflow_id FROM irp_job WHERE batch_id = $1
+
+-- name: recon_record
+-- The recon log row and the batch's compare-and-set from $2 to $3 ($4: the computed result,
+-- $5: the summary, $6: the statuses that set completed_ts).
+WITH moved AS (
+    UPDATE irp_batch
+       SET status = $3,
+           completed_ts = CASE WHEN $3 = ANY ($6::text[]) THEN COALESCE(completed_ts, now()) END,
+           updated_ts = now()
+     WHERE id = $1 AND status = $2
+    RETURNING id, status, completed_ts
+), logged AS (
+    INSERT INTO irp_batch_recon_log (batch_id, recon_result, recon_summary, previous_status)
+    SELECT id, $4, $5, $2 FROM moved
+    RETURNING id, recon_ts
+)
+SELECT m.id AS batch_id, m.status, m.completed_ts, l.id AS recon_log_id, l.recon_ts
+  FROM moved m, logged l
