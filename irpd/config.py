@@ -63,6 +63,8 @@ class MoodysConfig:
     connect_timeout: float = 10.0
     max_attempts: int = 6
     max_retry_seconds: float = 120.0
+    requests_per_second: float = 20.0
+    max_requests_per_second: float = 50.0
     verify_tls: bool = True
 
 
@@ -224,6 +226,8 @@ def _check(config: Config) -> None:
         "moodys.submit_concurrency": config.moodys.submit_concurrency,
         "moodys.status_concurrency": config.moodys.status_concurrency,
         "moodys.max_attempts": config.moodys.max_attempts,
+        "moodys.requests_per_second": config.moodys.requests_per_second,
+        "moodys.request_timeout": config.moodys.request_timeout,
         "engine.dispatch_batch_size": config.engine.dispatch_batch_size,
         "engine.poll_min_interval": config.engine.poll_min_interval,
         "engine.tracker_tick": config.engine.tracker_tick,
@@ -236,6 +240,8 @@ def _check(config: Config) -> None:
             raise ConfigError(f"{key}: must be positive, got {value}")
     if config.database.pool_min_size > config.database.pool_max_size:
         raise ConfigError("database.pool_min_size: must not exceed database.pool_max_size")
+    if config.moodys.max_requests_per_second < config.moodys.requests_per_second:
+        raise ConfigError("moodys.max_requests_per_second: must be >= moodys.requests_per_second")
     if not 1 <= config.moodys.status_batch_size <= 1000:
         raise ConfigError("moodys.status_batch_size: must be between 1 and 1000")
     if config.engine.poll_max_interval < config.engine.poll_min_interval:

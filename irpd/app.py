@@ -1,0 +1,252 @@
+"""The composition root: builds every part of the daemon, runs it, and shuts it down.
+
+``irpd run`` calls :func:`run_daemon`. Nothing else in irpd constructs long-lived objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+import irpd
+from irpd.config import Config, describe, load_config
+from irpd.control.handlers import build_handlers, translate_error
+from irpd.control.peers import PeerPolicy
+from irpd.control.server import ControlServer
+from irpd.db.bootstrap import OpenedDatabase, open_database
+from irpd.db.engine_store import EngineStore
+from irpd.engine.engine import Engine, poll_policy
+from irpd.engine.supervisor import Supervisor
+from irpd.errors import ConfigError
+from irpd.logs import set_level
+from irpd.moodys.client import MoodysClient
+from irpd.ops.facade import Operations
+from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
+from irpd.wiring import moodys_settings
+
+log = structlog.get_logger("irpd.app")
+
+#: how long the database may be unreachable before the watchdog is withheld
+WATCHDOG_DB_GRACE = 600.0
+
+
+class AlreadyRunningError(ConfigError):
+    """Another irpd holds the state directory's lock."""
+
+    kind = "AlreadyRunningError"
+
+
+def lock_state_dir(state_dir: Path) -> IO[str]:
+    """Create the state dir and hold its lock for the life of the process (one daemon each)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+    handle = (state_dir / "irpd.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunningError(
+            f"another irpd is running with state directory {state_dir}"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def worker_id(config: Config) -> str:
+    """``engine.worker_id``, else a name stable across restarts of this installation."""
+    if config.engine.worker_id:
+        return config.engine.worker_id
+    digest = hashlib.sha256(str(config.state.dir.resolve()).encode()).hexdigest()[:10]
+    return f"{socket.gethostname()}:{digest}"
+
+
+@dataclass
+class Daemon:
+    """A running irpd: its parts and its stop signals."""
+
+    config: Config
+    config_path: Path | None
+    opened: OpenedDatabase
+    moodys: MoodysClient
+    ops: Operations
+    engine: Engine
+    control: ControlServer
+    supervisor: Supervisor = field(default_factory=Supervisor)
+    notifier: Notifier = field(default_factory=Notifier)
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    started: float = field(default_factory=time.monotonic)
+
+    async def healthy(self) -> bool:
+        """For the watchdog: the loop runs this, and the database answers (or an outage is
+        being ridden out for less than :data:`WATCHDOG_DB_GRACE` seconds)."""
+        if await self.opened.db.ping():
+            return True
+        return time.monotonic() - self.engine.health.last_ok < WATCHDOG_DB_GRACE
+
+    def status_line(self) -> str:
+        """One-line summary for systemd's STATUS=."""
+        snap = self.engine.snapshot()
+        db = "db ok" if snap["database"]["available"] else "DB UNAVAILABLE"
+        return (
+            f"{db}; tracking {snap['tracked_jobs']} jobs; "
+            f"{snap['dispatch_in_flight']} submissions in flight; shards {snap['shards_owned']}"
+        )
+
+    def status(self) -> dict[str, Any]:
+        """What ``irpctl status`` shows."""
+        return {
+            "version": irpd.__version__,
+            "pid": os.getpid(),
+            "uptime_seconds": round(time.monotonic() - self.started, 1),
+            "worker_id": self.engine.store.worker_id,
+            "database": {"mode": self.opened.description, **self.engine.health.snapshot()},
+            "moodys": {"base_url": self.config.moodys.base_url, **_stats(self.moodys)},
+            "engine": self.engine.snapshot(),
+            "tasks": self.supervisor.running(),
+        }
+
+    def reload(self) -> None:
+        """SIGHUP: re-read what can change at run time and log what changed."""
+        try:
+            fresh = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("config_reload_failed", error=str(exc))
+            return
+        changes: dict[str, Any] = {}
+        if fresh.logging.level != self.config.logging.level:
+            set_level(fresh.logging.level)
+            changes["logging.level"] = fresh.logging.level
+        tracker = self.engine.tracker
+        policy = poll_policy(fresh.engine)
+        if policy != tracker.settings.policy:
+            tracker.settings = replace(tracker.settings, policy=policy)
+            changes["engine.poll_*"] = describe(fresh)["engine"]
+        dispatcher = self.engine.dispatcher
+        if fresh.engine.dispatch_batch_size != dispatcher.settings.batch_size:
+            dispatcher.settings = replace(
+                dispatcher.settings, batch_size=fresh.engine.dispatch_batch_size
+            )
+            changes["engine.dispatch_batch_size"] = fresh.engine.dispatch_batch_size
+        self.config = replace(self.config, logging=fresh.logging, engine=fresh.engine)
+        log.info("config_reloaded", changes=changes or "none")
+
+
+def _stats(client: MoodysClient) -> dict[str, Any]:
+    stats = client.stats()
+    as_dict = getattr(stats, "as_dict", None)
+    if callable(as_dict):
+        result: dict[str, Any] = as_dict()
+        return result
+    return {k: getattr(stats, k) for k in getattr(stats, "__slots__", ()) if hasattr(stats, k)}
+
+
+async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
+    """Connect and construct every part (nothing runs yet)."""
+    opened = await open_database(config.database, config.state.dir)
+    try:
+        moodys = MoodysClient(moodys_settings(config.moodys))
+        ops = Operations.build(opened.db)
+        store = EngineStore(opened.db, worker_id(config))
+        engine = Engine(
+            store,
+            moodys,
+            config.engine,
+            reconcile=ops.recon_batch,
+            submit_concurrency=config.moodys.submit_concurrency,
+            log_interval=config.logging.aggregate_interval,
+        )
+        holder: dict[str, Daemon] = {}
+        control = ControlServer(
+            config.socket_path,
+            build_handlers(ops, engine, moodys, status=lambda: holder["daemon"].status()),  # noqa: PLW0108
+            policy=PeerPolicy(config.control.allowed_uids, config.control.allowed_groups),
+            mode=config.control.socket_mode,
+            max_request_bytes=config.control.max_request_bytes,
+            idle_timeout=config.control.request_timeout,
+            max_clients=config.control.max_clients,
+            translate_error=translate_error,
+        )
+    except BaseException:
+        await opened.close()
+        raise
+    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control)
+    holder["daemon"] = daemon
+    return daemon
+
+
+async def _periodic_stats(daemon: Daemon, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        daemon.notifier.status(daemon.status_line())
+        log.info("engine_stats", **daemon.engine.snapshot())
+
+
+async def run_daemon(config: Config, config_path: Path | None = None) -> int:
+    """Run until SIGTERM/SIGINT (exit 0) or until a task crashes (exit 1)."""
+    lock = lock_state_dir(config.state.dir)
+    try:
+        daemon = await build_daemon(config, config_path)
+    except BaseException:
+        lock.close()
+        raise
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, daemon.stop_requested.set)
+    loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+    exit_code = 0
+    try:
+        await daemon.engine.start(daemon.supervisor)
+        await daemon.control.start()
+        interval = watchdog_interval()
+        if interval is not None:
+            daemon.supervisor.start(
+                "watchdog", watchdog_loop(daemon.notifier, interval, daemon.healthy)
+            )
+        daemon.supervisor.start("stats", _periodic_stats(daemon, 30.0))
+        await asyncio.wait_for(daemon.engine.tracker.loaded.wait(), 60.0)
+        daemon.notifier.ready(daemon.status_line())
+        log.info("irpd_ready", socket=str(daemon.control.path), **describe(config)["engine"])
+        stop = asyncio.create_task(daemon.stop_requested.wait())
+        failed = asyncio.create_task(daemon.supervisor.failed.wait())
+        await asyncio.wait({stop, failed}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        failed.cancel()
+        if daemon.supervisor.failure is not None:
+            exit_code = 1
+            log.error("irpd_stopping_after_crash", task=daemon.supervisor.failure[0])
+        else:
+            log.info("irpd_stopping", drain_timeout=config.engine.drain_timeout)
+    finally:
+        await _shutdown(daemon, config.engine.drain_timeout)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        lock.close()
+    log.info("irpd_stopped", exit_code=exit_code)
+    return exit_code
+
+
+async def _shutdown(daemon: Daemon, drain_timeout: float) -> None:
+    """Stop taking work, drain in-flight submissions (bounded), release leases, close."""
+    daemon.notifier.stopping(drain_timeout + 10)
+    await daemon.control.stop()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(daemon.engine.drain(drain_timeout), drain_timeout + 1)
+    await daemon.supervisor.cancel_all(5.0)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(daemon.engine.release(), 5.0)
+    await daemon.moodys.close()
+    await daemon.opened.close()
+    daemon.notifier.close()

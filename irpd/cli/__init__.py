@@ -1,0 +1,1 @@
+"""Command-line entry points: ``irpd`` (the daemon and its tools) and ``irpctl`` (operators)."""
