@@ -61,15 +61,15 @@ RETURNING id AS job_id, status
 -- completed_ts cleared), and its configuration $4 from $5 to $6.
 WITH moved AS (
     UPDATE irp_batch
-       SET status = $3, submitted_ts = COALESCE(submitted_ts, now()), completed_ts = NULL,
+       SET status = $3::text, submitted_ts = COALESCE(submitted_ts, now()), completed_ts = NULL,
            updated_ts = now()
-     WHERE id = $1 AND status = $2
+     WHERE id = $1 AND status = $2::text
     RETURNING id, status, submitted_ts, configuration_id
 ), activated AS (
     UPDATE irp_configuration c
-       SET status = $6, updated_ts = now()
+       SET status = $6::text, updated_ts = now()
       FROM moved
-     WHERE c.id = $4 AND c.status = $5 AND $5 <> $6
+     WHERE c.id = $4 AND c.status = $5::text AND $5::text <> $6::text
     RETURNING c.id
 )
 SELECT m.id, m.status, m.submitted_ts, (SELECT count(*) FROM activated) AS configurations_activated
@@ -134,14 +134,14 @@ SELECT id, job_configuration_id, status, skipped, moodys_workflow_id FROM irp_jo
 -- $5: the summary, $6: the statuses that set completed_ts).
 WITH moved AS (
     UPDATE irp_batch
-       SET status = $3,
-           completed_ts = CASE WHEN $3 = ANY ($6::text[]) THEN COALESCE(completed_ts, now()) END,
+       SET status = $3::text,
+           completed_ts = CASE WHEN $3::text = ANY ($6::text[]) THEN COALESCE(completed_ts, now()) END,
            updated_ts = now()
-     WHERE id = $1 AND status = $2
+     WHERE id = $1 AND status = $2::text
     RETURNING id, status, completed_ts
 ), logged AS (
     INSERT INTO irp_batch_recon_log (batch_id, recon_result, recon_summary, previous_status)
-    SELECT id, $4, $5, $2 FROM moved
+    SELECT id, $4::text, $5, $2::text FROM moved
     RETURNING id, recon_ts
 )
 SELECT m.id AS batch_id, m.status, m.completed_ts, l.id AS recon_log_id, l.recon_ts

@@ -57,15 +57,15 @@ RETURNING id AS job_id, batch_id, job_configuration_id, status, created_ts
 -- $4 forced-ok reason or NULL, $5 source, $6 tracking data, $7 terminal statuses.
 WITH moved AS (
     UPDATE irp_job
-       SET status = $3, status_changed_ts = now(), updated_ts = now(),
+       SET status = $3::text, status_changed_ts = now(), updated_ts = now(),
            forced_ok_reason_txt = COALESCE($4, forced_ok_reason_txt),
-           completed_ts = CASE WHEN $3 = ANY ($7::text[]) THEN now() ELSE completed_ts END,
-           next_poll_at = CASE WHEN $3 = ANY ($7::text[]) THEN NULL ELSE next_poll_at END
-     WHERE id = $1 AND status = $2
+           completed_ts = CASE WHEN $3::text = ANY ($7::text[]) THEN now() ELSE completed_ts END,
+           next_poll_at = CASE WHEN $3::text = ANY ($7::text[]) THEN NULL ELSE next_poll_at END
+     WHERE id = $1 AND status = $2::text
     RETURNING id, status, moodys_workflow_id, status_changed_ts
 )
 INSERT INTO irp_job_tracking_log (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-SELECT id, moodys_workflow_id, status, $2, $5, $6 FROM moved
+SELECT id, moodys_workflow_id, status, $2::text, $5, $6 FROM moved
 RETURNING job_id, job_status AS status, previous_status, tracked_ts
 
 -- name: job_record_poll
@@ -74,17 +74,17 @@ RETURNING job_id, job_status AS status, previous_status, tracked_ts
 -- Every poll updates the tracking columns and writes one tracking-log row.
 WITH polled AS (
     UPDATE irp_job
-       SET status = $3,
-           status_changed_ts = CASE WHEN $3 <> $2 THEN now() ELSE status_changed_ts END,
-           completed_ts = CASE WHEN $3 <> $2 AND $3 = ANY ($7::text[]) THEN now() ELSE completed_ts END,
-           next_poll_at = CASE WHEN $3 = ANY ($7::text[]) THEN NULL ELSE next_poll_at END,
+       SET status = $3::text,
+           status_changed_ts = CASE WHEN $3::text <> $2::text THEN now() ELSE status_changed_ts END,
+           completed_ts = CASE WHEN $3::text <> $2::text AND $3::text = ANY ($7::text[]) THEN now() ELSE completed_ts END,
+           next_poll_at = CASE WHEN $3::text = ANY ($7::text[]) THEN NULL ELSE next_poll_at END,
            progress = COALESCE($4, progress),
            last_tracked_ts = now(), poll_count = poll_count + 1, updated_ts = now()
-     WHERE id = $1 AND status = $2
+     WHERE id = $1 AND status = $2::text
     RETURNING id, status, moodys_workflow_id, progress, poll_count
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-    SELECT id, moodys_workflow_id, status, $2, $5, $6 FROM polled
+    SELECT id, moodys_workflow_id, status, $2::text, $5, $6 FROM polled
     RETURNING id, tracked_ts
 )
 SELECT p.id AS job_id, p.status, p.progress, p.poll_count, l.id AS tracking_log_id, l.tracked_ts

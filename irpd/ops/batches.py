@@ -1,0 +1,224 @@
+"""Batches: create (through a transformer), submit, read, list, their jobs and configurations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+from irpd.db.database import Database, Row
+from irpd.errors import BatchError, StaleStateError
+from irpd.ops import validate
+from irpd.ops.machines import batch_move
+from irpd.ops.ports import TransformerRegistry
+from irpd.ops.rows import plain, plain_row, plain_rows
+from statemachines.batch import BatchStatus
+from statemachines.configuration import (
+    BATCHABLE_CONFIGURATION_STATUSES,
+    ConfigurationStatus,
+    configuration_on_batch_submitted,
+)
+from statemachines.errors import IllegalTransition
+from statemachines.job import JobStatus
+
+BATCH_STATUSES: Final = tuple(str(status) for status in BatchStatus)
+JOB_STATUSES: Final = tuple(str(status) for status in JobStatus)
+MAX_BATCH_TYPE_LENGTH: Final = 100
+
+
+def require_submittable(context: Row, error: validate.ErrorType) -> None:
+    """Refuse unless the configuration is VALID/ACTIVE and its cycle is ACTIVE.
+
+    ``context`` carries ``configuration_id``, ``configuration_status``, ``cycle_name`` and
+    ``cycle_status`` (``batch_lock_for_submit`` / ``job_batch_lock``).
+    """
+    if context["configuration_status"] not in BATCHABLE_CONFIGURATION_STATUSES:
+        raise error(
+            f"Configuration {context['configuration_id']} is {context['configuration_status']}; "
+            "jobs can be submitted only from a VALID or ACTIVE configuration."
+        )
+    if context["cycle_status"] != "ACTIVE":
+        raise error(
+            f"Cycle '{context['cycle_name']}' is {context['cycle_status']}; jobs of an archived "
+            "cycle cannot be submitted."
+        )
+
+
+def configuration_after_submit(context: Row, error: validate.ErrorType) -> ConfigurationStatus:
+    """VALID → ACTIVE (``activate``) once a batch of the configuration is submitted."""
+    try:
+        return configuration_on_batch_submitted(
+            context["configuration_id"], ConfigurationStatus(context["configuration_status"])
+        )
+    except IllegalTransition as refused:
+        raise error(str(refused)) from refused
+
+
+class Batches:
+    """Batch operations."""
+
+    def __init__(self, db: Database, transformers: TransformerRegistry) -> None:
+        self._db = db
+        self._transformers = transformers
+
+    async def create_batch(
+        self, batch_type: str, configuration_id: int, step_id: int | None = None
+    ) -> dict[str, Any]:
+        """Create a batch, its job configurations and INITIATED jobs in one transaction.
+
+        Validated in the spec's order: the configuration exists and is VALID or ACTIVE (in the
+        ACTIVE cycle); ``batch_type`` is registered; the transformer yields ≥ 1 job
+        configuration.
+        """
+        kind = validate.text("batch_type", batch_type, BatchError, max_length=MAX_BATCH_TYPE_LENGTH)
+        config_id = validate.positive_id("configuration_id", configuration_id, BatchError)
+        step = validate.optional_id("step_id", step_id, BatchError)
+        configuration = await self._db.fetchrow("batch_configuration_for_create", config_id)
+        if configuration is None:
+            raise BatchError(f"Configuration {config_id} not found.")
+        self._require_batchable(config_id, configuration)
+        names = list(self._transformers.names())
+        if kind not in names:
+            raise BatchError(f"Unknown batch_type '{kind}'. Registered types: {names}")
+        job_configurations = await asyncio.to_thread(
+            self._transform, kind, config_id, configuration["configuration_data"]
+        )
+        async with self._db.transaction() as tx:
+            locked = await tx.fetchrow("batch_configuration_lock", config_id)
+            if locked is None:
+                raise BatchError(f"Configuration {config_id} not found.")
+            self._require_batchable(config_id, locked)
+            row = await tx.fetchrow(
+                "batch_insert_with_jobs", config_id, kind, step, job_configurations
+            )
+        assert row is not None
+        return {
+            **plain_row(row),
+            "batch_type": kind,
+            "configuration_id": config_id,
+            "step_id": step,
+        }
+
+    async def submit_batch(self, batch_id: int) -> dict[str, Any]:
+        """Queue the batch's INITIATED non-skipped jobs for the dispatcher; batch → ACTIVE
+        (sets ``submitted_ts``), configuration VALID → ACTIVE; one transaction.
+
+        Also accepted: a FAILED/CANCELLED batch with resubmitted INITIATED jobs (reactivated),
+        and an ACTIVE batch with INITIATED jobs not yet queued (status unchanged).
+        """
+        bid = validate.positive_id("batch_id", batch_id, BatchError)
+        async with self._db.transaction() as tx:
+            batch = await tx.fetchrow("batch_lock_for_submit", bid)
+            if batch is None:
+                raise BatchError(f"Batch {bid} not found.")
+            target = self._submit_target(batch)
+            require_submittable(batch, BatchError)
+            config_target = configuration_after_submit(batch, BatchError)
+            jobs = await tx.fetch("batch_queue_jobs", bid)
+            moved = await tx.fetchrow(
+                "batch_mark_submitted",
+                bid,
+                batch["status"],
+                target,
+                batch["configuration_id"],
+                batch["configuration_status"],
+                config_target,
+            )
+            if moved is None:
+                raise StaleStateError(f"Batch {bid} changed status while being submitted.")
+        return {
+            "batch_id": bid,
+            "batch_status": moved["status"],
+            "previous_status": batch["status"],
+            "submitted_ts": plain(moved["submitted_ts"]),
+            "configuration_status": str(config_target),
+            "submitted_jobs": len(jobs),
+            "jobs": plain_rows(jobs),
+        }
+
+    async def read_batch(self, batch_id: int) -> dict[str, Any]:
+        """One batch, with its job and job configuration counts."""
+        bid = validate.positive_id("batch_id", batch_id, BatchError)
+        row = await self._db.fetchrow("batch_read", bid)
+        if row is None:
+            raise BatchError(f"Batch {bid} not found.")
+        return plain_row(row)
+
+    async def list_batches(
+        self, status: str | None = None, configuration_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Batches, optionally of one status and/or one configuration, oldest first."""
+        wanted = validate.optional_choice("status", status, BATCH_STATUSES, BatchError)
+        config_id = validate.optional_id("configuration_id", configuration_id, BatchError)
+        return plain_rows(await self._db.fetch("batch_list", wanted, config_id))
+
+    async def get_batch_jobs(
+        self, batch_id: int, skipped: bool | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The batch's jobs (narrow rows), optionally filtered by ``skipped`` and ``status``."""
+        bid = validate.positive_id("batch_id", batch_id, BatchError)
+        skip = validate.optional_bool("skipped", skipped, BatchError)
+        wanted = validate.optional_choice("status", status, JOB_STATUSES, BatchError)
+        await self._require_batch(bid)
+        return plain_rows(await self._db.fetch("batch_jobs", bid, skip, wanted))
+
+    async def get_batch_job_configurations(
+        self, batch_id: int, skipped: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The batch's job configurations (with data), optionally filtered by ``skipped``."""
+        bid = validate.positive_id("batch_id", batch_id, BatchError)
+        skip = validate.optional_bool("skipped", skipped, BatchError)
+        await self._require_batch(bid)
+        return plain_rows(await self._db.fetch("batch_job_configurations", bid, skip))
+
+    async def _require_batch(self, batch_id: int) -> None:
+        if not await self._db.fetchval("batch_exists", batch_id):
+            raise BatchError(f"Batch {batch_id} not found.")
+
+    @staticmethod
+    def _require_batchable(config_id: int, configuration: Row) -> None:
+        if configuration["status"] not in BATCHABLE_CONFIGURATION_STATUSES:
+            raise BatchError(
+                f"Configuration {config_id} is {configuration['status']}; batches can be "
+                "created only from a VALID or ACTIVE configuration."
+            )
+        if configuration["cycle_status"] != "ACTIVE":
+            raise BatchError(
+                f"Configuration {config_id} belongs to an {configuration['cycle_status']} "
+                "cycle; batches can be created only in the ACTIVE cycle."
+            )
+
+    @staticmethod
+    def _submit_target(batch: Row) -> BatchStatus:
+        current = BatchStatus(batch["status"])
+        bid = batch["id"]
+        if current in (BatchStatus.INITIATED, BatchStatus.COMPLETED):
+            return batch_move(bid, current, "submit")
+        if not batch["submittable_jobs"]:
+            raise BatchError(
+                f"Batch {bid} is {current} and has no INITIATED jobs to submit; "
+                "resubmit or skip its jobs first."
+            )
+        if current is BatchStatus.ACTIVE:
+            return current
+        return batch_move(bid, current, "reactivate")
+
+    def _transform(
+        self, batch_type: str, config_id: int, configuration_data: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            produced = self._transformers.transform(batch_type, configuration_data)
+        except BatchError:
+            raise
+        except Exception as failure:
+            raise BatchError(
+                f"Transformer '{batch_type}' failed on configuration {config_id}: "
+                f"{type(failure).__name__}: {failure}"
+            ) from failure
+        if not isinstance(produced, list) or not produced:
+            raise BatchError(
+                f"Transformer '{batch_type}' produced no job configurations from "
+                f"configuration {config_id}."
+            )
+        for index, item in enumerate(produced):
+            validate.json_object(f"job configuration {index} of '{batch_type}'", item, BatchError)
+        return produced

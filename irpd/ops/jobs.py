@@ -1,0 +1,223 @@
+"""Jobs: create, read, configuration, skip, cancel, force-ok, submit (queue for the daemon)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from irpd.db.database import Database, Row, Tx
+from irpd.errors import JobError, StaleStateError
+from irpd.ops import validate
+from irpd.ops.batches import configuration_after_submit, require_submittable
+from irpd.ops.locking import (
+    TERMINAL_STATUS_LIST,
+    lock_batch_and_job,
+    lock_job,
+    refuse_completed_batch,
+    refuse_in_flight,
+    refuse_skipped,
+)
+from irpd.ops.machines import job_move
+from irpd.ops.resubmission import require_resubmittable, resubmit_locked
+from irpd.ops.rows import plain, plain_row
+from statemachines.batch import BatchStatus, batch_on_job_submitted
+from statemachines.errors import IllegalTransition
+from statemachines.job import JobStatus
+
+EXACTLY_ONE_CONFIGURATION = (
+    "Must provide exactly one of: job_configuration_id or job_configuration_data"
+)
+
+
+class Jobs:
+    """Job operations (resubmission is in :mod:`irpd.ops.resubmission`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_job(
+        self,
+        batch_id: int,
+        configuration_id: int,
+        job_configuration_id: int | None = None,
+        job_configuration_data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Add an INITIATED job to a batch, on a new job configuration (from
+        ``job_configuration_data``) or on an existing one of the batch (shared)."""
+        bid = validate.positive_id("batch_id", batch_id, JobError)
+        config_id = validate.positive_id("configuration_id", configuration_id, JobError)
+        validate.exactly_one(
+            {
+                "job_configuration_id": job_configuration_id,
+                "job_configuration_data": job_configuration_data,
+            },
+            JobError,
+            EXACTLY_ONE_CONFIGURATION,
+        )
+        shared_id = validate.optional_id("job_configuration_id", job_configuration_id, JobError)
+        data = validate.optional_json_object(
+            "job_configuration_data", job_configuration_data, JobError
+        )
+        async with self._db.transaction() as tx:
+            batch = await tx.fetchrow("job_batch_lock_by_id", bid)
+            if batch is None:
+                raise JobError(f"Batch {bid} not found.")
+            if batch["configuration_id"] != config_id:
+                raise JobError(
+                    f"Batch {bid} belongs to configuration {batch['configuration_id']}, "
+                    f"not {config_id}."
+                )
+            if batch["status"] == BatchStatus.COMPLETED:
+                raise JobError(f"Batch {bid} is COMPLETED; cannot add jobs to it.")
+            if shared_id is not None:
+                await self._require_shareable(tx, bid, shared_id)
+                row = await tx.fetchrow("job_create_on_configuration", bid, shared_id)
+            else:
+                row = await tx.fetchrow("job_create_with_new_configuration", bid, config_id, data)
+        assert row is not None
+        return plain_row(row)
+
+    async def read_job(self, job_id: int) -> dict[str, Any]:
+        """One job, every column (request/response included), with its batch's status."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        row = await self._db.fetchrow("job_read", jid)
+        if row is None:
+            raise JobError(f"Job {jid} not found.")
+        return plain_row(row)
+
+    async def get_job_config(self, job_id: int) -> dict[str, Any]:
+        """The job configuration the job runs with (override lineage included)."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        row = await self._db.fetchrow("job_configuration_of_job", jid)
+        if row is None:
+            raise JobError(f"Job {jid} not found.")
+        return plain_row(row)
+
+    async def skip_job(self, job_id: int, reason: str) -> dict[str, Any]:
+        """Mark a job skipped (excluded from reconciliation), with a reason. Its job
+        configuration is skipped too when no other non-skipped job uses it, so that it no
+        longer blocks the batch. Refused for in-flight jobs (cancel first)."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        why = validate.reason("reason", reason, JobError)
+        async with self._db.transaction() as tx:
+            batch, job = await lock_batch_and_job(tx, jid)
+            if job["skipped"]:
+                raise JobError(f"Job {jid} is already skipped.")
+            refuse_in_flight(job, "skip")
+            refuse_completed_batch(batch, jid, "skip")
+            row = await tx.fetchrow("job_skip", jid, job["status"], why)
+            if row is None:
+                raise StaleStateError(f"Job {jid} changed while being skipped.")
+        return {**plain_row(row), "skipped": True, "skipped_reason_txt": why}
+
+    async def cancel_job(self, job_id: int, reason: str | None = None) -> dict[str, Any]:
+        """INITIATED → CANCELLED at once; in flight → CANCEL_REQUESTED (the daemon sends the
+        cancel to Moody's); terminal or already cancelling → ``JobError``."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        why = validate.optional_reason("reason", reason, JobError)
+        data = {"action": "cancel", "reason": why}
+        return await self._transition(jid, "request_cancel", data)
+
+    async def force_ok_job(self, job_id: int, reason: str) -> dict[str, Any]:
+        """Declare a job done (FORCED_OK) from INITIATED, FAILED, ERROR or CANCELLED, with a
+        required reason (``forced_ok_reason_txt``)."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        why = validate.reason("reason", reason, JobError)
+        data = {"action": "force_ok", "reason": why}
+        return await self._transition(jid, "force_ok", data, forced_ok_reason=why)
+
+    async def submit_job(self, job_id: int, force: bool = False) -> dict[str, Any]:
+        """Queue one INITIATED job for the dispatcher (its batch becomes ACTIVE, reactivated
+        when FAILED/CANCELLED; its configuration ACTIVE). With ``force`` a job that was
+        already submitted and is terminal is resubmitted (a new job, never re-sent) and the
+        new job is queued."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        if not isinstance(force, bool):
+            raise JobError(f"Invalid force: {validate.shown(force)}. Must be true or false.")
+        async with self._db.transaction() as tx:
+            batch, job = await lock_batch_and_job(tx, jid)
+            refuse_skipped(job, "submit")
+            require_submittable(batch, JobError)
+            batch_target = self._batch_after_submit(batch)
+            config_target = configuration_after_submit(batch, JobError)
+            queued_id, resubmitted_from = await self._job_to_queue(tx, batch, job, force)
+            queued = await tx.fetchrow("job_queue", queued_id)
+            moved = await tx.fetchrow(
+                "batch_mark_submitted",
+                batch["id"],
+                batch["status"],
+                batch_target,
+                batch["configuration_id"],
+                batch["configuration_status"],
+                config_target,
+            )
+            if queued is None or moved is None:
+                raise StaleStateError(f"Job {jid} or its batch changed while being submitted.")
+        return {
+            **plain_row(queued),
+            "resubmitted_from_job_id": resubmitted_from,
+            "batch_id": batch["id"],
+            "batch_status": moved["status"],
+        }
+
+    async def _job_to_queue(
+        self, tx: Tx, batch: Row, job: Row, force: bool
+    ) -> tuple[int, int | None]:
+        if job["status"] == JobStatus.INITIATED:
+            return job["id"], None
+        if not force:
+            raise JobError(
+                f"Job {job['id']} is {job['status']}; it was already submitted. Use force=True "
+                "to resubmit it as a new job."
+            )
+        require_resubmittable(batch, job)
+        created = await resubmit_locked(tx, job, None, None)
+        return created["job_id"], job["id"]
+
+    @staticmethod
+    def _batch_after_submit(batch: Row) -> BatchStatus:
+        try:
+            return batch_on_job_submitted(batch["id"], BatchStatus(batch["status"]))
+        except IllegalTransition as refused:
+            raise JobError(str(refused)) from refused
+
+    async def _require_shareable(self, tx: Tx, batch_id: int, job_configuration_id: int) -> None:
+        shared = await tx.fetchrow("job_configuration_lock", job_configuration_id)
+        if shared is None:
+            raise JobError(f"Job configuration {job_configuration_id} not found.")
+        if shared["batch_id"] != batch_id:
+            raise JobError(
+                f"Job configuration {job_configuration_id} belongs to batch {shared['batch_id']}, "
+                f"not {batch_id}."
+            )
+        if shared["skipped"]:
+            raise JobError(
+                f"Job configuration {job_configuration_id} is skipped; cannot add jobs on it."
+            )
+
+    async def _transition(
+        self, job_id: int, trigger: str, data: dict[str, Any], forced_ok_reason: str | None = None
+    ) -> dict[str, Any]:
+        """Lock, decide through the machine, compare-and-set plus audit row (operator)."""
+        async with self._db.transaction() as tx:
+            job = await lock_job(tx, job_id)
+            if trigger == "force_ok":
+                refuse_skipped(job, "force-ok")
+            target = job_move(job_id, job["status"], trigger)
+            row = await tx.fetchrow(
+                "job_transition",
+                job_id,
+                job["status"],
+                target,
+                forced_ok_reason,
+                "operator",
+                data,
+                TERMINAL_STATUS_LIST,
+            )
+            if row is None:
+                raise StaleStateError(f"Job {job_id} changed status while being moved.")
+        return {
+            "job_id": job_id,
+            "status": row["status"],
+            "previous_status": row["previous_status"],
+            "tracked_ts": plain(row["tracked_ts"]),
+        }

@@ -1,0 +1,40 @@
+"""The pure state machines, with their refusals translated into domain errors.
+
+``statemachines`` raises ``IllegalTransition`` (it may not import ``irpd``); operations raise
+``JobError`` / ``BatchError`` / ``ConfigurationError`` carrying the same message, which names
+the entity, its status and the attempted move.
+"""
+
+from __future__ import annotations
+
+from irpd.errors import BatchError, ConfigurationError, JobError
+from statemachines.batch import BatchStatus, batch_next
+from statemachines.configuration import ConfigurationStatus, configuration_next
+from statemachines.errors import IllegalTransition
+from statemachines.job import JobStatus, job_next
+
+
+def job_move(job_id: int, current: str, trigger: str) -> JobStatus:
+    """The job status ``trigger`` leads to, or ``JobError``."""
+    try:
+        return job_next(job_id, JobStatus(current), trigger)
+    except IllegalTransition as refused:
+        raise JobError(str(refused)) from refused
+
+
+def batch_move(batch_id: int, current: str, trigger: str) -> BatchStatus:
+    """The batch status ``trigger`` leads to, or ``BatchError``."""
+    try:
+        return batch_next(batch_id, BatchStatus(current), trigger)
+    except IllegalTransition as refused:
+        raise BatchError(str(refused)) from refused
+
+
+def configuration_move(
+    configuration_id: int | str, current: str, trigger: str
+) -> ConfigurationStatus:
+    """The configuration status ``trigger`` leads to, or ``ConfigurationError``."""
+    try:
+        return configuration_next(configuration_id, ConfigurationStatus(current), trigger)
+    except IllegalTransition as refused:
+        raise ConfigurationError(str(refused)) from refused

@@ -1,0 +1,110 @@
+"""Status facts from Moody's on one job (every poll logged), and a job's full history."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from irpd.db.database import Database
+from irpd.errors import JobError, StaleStateError
+from irpd.ops import validate
+from irpd.ops.locking import TERMINAL_STATUS_LIST, lock_job
+from irpd.ops.rows import plain, plain_row, plain_rows
+from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus, apply_reported_status
+
+TRACKING_SOURCES: Final = ("moodys", "engine", "operator")
+MAX_REPORTED_STATUS_LENGTH: Final = 100
+DEFAULT_HISTORY_ROWS: Final = 500
+MAX_HISTORY_ROWS: Final = 100_000
+
+
+class Tracking:
+    """``apply_status_fact`` and ``job_history``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def apply_status_fact(
+        self,
+        job_id: int,
+        reported_status: str,
+        tracking_data: dict[str, Any] | None = None,
+        *,
+        source: str = "moodys",
+        progress: int | None = None,
+    ) -> dict[str, Any]:
+        """Apply one status reported for a job (a poll), through ``apply_reported_status``.
+
+        In one transaction: the job is locked, the decision taken on its current status, the
+        status compare-and-set (when the decision is ``apply``), ``last_tracked_ts``,
+        ``poll_count`` and ``progress`` updated, and ONE tracking-log row written whatever the
+        decision: ``job_status`` is the job's status after the poll, ``tracking_data`` is
+        ``{"reported_status", "decision", "reason", "response": tracking_data}``.
+        """
+        jid = validate.positive_id("job_id", job_id, JobError)
+        reported = validate.text(
+            "reported_status", reported_status, JobError, max_length=MAX_REPORTED_STATUS_LENGTH
+        )
+        response = validate.optional_json_object("tracking_data", tracking_data, JobError)
+        origin = validate.choice("source", source, TRACKING_SOURCES, JobError)
+        percent = validate.progress("progress", progress, JobError)
+        async with self._db.transaction() as tx:
+            job = await lock_job(tx, jid)
+            current = JobStatus(job["status"])
+            decision = apply_reported_status(current, reported)
+            target = decision.target if decision.target is not None else current
+            logged = {
+                "reported_status": reported,
+                "decision": decision.kind,
+                "reason": decision.reason,
+                "response": response,
+            }
+            row = await tx.fetchrow(
+                "job_record_poll",
+                jid,
+                current,
+                target,
+                percent,
+                origin,
+                logged,
+                TERMINAL_STATUS_LIST,
+            )
+            if row is None:
+                raise StaleStateError(f"Job {jid} changed status while a poll was applied.")
+        return {
+            "job_id": jid,
+            "reported_status": reported,
+            "decision": decision.kind,
+            "reason": decision.reason,
+            "previous_status": str(current),
+            "status": row["status"],
+            "changed": target != current,
+            "terminal": JobStatus(row["status"]) in TERMINAL_JOB_STATUSES,
+            "progress": row["progress"],
+            "poll_count": row["poll_count"],
+            "tracking_log_id": row["tracking_log_id"],
+            "tracked_ts": plain(row["tracked_ts"]),
+        }
+
+    async def job_history(
+        self, job_id: int, tracking_rows: int = DEFAULT_HISTORY_ROWS
+    ) -> dict[str, Any]:
+        """The job, its job configuration, its newest ``tracking_rows`` tracking-log rows
+        (oldest first) and its resubmission chain both ways (``depth`` < 0: ancestors)."""
+        jid = validate.positive_id("job_id", job_id, JobError)
+        limit = validate.positive_id("tracking_rows", tracking_rows, JobError)
+        limit = min(limit, MAX_HISTORY_ROWS)
+        job = await self._db.fetchrow("job_read", jid)
+        if job is None:
+            raise JobError(f"Job {jid} not found.")
+        configuration = await self._db.fetchrow("job_configuration_of_job", jid)
+        assert configuration is not None  # FK
+        log = await self._db.fetch("job_tracking_log", jid, limit)
+        chain = plain_rows(await self._db.fetch("job_lineage", jid))
+        return {
+            "job": plain_row(job),
+            "job_configuration": plain_row(configuration),
+            "tracking_log": plain_rows(log),
+            "lineage": chain,
+            "ancestors": [link["job_id"] for link in chain if link["depth"] < 0],
+            "descendants": [link["job_id"] for link in chain if link["depth"] > 0],
+        }
