@@ -21,7 +21,7 @@ import structlog
 
 import irpd
 from irpd.config import Config, describe, load_config
-from irpd.control.handlers import build_handlers, translate_error
+from irpd.control.handlers import Handlers, translate_error
 from irpd.control.peers import PeerPolicy
 from irpd.control.server import ControlServer
 from irpd.db.bootstrap import OpenedDatabase, open_database
@@ -29,10 +29,13 @@ from irpd.db.engine_store import EngineStore
 from irpd.engine.engine import Engine, poll_policy
 from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
+from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
 from irpd.moodys.client import MoodysClient
 from irpd.ops.facade import Operations
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
+from irpd.transformers.catalogue import builtin_registry
+from irpd.transformers.registry import load_entry_points
 from irpd.wiring import moodys_settings
 
 log = structlog.get_logger("irpd.app")
@@ -158,7 +161,9 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
     opened = await open_database(config.database, config.state.dir)
     try:
         moodys = MoodysClient(moodys_settings(config.moodys))
-        ops = Operations.build(opened.db)
+        registry = builtin_registry()
+        load_entry_points(registry)
+        ops = Operations(opened.db, registry, load_workbook)
         store = EngineStore(opened.db, worker_id(config))
         engine = Engine(
             store,
@@ -171,7 +176,13 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
         holder: dict[str, Daemon] = {}
         control = ControlServer(
             config.socket_path,
-            build_handlers(ops, engine, moodys, status=lambda: holder["daemon"].status()),  # noqa: PLW0108
+            Handlers(
+                ops,
+                engine,
+                moodys,
+                status=lambda: holder["daemon"].status(),  # noqa: PLW0108 (late binding)
+                batch_types=registry.describe,
+            ).as_mapping(),
             policy=PeerPolicy(config.control.allowed_uids, config.control.allowed_groups),
             mode=config.control.socket_mode,
             max_request_bytes=config.control.max_request_bytes,

@@ -1,0 +1,194 @@
+"""Control commands → domain operations and engine notifications.
+
+Each handler takes the validated ``args`` of one request (see :mod:`irpd.control.protocol`),
+calls :class:`irpd.ops.facade.Operations`, tells the engine what changed, and returns JSON-able
+data. Errors are translated to ``{type, message}`` by :func:`translate_error`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from irpd.control import protocol
+from irpd.control.server import Handler
+from irpd.db.database import DatabaseUnavailable
+from irpd.engine.engine import Engine
+from irpd.errors import ConfigurationError, DomainError, IrpdError, JobError, RetryableError
+from irpd.moodys.client import MoodysClient
+from irpd.ops.facade import Operations
+from statemachines.errors import IllegalTransition
+
+#: a base64 workbook larger than this is refused before decoding
+MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+
+
+def translate_error(exc: BaseException) -> tuple[str, str, Any] | None:
+    """``(type, message, details)`` for errors an operator should see; None for bugs."""
+    if isinstance(exc, IllegalTransition):
+        return ("JobError" if exc.entity == "Job" else "BatchError", str(exc), None)
+    problems = getattr(exc, "problems", None)
+    if isinstance(exc, DomainError):
+        details = {"problems": problems} if problems else None
+        return (exc.kind, str(exc), details)
+    if isinstance(exc, DatabaseUnavailable):
+        return (exc.kind, "the database is unavailable; nothing was changed, try again", None)
+    if isinstance(exc, (RetryableError, IrpdError)):
+        return (exc.kind, str(exc), None)
+    return None
+
+
+def _workbook_bytes(args: Mapping[str, Any]) -> bytes:
+    encoded = str(args["content_b64"])
+    if len(encoded) > MAX_WORKBOOK_BYTES * 4 // 3 + 4:
+        raise ConfigurationError(f"workbook larger than {MAX_WORKBOOK_BYTES} bytes")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError("content_b64 is not valid base64") from None
+
+
+class Handlers:
+    """The control commands bound to one daemon's operations, engine and client."""
+
+    def __init__(
+        self,
+        ops: Operations,
+        engine: Engine,
+        moodys: MoodysClient,
+        *,
+        status: Callable[[], dict[str, Any]],
+        batch_types: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        self.ops = ops
+        self.engine = engine
+        self.moodys = moodys
+        self._status = status
+        self._batch_types = batch_types
+
+    async def status(self, _a: dict[str, Any]) -> Any:
+        result = self._status()
+        try:
+            result["jobs_by_status"] = await self.engine.store.job_counts()
+        except DatabaseUnavailable:
+            result["jobs_by_status"] = None
+        return result
+
+    async def ping(self, _a: dict[str, Any]) -> Any:
+        return {"pong": True}
+
+    async def types(self, _a: dict[str, Any]) -> Any:
+        described = self._batch_types() if self._batch_types is not None else {}
+        return {"types": [{"name": k, "description": v} for k, v in described.items()]}
+
+    async def cycle_create(self, a: dict[str, Any]) -> Any:
+        return await self.ops.create_cycle(a["name"])
+
+    async def cycle_archive(self, a: dict[str, Any]) -> Any:
+        return await self.ops.archive_cycle(a["name"])
+
+    async def cycle_list(self, _a: dict[str, Any]) -> Any:
+        return {"cycles": await self.ops.list_cycles()}
+
+    async def config_load(self, a: dict[str, Any]) -> Any:
+        content = _workbook_bytes(a)
+        return await self.ops.load_configuration(
+            a["cycle"], content, register=not a.get("dry_run", False), file_name=a["filename"]
+        )
+
+    async def config_show(self, a: dict[str, Any]) -> Any:
+        return await self.ops.read_configuration(a["configuration_id"])
+
+    async def config_list(self, a: dict[str, Any]) -> Any:
+        return {"configurations": await self.ops.list_configurations(a.get("cycle"))}
+
+    async def batch_create(self, a: dict[str, Any]) -> Any:
+        return await self.ops.create_batch(a["batch_type"], a["configuration_id"], a.get("step_id"))
+
+    async def batch_submit(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.submit_batch(a["batch_id"])
+        self.engine.work_queued()
+        return result
+
+    async def batch_recon(self, a: dict[str, Any]) -> Any:
+        return await self.ops.recon_batch(a["batch_id"])
+
+    async def batch_show(self, a: dict[str, Any]) -> Any:
+        batch = await self.ops.read_batch(a["batch_id"])
+        return {**batch, "report": await self.ops.batch_report(a["batch_id"])}
+
+    async def batch_list(self, a: dict[str, Any]) -> Any:
+        return {"batches": await self.ops.list_batches(a.get("status"))}
+
+    async def batch_jobs(self, a: dict[str, Any]) -> Any:
+        jobs = await self.ops.get_batch_jobs(a["batch_id"], a.get("skipped"), a.get("status"))
+        return {"jobs": jobs}
+
+    async def batch_configs(self, a: dict[str, Any]) -> Any:
+        configs = await self.ops.get_batch_job_configurations(a["batch_id"], a.get("skipped"))
+        return {"job_configurations": configs}
+
+    async def job_show(self, a: dict[str, Any]) -> Any:
+        return await self.ops.job_history(a["job_id"])
+
+    async def job_submit(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.submit_job(a["job_id"], a.get("force", False))
+        self.engine.work_queued()
+        return result
+
+    async def job_track(self, a: dict[str, Any]) -> Any:
+        job = await self.ops.read_job(a["job_id"])
+        workflow_id = job.get("moodys_workflow_id")
+        if not workflow_id:
+            raise JobError(
+                f"Job {job['id']} has no Moody's workflow yet (status {job['status']}); "
+                "nothing to track"
+            )
+        answers = await self.moodys.get_workflows([str(workflow_id)])
+        answer = answers.get(str(workflow_id))
+        if answer is None:
+            raise JobError(f"Moody's did not return workflow {workflow_id} of job {job['id']}")
+        data = {
+            "status": answer.status,
+            "progress": answer.progress,
+            "messages": list(answer.messages),
+        }
+        result = await self.ops.apply_status_fact(
+            job["id"], answer.status, data, source="moodys", progress=answer.progress
+        )
+        self.engine.tracker.resync_soon()
+        self.engine.batch_changed([int(job["batch_id"])])
+        return result
+
+    async def job_resubmit(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.resubmit_job(a["job_id"], a.get("override"), a.get("reason"))
+        self.engine.batch_changed([int(result["batch_id"])] if "batch_id" in result else [])
+        return result
+
+    async def job_skip(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.skip_job(a["job_id"], a["reason"])
+        _changed(self.engine, result)
+        return result
+
+    async def job_cancel(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.cancel_job(a["job_id"])
+        self.engine.cancel_requested()
+        _changed(self.engine, result)
+        return result
+
+    async def job_force_ok(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.force_ok_job(a["job_id"], a["reason"])
+        _changed(self.engine, result)
+        return result
+
+    def as_mapping(self) -> dict[str, Handler]:
+        """Command name → handler (``batch.show`` → :meth:`batch_show`), for the server."""
+        return {name: getattr(self, name.replace(".", "_")) for name in protocol.COMMANDS}
+
+
+def _changed(engine: Engine, result: Mapping[str, Any]) -> None:
+    batch_id = result.get("batch_id")
+    if isinstance(batch_id, int):
+        engine.batch_changed([batch_id])
