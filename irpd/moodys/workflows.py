@@ -1,0 +1,151 @@
+"""Tracking RM workflows: single and batched status reads, lookup by name, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
+
+import structlog
+
+from irpd.moodys.errors import MoodysBadRequest, NotCancellable
+from irpd.moodys.models import WorkflowStatus
+from irpd.moodys.responses import parse_workflow, parse_workflow_page
+from irpd.moodys.transport import Transport
+
+_log = structlog.get_logger(__name__)
+
+WORKFLOWS: Final = "/riskmodeler/v1/workflows"
+NOT_CANCELLABLE_CODE: Final = "WORKFLOW-515"
+_STATUS_IN_MESSAGE: Final = re.compile(r"\bis\s+([A-Z_]+)\b")
+_MAX_PAGES: Final = 10_000
+
+
+def chunked(ids: Sequence[str], size: int) -> list[list[str]]:
+    """``ids`` without duplicates, in order, cut into lists of at most ``size``."""
+    unique = list(dict.fromkeys(str(i) for i in ids))
+    return [unique[start : start + size] for start in range(0, len(unique), size)]
+
+
+def note_unknown_status(status: WorkflowStatus) -> WorkflowStatus:
+    """Log a status outside the documented set (it is kept as-is and treated as active)."""
+    if not status.is_known_status:
+        _log.warning("moodys_unknown_status", workflow_id=status.workflow_id, status=status.status)
+    return status
+
+
+def parse_items(items: Iterable[object], *, keep_raw: bool) -> list[WorkflowStatus]:
+    """Workflow objects → statuses; an unreadable item is logged and skipped."""
+    parsed: list[WorkflowStatus] = []
+    for item in items:
+        try:
+            parsed.append(note_unknown_status(parse_workflow(item, keep_raw=keep_raw)))
+        except ValueError as exc:
+            _log.warning("moodys_unreadable_workflow", reason=str(exc))
+    return parsed
+
+
+class Workflows:
+    """The RM workflow tracker (``/riskmodeler/v1/workflows``)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def get(self, workflow_id: str, *, keep_raw: bool = True) -> WorkflowStatus | None:
+        """One workflow; ``None`` on 204 ("not ready, poll again")."""
+        response = await self._transport.request("GET", f"{WORKFLOWS}/{workflow_id}")
+        if response.status == 204:
+            return None
+        try:
+            return note_unknown_status(parse_workflow(response.json(), keep_raw=keep_raw))
+        except ValueError as exc:
+            raise response.malformed(str(exc)) from None
+
+    async def get_many(
+        self, ids: Sequence[str], *, keep_raw: bool = False
+    ) -> dict[str, WorkflowStatus]:
+        """Statuses of ``ids`` via ``?ids=`` batches; ids Moody's does not return are absent.
+
+        Chunks of ``status_batch_size`` run concurrently (bounded by the read semaphore);
+        only ids that were asked for are kept.
+        """
+        size = self._transport.settings.status_batch_size
+        chunks = chunked(ids, size)
+        if not chunks:
+            return {}
+        results = await asyncio.gather(*(self._chunk(c, keep_raw=keep_raw) for c in chunks))
+        merged: dict[str, WorkflowStatus] = {}
+        for part in results:
+            merged.update(part)
+        return merged
+
+    async def _chunk(self, chunk: list[str], *, keep_raw: bool) -> dict[str, WorkflowStatus]:
+        wanted = set(chunk)
+        params = {"ids": ",".join(chunk)}
+        found: dict[str, WorkflowStatus] = {}
+        for status in await self._pages(params, limit=len(chunk), keep_raw=keep_raw):
+            if status.workflow_id in wanted:
+                found[status.workflow_id] = status
+        return found
+
+    async def find_by_name(self, name: str, *, keep_raw: bool = False) -> list[WorkflowStatus]:
+        """Workflows whose name is exactly ``name`` (newest first, as Moody's sorts them)."""
+        statuses = await self._pages({"workflowname": name}, limit=100, keep_raw=keep_raw)
+        return [status for status in statuses if status.name == name]
+
+    async def search(
+        self, params: Mapping[str, str], *, limit: int = 100, keep_raw: bool = False
+    ) -> list[WorkflowStatus]:
+        """Every workflow matching the list filters (§2.2), all pages."""
+        return await self._pages(dict(params), limit=limit, keep_raw=keep_raw)
+
+    async def _pages(
+        self, params: dict[str, str], *, limit: int, keep_raw: bool
+    ) -> list[WorkflowStatus]:
+        collected: list[WorkflowStatus] = []
+        offset, seen = 0, 0
+        for _ in range(_MAX_PAGES):
+            page_params = {**params, "limit": str(limit), "offset": str(offset)}
+            response = await self._transport.request("GET", WORKFLOWS, params=page_params)
+            try:
+                total, items = parse_workflow_page(response.json())
+            except ValueError as exc:
+                raise response.malformed(str(exc)) from None
+            collected.extend(parse_items(items, keep_raw=keep_raw))
+            seen += len(items)
+            offset += len(items)
+            if not items or seen >= total:
+                break
+        return collected
+
+    async def cancel(self, workflow_id: str) -> None:
+        """Request cancellation (202). A terminal workflow raises :class:`NotCancellable`."""
+        try:
+            await self._transport.request("DELETE", f"{WORKFLOWS}/{workflow_id}")
+        except MoodysBadRequest as exc:
+            if exc.code != NOT_CANCELLABLE_CODE:
+                raise
+            failure: MoodysBadRequest = exc
+        else:
+            return
+        raise await self._not_cancellable(workflow_id, failure)
+
+    async def _not_cancellable(self, workflow_id: str, failure: MoodysBadRequest) -> NotCancellable:
+        current = _status_from_message(failure.moodys_message)
+        if current is None:
+            status = await self.get(workflow_id, keep_raw=False)
+            current = status.status if status is not None else None
+        return NotCancellable(
+            f"workflow {workflow_id} cannot be cancelled (status {current})",
+            current_status=current,
+            http_status=failure.http_status,
+            method=failure.method,
+            path=failure.path,
+            details=failure.details,
+        )
+
+
+def _status_from_message(message: str | None) -> str | None:
+    match = _STATUS_IN_MESSAGE.search(message or "")
+    return match.group(1) if match else None
