@@ -1,0 +1,70 @@
+"""Simulated time: real time multiplied by a scale, plus manual jumps, as epoch seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from irpd.moodys.fake.settings import SettingsError
+
+
+class SimClock:
+    """The fake's notion of "now".
+
+    ``now() = start + (monotonic elapsed) * time_scale + advanced``. A scale of 0 freezes
+    time so that only :meth:`advance` moves it (deterministic tests).
+    """
+
+    def __init__(
+        self,
+        time_scale: float,
+        start: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._scale = time_scale
+        self._start = time.time() if start is None else start
+        self._monotonic = monotonic
+        self._origin = monotonic()
+        self._advanced = 0.0
+
+    @property
+    def time_scale(self) -> float:
+        """Simulated seconds per real second."""
+        return self._scale
+
+    def now(self) -> float:
+        """Simulated epoch seconds."""
+        elapsed = (self._monotonic() - self._origin) * self._scale
+        return self._start + elapsed + self._advanced
+
+    def advance(self, seconds: float) -> float:
+        """Jump simulated time forward; returns the new now."""
+        if seconds < 0:
+            raise ValueError("simulated time only moves forward")
+        self._advanced += seconds
+        return self.now()
+
+
+def iso(epoch: float) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, the fake's timestamp format."""
+    millis = int(epoch * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO-8601 date or date-time (``Z`` or offset; naive is UTC)."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def parse_start_time(text: str | None) -> float | None:
+    """The configured simulated start instant, or None for the wall clock."""
+    if text is None:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError as exc:
+        raise SettingsError(f"start_time is not ISO-8601: {text!r}") from exc
