@@ -1,0 +1,245 @@
+"""``irpd demo``: a whole sample cycle, end to end, on a fresh machine.
+
+Starts the fake Moody's (time-scaled) and the real ``irpd run`` daemon on the embedded
+PostgreSQL, loads the sample workbook, runs every batch type of the sample cycle in order with
+progress on screen, scripts one analysis to fail and resubmits it with an override, prints the
+final reconciliation of every batch, stops everything and exits 0 when the cycle completed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
+from irpd.engine.workflow_names import workflow_name
+from irpd.samples import sample_path
+
+BATCH_ORDER = (
+    "edm_creation",
+    "portfolio_creation",
+    "mri_import",
+    "geohaz",
+    "analysis",
+    "grouping",
+    "grouping_rollup",
+    "export_to_rdm",
+)
+API_KEY = "demo-api-key"
+DEMO_FAILURE = "Analysis failed: event rate scheme not licensed for this tenant (demo)"
+
+
+def say(text: str) -> None:
+    """Progress on screen."""
+    print(text, flush=True)
+
+
+def _start_fake(workdir: Path, time_scale: float) -> tuple[subprocess.Popen[str], str]:
+    log = (workdir / "fake-moodys.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "irpd.cli.main",
+            "fake-moodys",
+            "--port",
+            "0",
+            "--time-scale",
+            str(time_scale),
+            "--api-key",
+            API_KEY,
+            "--seed",
+            "7",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "http://" not in line:
+        proc.kill()
+        raise RuntimeError(f"fake Moody's did not start: {line!r} (see {log.name})")
+    return proc, "http://" + line.split("http://", 1)[1].strip()
+
+
+def _start_daemon(workdir: Path, base_url: str) -> tuple[subprocess.Popen[bytes], Path]:
+    socket_path = workdir / "irpd.sock"
+    env = {
+        **os.environ,
+        "IRPD_STATE_DIR": str(workdir / "state"),
+        "IRPD_CONTROL_SOCKET": str(socket_path),
+        "IRPD_MOODYS_BASE_URL": base_url,
+        "IRPD_MOODYS_API_KEY": API_KEY,
+        "IRPD_MOODYS_VERIFY_TLS": "false",
+        "IRPD_ENGINE_POLL_MIN_INTERVAL": "1",
+        "IRPD_ENGINE_POLL_MAX_INTERVAL": "5",
+        "IRPD_ENGINE_RECONCILE_DEBOUNCE": "0.2",
+        "IRPD_LOGGING_FORMAT": "json",
+    }
+    env.pop("IRPD_DATABASE_DSN", None)
+    log = (workdir / "irpd.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "irpd.cli.main", "run"], env=env, stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"irpd exited with {proc.returncode}; see {log.name}")
+        try:
+            with ControlClient(socket_path, timeout=5) as client:
+                client.call("ping")
+            return proc, socket_path
+        except DaemonUnreachable:
+            time.sleep(0.3)
+    raise RuntimeError("irpd did not become ready within 180 s")
+
+
+def _script_failure(base_url: str, name: str) -> None:
+    body = json.dumps({"name": name, "outcome": "FAILED", "message": DEMO_FAILURE}).encode()
+    request = urllib.request.Request(
+        f"{base_url}/__fake__/script",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the local fake)
+        response.read()
+
+
+def _wait(client: ControlClient, batch_id: int, label: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        shown = client.call("batch.show", {"batch_id": batch_id})
+        report = shown.get("report") or {}
+        line = (
+            f"  {label:<18} batch {batch_id:<3} {shown['status']:<10} "
+            f"{report.get('fulfilled_configs', '?')}/{report.get('total_configs', '?')} done"
+        )
+        if line != last:
+            say(line)
+            last = line
+        if shown["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return str(shown["status"])
+        time.sleep(0.5)
+    raise RuntimeError(f"batch {batch_id} did not finish within {timeout:g} s")
+
+
+def _resubmit_failures(client: ControlClient, batch_id: int) -> None:
+    failed = client.call(
+        "batch.jobs", {"batch_id": batch_id, "status": "FAILED", "skipped": False}
+    )["jobs"]
+    for job in failed:
+        config = client.call("job.show", {"job_id": job["id"]})
+        data = dict(config.get("job_configuration", {}).get("job_configuration_data") or {})
+        data["event_rate"] = None  # the fix: drop the unlicensed event rate scheme
+        new = client.call(
+            "job.resubmit",
+            {
+                "job_id": job["id"],
+                "override": data,
+                "reason": "demo: event rate scheme not licensed; resubmitted without it",
+            },
+        )
+        new_id = new.get("job_id", new.get("id"))
+        say(
+            f"  job {job['id']} FAILED ({job.get('last_error')}); resubmitted with an "
+            f"override as job {new_id}"
+        )
+        client.call("job.submit", {"job_id": new_id})
+
+
+def _run_cycle(client: ControlClient, base_url: str) -> dict[int, dict[str, Any]]:
+    cycle = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    client.call("cycle.create", {"name": cycle})
+    content = base64.b64encode(sample_path().read_bytes()).decode()
+    loaded = client.call(
+        "config.load", {"cycle": cycle, "filename": sample_path().name, "content_b64": content}
+    )
+    configuration_id = loaded["configuration_id"]
+    say(f"cycle {cycle}: configuration {configuration_id} loaded from {sample_path().name}")
+    outcomes: dict[int, dict[str, Any]] = {}
+    for batch_type in BATCH_ORDER:
+        batch = client.call(
+            "batch.create", {"batch_type": batch_type, "configuration_id": configuration_id}
+        )
+        batch_id = int(batch.get("batch_id", batch.get("id")))
+        if batch_type == "analysis":
+            jobs = client.call("batch.jobs", {"batch_id": batch_id})["jobs"]
+            victim = sorted(jobs, key=lambda j: j["id"])[min(2, len(jobs) - 1)]
+            config = client.call("job.show", {"job_id": victim["id"]})
+            data = config.get("job_configuration", {}).get("job_configuration_data") or {}
+            _script_failure(base_url, workflow_name(victim["id"], data))
+            say(f"  (the fake Moody's will fail job {victim['id']}: {data.get('job_key')})")
+        client.call("batch.submit", {"batch_id": batch_id})
+        status = _wait(client, batch_id, batch_type)
+        if status == "FAILED":
+            _resubmit_failures(client, batch_id)
+            status = _wait(client, batch_id, batch_type)
+        outcomes[batch_id] = client.call("batch.recon", {"batch_id": batch_id})
+    return outcomes
+
+
+def _print_recon(outcomes: dict[int, dict[str, Any]]) -> bool:
+    say("\nfinal reconciliation")
+    all_completed = True
+    for batch_id, recon in outcomes.items():
+        summary = recon.get("recon_summary") or recon.get("summary") or {}
+        status = recon.get("recon_result") or recon.get("status")
+        all_completed &= status == "COMPLETED"
+        say(
+            f"  batch {batch_id:<3} {status:<10} configs {summary.get('fulfilled_configs')}/"
+            f"{summary.get('total_configs')}  jobs {summary.get('total_jobs')}  "
+            f"{json.dumps(summary.get('job_status_counts', {}), sort_keys=True)}"
+        )
+    return all_completed
+
+
+def _stop(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int:
+    """Run the demo; 0 when every batch of the sample cycle completed."""
+    workdir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="irpd-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    scale = time_scale or 900.0
+    say(f"irpd demo: working in {workdir} (fake Moody's time scale x{scale:g})")
+    ok = False
+    with ExitStack() as stack:
+        fake, base_url = _start_fake(workdir, scale)
+        stack.callback(_stop, fake)
+        say(f"fake Moody's at {base_url}; starting irpd (embedded PostgreSQL)...")
+        daemon, socket_path = _start_daemon(workdir, base_url)
+        stack.callback(_stop, daemon)
+        say(f"irpd ready on {socket_path}")
+        try:
+            with ControlClient(socket_path, timeout=60) as client:
+                ok = _print_recon(_run_cycle(client, base_url))
+                jobs = client.call("status").get("engine", {})
+                say(f"\nengine: {json.dumps({k: jobs.get(k) for k in ('submitted', 'polled')})}")
+        except (DaemonRefused, DaemonUnreachable, RuntimeError) as exc:
+            say(f"demo failed: {exc} (logs in {workdir})")
+            keep = True
+    say("cycle COMPLETED" if ok else f"cycle NOT completed; logs in {workdir}")
+    if not keep and ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
