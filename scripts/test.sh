@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start 2: install irpd with its dev tools, check lint, types and layering, run the tests.
+# Tests use an embedded PostgreSQL by default; set IRPD_TEST_DSN (a superuser DSN, e.g.
+# postgresql://postgres@127.0.0.1:5432/postgres) to run them against another server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+echo "== ruff" && .venv/bin/ruff check .
+echo "== mypy --strict" && .venv/bin/mypy
+echo "== import-linter" && .venv/bin/lint-imports
+echo "== pytest" && exec .venv/bin/pytest -q -p no:cacheprovider "$@"
