@@ -77,12 +77,14 @@ def load_workbook(
             if header_key(n.METADATA) in actual:
                 data = _load_cycle(book, actual, log, expected_cycle_type)
                 kind: WorkbookKind = "cycle"
+                order = [name for name, _ in SHEET_ORDER]
             else:
                 data = _load_generic(book, log)
                 kind = "generic"
+                order = book.sheet_names
     except UnreadableWorkbook as exc:
         return WorkbookResult(None, [exc.problem])
-    return WorkbookResult(data, log.result(), kind)
+    return WorkbookResult(data, log.result(order), kind)
 
 
 def _sheet_lookup(sheet_names: list[str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -178,10 +179,19 @@ class ProblemLog:
         else:
             self.dropped += 1
 
-    def result(self) -> list[Problem]:
-        """The kept problems, plus a summary problem when some were dropped."""
+    def result(self, sheet_order: Sequence[str] = ()) -> list[Problem]:
+        """The kept problems grouped by sheet (workbook-level first, then ``sheet_order``)
+        and by row, detection order otherwise; plus a summary when some were dropped."""
+        rank = {sheet: index for index, sheet in enumerate(sheet_order)}
+
+        def key(problem: Problem) -> tuple[int, int]:
+            if problem.sheet is None:
+                return (-1, 0)
+            return (rank.get(problem.sheet, len(rank)), problem.row or 0)
+
+        kept = sorted(self.kept, key=key)
         if not self.dropped:
-            return list(self.kept)
+            return kept
         summary = Problem(
             None,
             None,
@@ -189,7 +199,7 @@ class ProblemLog:
             str(Code.TOO_MANY_PROBLEMS),
             f"{self.dropped} more problems not listed (report capped at {self.cap})",
         )
-        return [*self.kept, summary]
+        return [*kept, summary]
 
     def __len__(self) -> int:
         return len(self.kept) + self.dropped

@@ -125,7 +125,7 @@ def _too_large_file(limits: ReadLimits) -> str:
 def _open_archive(data: bytes, limits: ReadLimits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (bad version), struct errors…
         raise _unreadable(Code.CORRUPT, f"the .xlsx package is damaged: {exc}") from exc
     if sum(info.file_size for info in archive.infolist()) > limits.max_uncompressed_bytes:
         archive.close()

@@ -139,7 +139,8 @@ def _analyses(parsed: ParsedWorkbook, log: ProblemLog) -> None:
         portfolio = portfolio_rows.get(row.text(n.PORTFOLIO) or "")
         database = row.text(n.DATABASE)
         owner = portfolio.text(n.DATABASE) if portfolio else None
-        if database is not None and owner is not None and owner != database:
+        owner_known = owner is not None and (databases is None or owner in databases)
+        if database is not None and owner_known and owner != database:
             log.add(Code.REF_PORTFOLIO_DATABASE,
                     f"the portfolio {row.text(n.PORTFOLIO)!r} belongs to {owner!r}, "
                     f"not {database!r}",

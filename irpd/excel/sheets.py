@@ -31,6 +31,8 @@ class Column:
     unique: bool = False
     pattern: re.Pattern[str] | None = None
     pattern_code: Code = Code.FMT_VERSION
+    #: what a value matching ``pattern`` looks like, for problem messages
+    hint: str = ""
     #: allowed values, matched case-insensitively and normalised to this spelling
     choices: tuple[str, ...] = ()
     choice_code: Code = Code.FMT_TREATY_TYPE
@@ -47,7 +49,8 @@ class TableSpec:
 
 
 def _version(key: str) -> Column:
-    return Column(key, required=True, pattern=VERSION_PATTERN, pattern_code=Code.FMT_VERSION)
+    return Column(key, required=True, pattern=VERSION_PATTERN, pattern_code=Code.FMT_VERSION,
+                  hint="a version such as 23, 22.0 or 22.0.1")
 
 
 def _text(header: str, *, required: bool = True, unique: bool = False) -> Column:
@@ -90,6 +93,7 @@ DATABASES: Final = TableSpec(
             unique=True,
             pattern=DATABASE_PATTERN,
             pattern_code=Code.FMT_DATABASE_NAME,
+            hint="an EDM name such as RM_EDM_202503_USFL (RM_, RMS_ or TEST_, EDM_, 6 digits, _)",
         ),
         _flag(n.STORE_IN_DATA_BRIDGE),
     ),
@@ -127,6 +131,7 @@ TREATIES: Final = TableSpec(
             required=True,
             pattern=CURRENCY_PATTERN,
             pattern_code=Code.FMT_CURRENCY,
+            hint="a three-letter currency code such as USD",
             upper=True,
         ),
         _text(n.ATTACHMENT_BASIS),

@@ -170,7 +170,7 @@ def convert_cell(
     if column.pattern is not None and not column.pattern.fullmatch(value):
         log.add(
             column.pattern_code,
-            f"{value!r} does not match {column.pattern.pattern}",
+            f"{value!r} is not {column.hint or 'of the form ' + column.pattern.pattern}",
             sheet=sheet, row=row, column=column.header,
         )
     return value, True
