@@ -67,11 +67,15 @@ class Workflows:
     ) -> dict[str, WorkflowStatus]:
         """Statuses of ``ids`` via ``?ids=`` batches; ids Moody's does not return are absent.
 
-        Chunks of ``status_batch_size`` run concurrently (bounded by the read semaphore);
-        only ids that were asked for are kept.
+        RM workflow ids are integers: other strings are skipped (logged), so one bad id
+        cannot fail a whole batch. Chunks of ``status_batch_size`` run concurrently (bounded
+        by the read semaphore); only ids that were asked for are kept.
         """
         size = self._transport.settings.status_batch_size
-        chunks = chunked(ids, size)
+        usable = [i for i in (str(raw).strip() for raw in ids) if i.isdigit()]
+        if len(usable) != len(ids):
+            _log.warning("moodys_invalid_workflow_ids", skipped=len(ids) - len(usable))
+        chunks = chunked(usable, size)
         if not chunks:
             return {}
         results = await asyncio.gather(*(self._chunk(c, keep_raw=keep_raw) for c in chunks))
