@@ -29,7 +29,7 @@ def require_submittable(context: Row, error: validate.ErrorType) -> None:
     """Refuse unless the configuration is VALID/ACTIVE and its cycle is ACTIVE.
 
     ``context`` carries ``configuration_id``, ``configuration_status``, ``cycle_name`` and
-    ``cycle_status`` (``batch_lock_for_submit`` / ``job_batch_lock``).
+    ``cycle_status`` (``batch_submit_context`` / ``job_batch_context``).
     """
     if context["configuration_status"] not in BATCHABLE_CONFIGURATION_STATUSES:
         raise error(
@@ -107,9 +107,10 @@ class Batches:
         """
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         async with self._db.transaction() as tx:
-            batch = await tx.fetchrow("batch_lock_for_submit", bid)
-            if batch is None:
+            if await tx.fetchrow("batch_lock", bid) is None:
                 raise BatchError(f"Batch {bid} not found.")
+            batch = await tx.fetchrow("batch_submit_context", bid)
+            assert batch is not None  # locked above
             target = self._submit_target(batch)
             require_submittable(batch, BatchError)
             config_target = configuration_after_submit(batch, BatchError)

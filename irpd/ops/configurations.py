@@ -166,6 +166,7 @@ class Configurations:
             locked = await tx.fetchrow("configuration_lock_cycle", cycle_id)
             assert locked is not None  # cycles are never deleted
             self._require_active_cycle(locked)
+            await tx.execute("configuration_lock_siblings", cycle_id)
             await self._refuse_unreplaceable(tx, locked)
             replaced = [
                 row["id"] for row in await tx.fetch("configuration_delete_replaced", cycle_id)

@@ -58,9 +58,10 @@ class Jobs:
             "job_configuration_data", job_configuration_data, JobError
         )
         async with self._db.transaction() as tx:
-            batch = await tx.fetchrow("job_batch_lock_by_id", bid)
-            if batch is None:
+            if await tx.fetchrow("batch_lock", bid) is None:
                 raise JobError(f"Batch {bid} not found.")
+            batch = await tx.fetchrow("job_batch_context", bid)
+            assert batch is not None  # locked above
             if batch["configuration_id"] != config_id:
                 raise JobError(
                     f"Batch {bid} belongs to configuration {batch['configuration_id']}, "

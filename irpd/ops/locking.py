@@ -35,9 +35,12 @@ async def lock_job(tx: Tx, job_id: int) -> Row:
 
 async def lock_batch_and_job(tx: Tx, job_id: int) -> tuple[Row, Row]:
     """The job's batch (with configuration and cycle statuses), then the job, both locked."""
-    batch = await tx.fetchrow("job_batch_lock", job_id)
-    if batch is None:
+    batch_id = await tx.fetchval("job_batch_id", job_id)
+    if batch_id is None:
         raise JobError(f"Job {job_id} not found.")
+    await tx.execute("batch_lock", batch_id)
+    batch = await tx.fetchrow("job_batch_context", batch_id)  # read after the lock
+    assert batch is not None  # batches are never deleted
     return batch, await lock_job(tx, job_id)
 
 

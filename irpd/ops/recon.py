@@ -36,7 +36,7 @@ class Recon:
         """
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         async with self._db.transaction() as tx:
-            batch = await tx.fetchrow("recon_batch_lock", bid)
+            batch = await tx.fetchrow("batch_lock", bid)
             if batch is None:
                 raise BatchError(f"Batch {bid} not found.")
             configurations = [

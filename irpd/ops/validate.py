@@ -125,7 +125,7 @@ def _json_problem(value: object, depth: int) -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                return f"key {shown(key)!r} is not a string"
+                return f"key {shown(key)} is not a string"
             problem = _json_problem(key, depth + 1) or _json_problem(item, depth + 1)
             if problem:
                 return problem

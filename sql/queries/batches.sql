@@ -35,9 +35,14 @@ SELECT nb.id AS batch_id, nb.status, nb.created_ts,
        (SELECT count(*) FROM new_jobs) AS jobs
   FROM new_batch nb
 
--- name: batch_lock_for_submit
--- The batch (locked: lock order is batch, then job, then job configuration), its
--- configuration and cycle statuses, and how many jobs a submission would queue.
+-- name: batch_lock
+-- Lock one batch (lock order: batch, then job, then job configuration). Read what depends on
+-- it in the NEXT statement: a statement that waited for a lock still sees its old snapshot.
+SELECT id, status FROM irp_batch WHERE id = $1 FOR UPDATE
+
+-- name: batch_submit_context
+-- The (locked) batch, its configuration and cycle statuses, and how many jobs a submission
+-- would queue.
 SELECT b.id, b.status, b.configuration_id, c.status AS configuration_status,
        c.cycle_id, cy.cycle_name, cy.status AS cycle_status,
        (SELECT count(*) FROM irp_job j
@@ -47,7 +52,6 @@ SELECT b.id, b.status, b.configuration_id, c.status AS configuration_status,
   JOIN irp_configuration c ON c.id = b.configuration_id
   JOIN irp_cycle cy ON cy.id = c.cycle_id
  WHERE b.id = $1
-   FOR UPDATE OF b
 
 -- name: batch_queue_jobs
 -- Ask the dispatcher to submit the batch's INITIATED, non-skipped, not yet queued jobs.
@@ -119,9 +123,6 @@ SELECT id, batch_id, configuration_id, job_configuration_data, skipped, skipped_
  WHERE batch_id = $1
    AND ($2::boolean IS NULL OR skipped = $2)
  ORDER BY id
-
--- name: recon_batch_lock
-SELECT id, status FROM irp_batch WHERE id = $1 FOR UPDATE
 
 -- name: recon_job_configurations
 SELECT id, skipped FROM irp_job_configuration WHERE batch_id = $1

@@ -2,15 +2,18 @@
 -- Serialises workbook registrations of one cycle (and waits for a concurrent archive).
 SELECT id, cycle_name, status FROM irp_cycle WHERE id = $1 FOR UPDATE
 
+-- name: configuration_lock_siblings
+-- Lock the cycle's configurations (a concurrent create_batch holds its configuration FOR SHARE:
+-- this waits for it to commit).
+SELECT id FROM irp_configuration WHERE cycle_id = $1 ORDER BY id FOR UPDATE
+
 -- name: configuration_replaceable_check
--- The cycle's configurations, locked (a concurrent create_batch waits), with whether any batch
--- was created from them.
+-- The cycle's (locked) configurations, with whether any batch was created from them.
 SELECT c.id, c.status,
        EXISTS (SELECT 1 FROM irp_batch b WHERE b.configuration_id = c.id) AS has_batches
   FROM irp_configuration c
  WHERE c.cycle_id = $1
  ORDER BY c.id
-   FOR UPDATE OF c
 
 -- name: configuration_delete_replaced
 DELETE FROM irp_configuration c

@@ -19,18 +19,17 @@ SELECT j.id, j.batch_id, j.job_configuration_id, j.status, j.skipped, j.moodys_w
  WHERE j.id = $1
    FOR UPDATE
 
--- name: job_batch_lock
--- The batch of job $1 (locked, before the job itself) with its configuration and cycle.
+-- name: job_batch_id
+SELECT batch_id FROM irp_job WHERE id = $1
+
+-- name: job_batch_context
+-- The (already locked) batch $1 with its configuration and cycle statuses.
 SELECT b.id, b.status, b.configuration_id, c.status AS configuration_status,
        cy.cycle_name, cy.status AS cycle_status
   FROM irp_batch b
   JOIN irp_configuration c ON c.id = b.configuration_id
   JOIN irp_cycle cy ON cy.id = c.cycle_id
- WHERE b.id = (SELECT batch_id FROM irp_job WHERE id = $1)
-   FOR UPDATE OF b
-
--- name: job_batch_lock_by_id
-SELECT b.id, b.status, b.configuration_id FROM irp_batch b WHERE b.id = $1 FOR UPDATE
+ WHERE b.id = $1
 
 -- name: job_configuration_lock
 SELECT id, batch_id, configuration_id, skipped, override_job_configuration_id

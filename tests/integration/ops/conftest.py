@@ -47,10 +47,10 @@ def daemon(db_dsn: str) -> Daemon:
 
 
 @pytest.fixture
-def snapshot(db: Database) -> Callable[[], Awaitable[Fingerprint]]:
+def snapshot(db_dsn: str) -> Callable[[], Awaitable[Fingerprint]]:
     """``await snapshot()``: the fingerprint of every irp_* table now."""
 
     async def take() -> Fingerprint:
-        return await fingerprint(db)
+        return await fingerprint(db_dsn)
 
     return take

@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 import openpyxl
 
-from irpd.db.database import Database
 from irpd.ops import Operations
 
 Fingerprint = dict[str, tuple[int, str]]
@@ -50,10 +49,30 @@ async def audit(ops: Operations, job_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def fingerprint(db: Database) -> Fingerprint:
+_TABLES = """
+SELECT table_name::text FROM information_schema.tables
+ WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+   AND table_name LIKE 'irp\\_%' ORDER BY table_name
+"""
+_CONTENT = """
+SELECT count(*), md5(COALESCE(string_agg(x::text, E'\\n' ORDER BY x::text), ''))
+  FROM {table} x
+"""
+
+
+async def fingerprint(dsn: str) -> Fingerprint:
     """Row count and content hash of every irp_* table."""
-    rows = await db.fetch("report_table_fingerprints")
-    return {row["table_name"]: (row["row_count"], row["content_md5"]) for row in rows}
+    conn = await asyncpg.connect(dsn)
+    try:
+        found: Fingerprint = {}
+        for (table,) in await conn.fetch(_TABLES):
+            quoted = await conn.fetchval("SELECT quote_ident($1)", table)
+            row = await conn.fetchrow(_CONTENT.format(table=quoted))
+            assert row is not None
+            found[table] = (row[0], row[1])
+        return found
+    finally:
+        await conn.close()
 
 
 class Daemon:
@@ -131,3 +150,39 @@ async def run_to(ops: Operations, daemon: Daemon, job_id: int, *reports: str) ->
     await daemon.submit(job_id)
     for reported in reports:
         await ops.apply_status_fact(job_id, reported, {"status": reported})
+
+
+async def finish_all(dsn: str, batch_id: int) -> int:
+    """Bulk stand-in for a day of polling: every queued job of the batch FINISHED."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        status: str = await conn.execute(
+            """
+            UPDATE irp_job SET status = 'FINISHED', moodys_workflow_id = (1000000 + id)::text,
+                   submitted_ts = now(), completed_ts = now(), status_changed_ts = now()
+             WHERE batch_id = $1 AND status = 'INITIATED' AND submit_requested_ts IS NOT NULL
+            """,
+            batch_id,
+        )
+        return int(status.rsplit(maxsplit=1)[-1])
+    finally:
+        await conn.close()
+
+
+async def force_status(dsn: str, job_id: int, status: str, *, queued: bool = True) -> None:
+    """Put a job straight into ``status`` (test arrangement only: no audit row)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            """
+            UPDATE irp_job SET status = $2, idempotency_key = gen_random_uuid(),
+                   workflow_name = 'irpd-test-' || id,
+                   submit_requested_ts = CASE WHEN $3 THEN now() END
+             WHERE id = $1
+            """,
+            job_id,
+            status,
+            queued,
+        )
+    finally:
+        await conn.close()
