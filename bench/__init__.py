@@ -1,0 +1,1 @@
+"""Benchmarks: measure the real daemon; never run as pass/fail tests."""

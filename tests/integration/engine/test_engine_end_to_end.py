@@ -1,0 +1,133 @@
+"""The real engine, client and fake server on a real database: exactly-once submission,
+tracking to terminal states, reconciliation, crash recovery, cancellation, two workers."""
+
+from __future__ import annotations
+
+import uuid
+
+from irpd.db.engine_store import EngineStore
+from irpd.engine.workflow_names import workflow_name
+
+from .conftest import Rig
+
+ALL_SHARDS = list(range(64))
+
+
+async def _ledger_workflows(rig: Rig) -> dict[str, int]:
+    """workflow name → number of distinct workflows the fake created for it."""
+    names: dict[str, set[str]] = {}
+    for entry in rig.fake.ledger:
+        if entry.name and entry.workflow_id:
+            names.setdefault(entry.name, set()).add(entry.workflow_id)
+    return {name: len(ids) for name, ids in names.items()}
+
+
+async def test_a_batch_is_submitted_once_tracked_and_reconciled(rig: Rig) -> None:
+    batch_id = await rig.multi_job_batch(40)
+    engine = rig.engine()
+    supervisor = await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    batch = await rig.wait_batch(batch_id, ("COMPLETED", "FAILED"))
+    assert batch["status"] == "COMPLETED"
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    assert {j["status"] for j in jobs} == {"FINISHED"}
+    workflows = await _ledger_workflows(rig)
+    assert len(workflows) == 40
+    assert set(workflows.values()) == {1}
+    assert {j["moodys_workflow_id"] for j in jobs} == {
+        e.workflow_id for e in rig.fake.ledger if e.workflow_id
+    }
+    await rig.stop(engine, supervisor)
+
+
+async def test_intents_committed_before_a_crash_are_sent_once(rig: Rig) -> None:
+    """Crash between the intent commit and the HTTP call: recovery sends with the same key."""
+    batch_id = await rig.multi_job_batch(10)
+    await rig.ops.submit_batch(batch_id)
+    store = EngineStore(rig.db, "crashed")
+    await store.heartbeat("host", 1, "test")
+    await store.claim(0.5, 64)  # a lease that lapses at once, like a dead process's
+    queued = await store.queued_jobs(ALL_SHARDS, 100)
+    keys = {q.id: uuid.uuid4() for q in queued}
+    moved = await store.begin_submit(
+        [(q.id, keys[q.id], workflow_name(q.id, q.configuration)) for q in queued]
+    )
+    assert len(moved) == 10
+    engine = rig.engine("recovering")
+    supervisor = await rig.start(engine)
+    await rig.wait_batch(batch_id)
+    sent_keys = {e.request_id for e in rig.fake.ledger}
+    assert sent_keys == {str(k) for k in keys.values()}
+    assert set((await _ledger_workflows(rig)).values()) == {1}
+    await rig.stop(engine, supervisor)
+
+
+async def test_an_answer_lost_before_its_commit_is_replayed_not_resent(rig: Rig) -> None:
+    """Crash between Moody's answer and the commit: the replay returns the same workflow."""
+    batch_id = await rig.multi_job_batch(5)
+    await rig.ops.submit_batch(batch_id)
+    store = EngineStore(rig.db, "crashed")
+    await store.heartbeat("host", 1, "test")
+    await store.claim(0.5, 64)
+    queued = await store.queued_jobs(ALL_SHARDS, 100)
+    intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
+    await store.begin_submit(intents)
+    configs = {q.id: q.configuration for q in queued}
+    first = {}
+    for job_id, key, name in intents:  # the HTTP calls happen; the process dies before commit
+        result = await rig.client.submit(configs[job_id], workflow_name=name, request_id=key)
+        first[job_id] = result.workflow_id
+    engine = rig.engine("recovering")
+    supervisor = await rig.start(engine)
+    await rig.wait_batch(batch_id)
+    jobs = {j["id"]: j for j in await rig.ops.get_batch_jobs(batch_id)}
+    assert {job_id: jobs[job_id]["moodys_workflow_id"] for job_id in first} == first
+    assert set((await _ledger_workflows(rig)).values()) == {1}
+    assert sum(e.replay for e in rig.fake.ledger) == 5
+    await rig.stop(engine, supervisor)
+
+
+async def test_cancel_is_sent_and_tracked_to_cancelled(rig: Rig) -> None:
+    rig.fake.set_quota(0)  # nothing leaves QUEUED
+    batch_id = await rig.multi_job_batch(3)
+    engine = rig.engine()
+    supervisor = await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    for _ in range(100):
+        jobs = await rig.ops.get_batch_jobs(batch_id)
+        if all(j["moodys_workflow_id"] for j in jobs):
+            break
+        await rig.wait_batch(batch_id, ("ACTIVE",))
+    for job in jobs:
+        await rig.ops.cancel_job(job["id"])
+    engine.cancel_requested()
+    batch = await rig.wait_batch(batch_id, ("CANCELLED",), timeout=60)
+    assert batch["status"] == "CANCELLED"
+    assert {j["status"] for j in await rig.ops.get_batch_jobs(batch_id)} == {"CANCELLED"}
+    await rig.stop(engine, supervisor)
+
+
+async def test_two_workers_share_the_shards_and_never_duplicate(rig: Rig) -> None:
+    batch_id = await rig.multi_job_batch(120)
+    one, two = rig.engine("w1"), rig.engine("w2")
+    sup_one = await rig.start(one)
+    sup_two = await rig.start(two)
+    for _ in range(3):  # let both heartbeat and rebalance
+        await one.leases.tick_safely()
+        await two.leases.tick_safely()
+    assert len(one.leases.usable()) == 32
+    assert len(two.leases.usable()) == 32
+    assert not one.leases.usable() & two.leases.usable()
+    await rig.ops.submit_batch(batch_id)
+    one.work_queued()
+    two.work_queued()
+    await rig.wait_batch(batch_id)
+    assert one.dispatcher.submitted > 0
+    assert two.dispatcher.submitted > 0
+    assert one.dispatcher.submitted + two.dispatcher.submitted == 120
+    assert set((await _ledger_workflows(rig)).values()) == {1}
+    await rig.stop(one, sup_one)
+    await rig.stop(two, sup_two)
