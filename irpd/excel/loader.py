@@ -16,7 +16,13 @@ from irpd.excel.groupings import parse_groupings
 from irpd.excel.metadata import parse_metadata
 from irpd.excel.names import header_key
 from irpd.excel.problems import Code, Problem, ProblemLog
-from irpd.excel.reader import RawSheet, ReadLimits, UnreadableWorkbook, WorkbookFile
+from irpd.excel.reader import (
+    RawSheet,
+    ReadLimits,
+    UnreadableWorkbook,
+    WorkbookFile,
+    open_workbook,
+)
 from irpd.excel.refdata import parse_reference_data
 from irpd.excel.rules import ParsedWorkbook, check_rules
 from irpd.excel.sheets import SHEET_ORDER, TABLES
@@ -72,7 +78,7 @@ def load_workbook(
     limits = limits or ReadLimits()
     log = ProblemLog(cap=limits.max_problems)
     try:
-        with WorkbookFile(source, limits) as book:
+        with open_workbook(source, limits) as book:
             actual = _sheet_lookup(book.sheet_names)
             if header_key(n.METADATA) in actual:
                 data = _load_cycle(book, actual, log, expected_cycle_type)

@@ -7,9 +7,11 @@ carrying a ``STRUCT-*`` problem; nothing here raises anything else on bad input.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -136,6 +138,24 @@ def _open_archive(data: bytes, limits: ReadLimits) -> zipfile.ZipFile:
     return archive
 
 
+#: openpyxl warns about what it drops (data validation extensions, odd date serials…); those
+#: are silenced while a workbook is read. ``warnings.catch_warnings`` swaps process-wide state,
+#: so concurrent reads (``asyncio.to_thread``) are serialised to keep the filters intact.
+_QUIET_OPENPYXL = threading.Lock()
+
+
+@contextmanager
+def open_workbook(source: Path | bytes, limits: ReadLimits) -> Iterator[WorkbookFile]:
+    """Open a workbook for reading, with openpyxl's warnings silenced; closes it after."""
+    with _QUIET_OPENPYXL, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = WorkbookFile(source, limits)
+        try:
+            yield book
+        finally:
+            book.close()
+
+
 class WorkbookFile:
     """An open workbook: its worksheet names, and one sheet's raw rows on demand."""
 
@@ -145,11 +165,7 @@ class WorkbookFile:
         self._archive = _open_archive(data, limits)
         try:
             self._parts = worksheet_parts(self._archive)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._book: Workbook = openpyxl_load(
-                    io.BytesIO(data), read_only=True, data_only=True
-                )
+            self._book: Workbook = openpyxl_load(io.BytesIO(data), read_only=True, data_only=True)
         except (PackageError, InvalidFileException, KeyError) as exc:
             self._archive.close()
             raise _unreadable(
@@ -158,12 +174,6 @@ class WorkbookFile:
         except Exception as exc:  # openpyxl raises many types on damaged parts
             self._archive.close()
             raise _unreadable(Code.CORRUPT, f"the workbook cannot be read: {exc}") from exc
-
-    def __enter__(self) -> WorkbookFile:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._book.close()
@@ -196,18 +206,14 @@ class WorkbookFile:
             return
         sheet = self._book[name]
         assert isinstance(sheet, ReadOnlyWorksheet)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rows = sheet.iter_rows(
-                min_row=1, max_row=scan.last_row, max_col=scan.last_column
+        rows = sheet.iter_rows(min_row=1, max_row=scan.last_row, max_col=scan.last_column)
+        for number, cells in enumerate(rows, start=1):
+            values = tuple(
+                _cell_value(cell, (number, column), scan)
+                for column, cell in enumerate(cells, start=1)
             )
-            for number, cells in enumerate(rows, start=1):
-                values = tuple(
-                    _cell_value(cell, (number, column), scan)
-                    for column, cell in enumerate(cells, start=1)
-                )
-                if any(value is not None for value in values):
-                    yield RawRow(number, _trim_trailing(values))
+            if any(value is not None for value in values):
+                yield RawRow(number, _trim_trailing(values))
 
 
 def _trim_trailing(values: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
@@ -244,4 +250,5 @@ __all__ = [
     "UncachedFormula",
     "UnreadableWorkbook",
     "WorkbookFile",
+    "open_workbook",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -101,3 +102,19 @@ def test_chartsheets_are_not_sheets(sheets: Sheets) -> None:
     result = load_workbook(workbook_bytes(sheets, add_chart))
 
     assert result.ok
+
+
+def test_openpyxl_warnings_are_silenced_and_filters_restored(sheets: Sheets) -> None:
+    def absurd_date(workbook: Workbook) -> None:
+        cell = workbook[n.TREATIES]["G2"]
+        cell.value = 1e10  # a date serial far beyond year 9999: openpyxl warns
+        cell.number_format = "yyyy-mm-dd"
+
+    filters = list(warnings.filters)
+
+    problems = load_workbook(workbook_bytes(sheets, absurd_date)).problems
+
+    assert [(p.sheet, p.row, p.column, p.code) for p in problems] == [
+        (n.TREATIES, 2, n.INCEPTION_DATE, "TYPE-CELL-ERROR")
+    ]
+    assert warnings.filters == filters
