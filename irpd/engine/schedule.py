@@ -22,6 +22,8 @@ class TrackedJob:
     since: float
     polls_in_status: int
     due: float
+    progress: int | None = None
+    persisted: float = 0.0
 
 
 class PollSchedule:

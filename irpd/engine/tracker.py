@@ -51,6 +51,8 @@ class TrackerSettings:
     recovery_spread: float = 30.0
     resync_interval: float = 60.0
     db_retry_max: float = 10.0
+    #: a poll that changed nothing is written only when progress moved or this long passed
+    persist_unchanged_after: float = 60.0
 
 
 class Tracker:
@@ -86,6 +88,7 @@ class Tracker:
         self.sweeps = 0
         self.polled = 0
         self.loaded = asyncio.Event()
+        self._added_during_resync: set[int] = set()
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -102,6 +105,7 @@ class Tracker:
                 now + self.settings.policy.min_interval,
             )
         )
+        self._added_during_resync.add(job_id)
         self._wake.set()
 
     def poll_soon(self, job_id: int) -> None:
@@ -148,6 +152,7 @@ class Tracker:
 
     async def _resync(self) -> bool:
         owned = self._leases.usable()
+        self._added_during_resync = set()
         try:
             rows = await self._store.in_flight(sorted(owned)) if owned else []
             self._health.ok()
@@ -161,16 +166,21 @@ class Tracker:
         order = list(range(len(fresh)))
         self._rng.shuffle(order)
         now = self._clock()
-        for index, row in zip(order, fresh, strict=True):
+        for count, (index, row) in enumerate(zip(order, fresh, strict=True)):
             delay = recovery_spread(len(fresh), index, window, self._rng)
             self.schedule.put(_tracked(row, now, now + delay))
-        for row in rows:
+            if count % 5000 == 4999:
+                await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
+        for count, row in enumerate(rows):
+            if count % 5000 == 4999:
+                await asyncio.sleep(0)
             seen.add(row.id)
             job = self.schedule.get(row.id)
             if job is not None and job.status != row.status:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
         for job_id in self.schedule.ids():
-            if job_id not in seen:
+            # a job acknowledged while the query ran is not in its answer: keep it
+            if job_id not in seen and job_id not in self._added_during_resync:
                 self.schedule.remove(job_id)
         self.schedule.compact()
         self._owned = owned
@@ -211,7 +221,9 @@ class Tracker:
         now = self._clock()
         reports: list[Report] = []
         polls: list[Poll] = []
+        to_persist: list[Poll] = []
         missing: list[TrackedJob] = []
+        persist_after = self.settings.persist_unchanged_after
         for job in chunk:
             answer = answers.get(job.workflow_id)
             if answer is None:
@@ -222,7 +234,10 @@ class Tracker:
                 reports.append(report)
             else:
                 polls.append(report)
-        moved = await self._write(reports, polls)
+                if job.progress != answer.progress or now - job.persisted >= persist_after:
+                    job.persisted, job.progress = now, answer.progress
+                    to_persist.append(report)
+        moved = await self._write(reports, to_persist)
         self._apply_in_memory(moved, reports, polls, now)
         if missing:
             self._throttled.warning(
