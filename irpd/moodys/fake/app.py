@@ -103,12 +103,11 @@ class FakeMoodys:
         """Bind and start serving."""
         runner = web.AppRunner(
             self.app, handler_cancellation=True, access_log=None,
-            max_line_size=self.settings.max_request_line,
+            shutdown_timeout=SHUTDOWN_TIMEOUT, max_line_size=self.settings.max_request_line,
             max_field_size=self.settings.max_request_line,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port,
-                           shutdown_timeout=SHUTDOWN_TIMEOUT)
+        site = web.TCPSite(runner, self.settings.host, self.settings.port)
         try:
             await site.start()
         except BaseException:
