@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import aiohttp
@@ -55,9 +55,12 @@ class HttpResponse:
     headers: CIMultiDictProxy[str]
     body: bytes
     request: dict[str, Any]
+    parsed: Any = field(default=None, compare=False, repr=False)
 
     def json(self) -> Any:
         """The JSON body; :class:`MoodysMalformedResponse` when it is not JSON."""
+        if self.parsed is not None:
+            return self.parsed
         try:
             return decode_json(self.body)
         except ValueError as exc:
@@ -334,7 +337,8 @@ class Transport:
             return _Failure(failure, None)
         self._log_warnings(method, path, resp_headers)
         if 200 <= status < 300:
-            return HttpResponse(method, path, status, resp_headers, payload, prepared.record)
+            response = HttpResponse(method, path, status, resp_headers, payload, prepared.record)
+            return _checked_read(response) if method == "GET" and status == 200 else response
         retry_after = parse_retry_after(resp_headers.get("Retry-After"))
         details = _scrubbed(error_details(payload), self._scrub)
         error = error_for_status(
@@ -356,6 +360,23 @@ class Transport:
             _log.warning(
                 "moodys_warning_header", header=name, value=value[:300], method=method, path=path
             )
+
+
+def _checked_read(response: HttpResponse) -> HttpResponse | _Failure:
+    """A 200 read must carry JSON; an unreadable one is a retryable failure."""
+    try:
+        parsed = decode_json(response.body)
+    except ValueError as exc:
+        return _Failure(response.malformed(str(exc)), None)
+    return HttpResponse(
+        response.method,
+        response.path,
+        response.status,
+        response.headers,
+        response.body,
+        response.request,
+        parsed,
+    )
 
 
 def _scrubbed(details: ErrorDetails, clean: Any) -> ErrorDetails:

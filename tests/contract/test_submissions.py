@@ -36,6 +36,11 @@ def analysis_job(name: str = "AN_1", **values: Any) -> dict[str, Any]:
     return job("analysis", **defaults)
 
 
+def last_segment(location: str | None) -> str:
+    assert location is not None
+    return location.rsplit("/", 1)[-1]
+
+
 def only_entry(fake: FakeMoodys, key: uuid.UUID) -> LedgerEntry:
     entries = [e for e in fake.ledger if e.request_id == str(key)]
     assert len(entries) == 1, entries
@@ -104,9 +109,9 @@ async def test_mri_import_stages_files_with_derived_keys(
     assert final.request_id == str(key)
     assert final.type == "MRI_IMPORT"
     body = final.body
-    assert str(body["bucketId"]) == bucket.location.rsplit("/", 1)[-1]
-    assert str(body["accountsFileId"]) == accounts.location.rsplit("/", 1)[-1]
-    assert str(body["locationsFileId"]) == locations.location.rsplit("/", 1)[-1]
+    assert str(body["bucketId"]) == last_segment(bucket.location)
+    assert str(body["accountsFileId"]) == last_segment(accounts.location)
+    assert str(body["locationsFileId"]) == last_segment(locations.location)
     assert body["dataSourceName"] == EDM
     assert result.workflow_id == final.workflow_id
     steps = result.request["steps"]
