@@ -49,7 +49,8 @@ SELECT s.shard, s.owner_worker_id, s.lease_expires_ts, s.generation
 
 -- name: engine_queued_jobs
 -- Jobs asked to be submitted, oldest request first. Non-seed RDM exports wait until their
--- batch's seed export has finished (the RDM must exist first).
+-- batch's seed export has finished (the RDM must exist first); a job whose configuration has
+-- a `level` (roll-ups of roll-ups) waits until every lower-level job of its batch succeeded.
 SELECT j.id, j.batch_id, b.batch_type, jc.job_configuration_data
   FROM irp_job j
   JOIN irp_batch b ON b.id = j.batch_id
@@ -67,6 +68,15 @@ SELECT j.id, j.batch_id, b.batch_type, jc.job_configuration_data
                AND NOT sj.skipped
                AND sj.status IN ('FINISHED', 'FORCED_OK')
                AND coalesce((sjc.job_configuration_data ->> 'seed')::boolean, false)))
+   AND (coalesce((jc.job_configuration_data ->> 'level')::int, 0) <= 1
+        OR NOT EXISTS (
+            SELECT 1 FROM irp_job dj
+              JOIN irp_job_configuration djc ON djc.id = dj.job_configuration_id
+             WHERE dj.batch_id = j.batch_id
+               AND NOT dj.skipped
+               AND dj.status NOT IN ('FINISHED', 'FORCED_OK')
+               AND coalesce((djc.job_configuration_data ->> 'level')::int, 0)
+                   < (jc.job_configuration_data ->> 'level')::int))
  ORDER BY j.submit_requested_ts, j.id
  LIMIT $2
 

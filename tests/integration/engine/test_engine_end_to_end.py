@@ -131,3 +131,38 @@ async def test_two_workers_share_the_shards_and_never_duplicate(rig: Rig) -> Non
     assert set((await _ledger_workflows(rig)).values()) == {1}
     await rig.stop(one, sup_one)
     await rig.stop(two, sup_two)
+
+
+async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
+    """export_to_rdm: the seed creates the RDM; the other exports are sent only after it."""
+    from irpd.samples import sample_path
+
+    cycle = await rig.ops.create_cycle("exports")
+    loaded = await rig.ops.load_configuration(
+        cycle["cycle_name"], sample_path().read_bytes(), file_name="sample_cycle.xlsx"
+    )
+    batch = await rig.ops.create_batch("export_to_rdm", loaded["configuration_id"])
+    batch_id = int(batch["batch_id"] if "batch_id" in batch else batch["id"])
+    engine = rig.engine()
+    supervisor = await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    await rig.wait_batch(batch_id)
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    configs = {
+        c["id"]: c["job_configuration_data"]
+        for c in await rig.ops.get_batch_job_configurations(batch_id)
+    }
+    seed = [j for j in jobs if configs[j["job_configuration_id"]].get("seed")]
+    assert len(seed) == 1
+    by_workflow = {e.workflow_id: e for e in rig.fake.ledger if e.workflow_id}
+    seed_sent = by_workflow[seed[0]["moodys_workflow_id"]].seq
+    others = [by_workflow[j["moodys_workflow_id"]].seq for j in jobs if j not in seed]
+    assert others
+    assert min(others) > seed_sent
+    history = await rig.ops.job_history(seed[0]["id"])
+    finished = [r["tracked_ts"] for r in history["tracking_log"] if r["job_status"] == "FINISHED"]
+    assert len(finished) == 1
+    intents = [j["submitting_ts"] for j in jobs if j not in seed]
+    assert min(intents) >= finished[0], "an export was sent before the RDM existed"
+    await rig.stop(engine, supervisor)
