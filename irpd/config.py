@@ -1,13 +1,17 @@
 """irpd.toml → frozen dataclasses; every key can be overridden by ``IRPD_<SECTION>_<KEY>``.
 
 Unknown sections or keys and values of the wrong type stop start-up with a :class:`ConfigError`
-that names the file (or variable) and the key. Defaults are sane for a single host: with no
+that names the file (or variable) and the key; so does an ``IRPD_<SECTION>_…`` variable that
+names no key of a known section (a typo must not be silently ignored). An empty path means the
+built-in default. Defaults are sane for a single host: with no
 ``database.dsn`` irpd runs an embedded PostgreSQL in its state directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -159,14 +163,15 @@ def _to_int(value: Any, where: str) -> int:
 
 
 def _to_float(value: Any, where: str) -> float:
+    number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        if isinstance(value, str):
-            return float(value)
-    except ValueError:
-        pass
-    raise ConfigError(f"{where}: expected a number, got {value!r}")
+        number = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    if number is None or not math.isfinite(number):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return number
 
 
 def _to_path(value: Any, where: str) -> Path:
@@ -209,17 +214,36 @@ def _section(
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key [{name}] {unknown[0]!r} (known: {sorted(known)})")
+    prefix = f"{ENV_PREFIX}{name}_".upper()
+    stray = sorted(v for v in env if v.startswith(prefix) and v[len(prefix) :].lower() not in known)
+    if stray:
+        raise ConfigError(
+            f"environment variable {stray[0]}: unknown key [{name}] "
+            f"{stray[0][len(prefix) :].lower()!r} (known: {sorted(known)})"
+        )
     values: dict[str, Any] = {}
     for key in known:
         variable = f"{ENV_PREFIX}{name}_{key}".upper()
         if variable in env:
-            values[key] = _coerce(env[variable], hints[key], f"environment variable {variable}")
+            value, where = env[variable], f"environment variable {variable}"
         elif key in raw:
-            values[key] = _coerce(raw[key], hints[key], f"{source}: [{name}] {key}")
+            value, where = raw[key], f"{source}: [{name}] {key}"
+        else:
+            continue
+        if hints[key] is Path and value == "":
+            continue  # an empty path means the built-in default (e.g. $STATE_DIRECTORY)
+        values[key] = _coerce(value, hints[key], where)
     return cls(**values)
 
 
 def _check(config: Config) -> None:
+    """Values that parse but make no sense stop start-up naming their key."""
+    _check_positive(config)
+    _check_ranges(config)
+    _check_formats(config)
+
+
+def _check_positive(config: Config) -> None:
     positive = {
         "database.pool_min_size": config.database.pool_min_size,
         "database.pool_max_size": config.database.pool_max_size,
@@ -234,10 +258,22 @@ def _check(config: Config) -> None:
         "engine.drain_timeout": config.engine.drain_timeout,
         "engine.lease_ttl": config.engine.lease_ttl,
         "control.max_request_bytes": config.control.max_request_bytes,
+        "control.request_timeout": config.control.request_timeout,
+        "control.max_clients": config.control.max_clients,
+        "moodys.connect_timeout": config.moodys.connect_timeout,
+        "logging.aggregate_interval": config.logging.aggregate_interval,
     }
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{key}: must be positive, got {value}")
+
+
+def _check_ranges(config: Config) -> None:
+    if not 0 <= config.control.socket_mode <= 0o777:
+        raise ConfigError(
+            f"control.socket_mode: must be a permission mode such as 0o660, "
+            f"got {config.control.socket_mode!r}"
+        )
     if config.database.pool_min_size > config.database.pool_max_size:
         raise ConfigError("database.pool_min_size: must not exceed database.pool_max_size")
     if config.moodys.max_requests_per_second < config.moodys.requests_per_second:
@@ -246,6 +282,13 @@ def _check(config: Config) -> None:
         raise ConfigError("moodys.status_batch_size: must be between 1 and 1000")
     if config.engine.poll_max_interval < config.engine.poll_min_interval:
         raise ConfigError("engine.poll_max_interval: must be >= engine.poll_min_interval")
+    if config.engine.poll_growth < 1:
+        raise ConfigError(f"engine.poll_growth: must be >= 1, got {config.engine.poll_growth}")
+    if not 0 <= config.engine.poll_jitter < 1:
+        raise ConfigError(f"engine.poll_jitter: must be in [0, 1), got {config.engine.poll_jitter}")
+
+
+def _check_formats(config: Config) -> None:
     if config.logging.level.lower() not in _LEVELS:
         raise ConfigError(
             f"logging.level: must be one of {list(_LEVELS)}, got {config.logging.level!r}"

@@ -84,10 +84,22 @@ def watchdog_interval() -> float | None:
 async def watchdog_loop(
     notifier: Notifier, interval: float, healthy: Callable[[], Awaitable[bool]]
 ) -> None:
-    """Pet the watchdog every ``interval`` s while ``healthy()`` says so (a supervised task)."""
+    """Pet the watchdog every ``interval`` s while ``healthy()`` says so (a supervised task).
+
+    A health check that takes longer than ``interval`` counts as unhealthy (and is logged), and
+    the time it took is part of the interval, so a slow check cannot stretch the gap between
+    two ``WATCHDOG=1`` past ``WatchdogSec`` unnoticed.
+    """
+    loop = asyncio.get_running_loop()
     while True:
-        if await healthy():
-            notifier.watchdog()
+        started = loop.time()
+        try:
+            ok = await asyncio.wait_for(healthy(), interval)
+        except TimeoutError:
+            log.warning("watchdog_withheld", reason="health check timed out")
         else:
-            log.warning("watchdog_withheld")
-        await asyncio.sleep(interval)
+            if ok:
+                notifier.watchdog()
+            else:
+                log.warning("watchdog_withheld", reason="unhealthy")
+        await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
