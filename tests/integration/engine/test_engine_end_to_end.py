@@ -163,6 +163,6 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     history = await rig.ops.job_history(seed[0]["id"])
     finished = [r["tracked_ts"] for r in history["tracking_log"] if r["job_status"] == "FINISHED"]
     assert len(finished) == 1
-    intents = [j["submitting_ts"] for j in jobs if j not in seed]
+    intents = [(await rig.ops.read_job(j["id"]))["submitting_ts"] for j in jobs if j not in seed]
     assert min(intents) >= finished[0], "an export was sent before the RDM existed"
     await rig.stop(engine, supervisor)
