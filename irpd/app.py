@@ -160,11 +160,12 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
     """Connect and construct every part (nothing runs yet)."""
     opened = await open_database(config.database, config.state.dir)
     try:
-        moodys = MoodysClient(moodys_settings(config.moodys))
+        worker = worker_id(config)
+        moodys = MoodysClient(moodys_settings(config.moodys, worker_id=worker))
         registry = builtin_registry()
         load_entry_points(registry)
         ops = Operations(opened.db, registry, load_workbook)
-        store = EngineStore(opened.db, worker_id(config))
+        store = EngineStore(opened.db, worker)
         engine = Engine(
             store,
             moodys,

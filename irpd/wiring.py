@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import irpd
 from irpd.config import MoodysConfig
 from irpd.errors import ConfigError
 from irpd.moodys.ratelimit import RateLimitSettings
@@ -35,8 +36,8 @@ def api_key(config: MoodysConfig) -> Secret:
     )
 
 
-def moodys_settings(config: MoodysConfig) -> MoodysSettings:
-    """Client settings from the ``[moodys]`` section."""
+def moodys_settings(config: MoodysConfig, *, worker_id: str = "") -> MoodysSettings:
+    """Client settings from the ``[moodys]`` section; ``worker_id`` goes in the User-Agent."""
     return MoodysSettings(
         base_url=config.base_url,
         api_key=api_key(config),
@@ -60,4 +61,7 @@ def moodys_settings(config: MoodysConfig) -> MoodysSettings:
         ),
         status_batch_size=config.status_batch_size,
         verify_tls=config.verify_tls,
+        user_agent=f"irpd/{irpd.__version__} ({worker_id})"
+        if worker_id
+        else f"irpd/{irpd.__version__}",
     )
