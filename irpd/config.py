@@ -67,8 +67,10 @@ class MoodysConfig:
     connect_timeout: float = 10.0
     max_attempts: int = 6
     max_retry_seconds: float = 120.0
-    requests_per_second: float = 20.0
-    max_requests_per_second: float = 50.0
+    #: the adaptive limiter's starting and highest rate; a 429 halves it for every caller.
+    #: With real latencies the concurrency limits bind long before these do.
+    requests_per_second: float = 500.0
+    max_requests_per_second: float = 2000.0
     verify_tls: bool = True
 
 

@@ -48,6 +48,7 @@ class Moved:
     id: int
     batch_id: int
     status: str
+    previous: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ class EngineStore:
             list(responses),
             self.worker_id,
         )
-        return [Moved(r["id"], r["batch_id"], r["target"]) for r in rows]
+        return [Moved(r["id"], r["batch_id"], r["target"], r["previous"]) for r in rows]
 
     async def record_submit_retry(self, job_id: int, error: str, retry_in: float) -> None:
         """Keep the intent; try the same key again in ``retry_in`` seconds."""
@@ -228,7 +229,7 @@ class EngineStore:
             [r.data for r in reports],
             self.worker_id,
         )
-        return [Moved(r["id"], r["batch_id"], r["target"]) for r in rows]
+        return [Moved(r["id"], r["batch_id"], r["target"], r["expected"]) for r in rows]
 
     async def record_polls(self, polls: Sequence[Poll]) -> None:
         """Bookkeeping for polls that found no change."""

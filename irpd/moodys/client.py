@@ -19,7 +19,7 @@ from irpd.moodys.models import SubmissionResult, WorkflowStatus
 from irpd.moodys.platform import PlatformJobs
 from irpd.moodys.refdata import ModelProfile, ReferenceData
 from irpd.moodys.settings import MoodysSettings
-from irpd.moodys.staging import ImportFileUploader, SkipUpload
+from irpd.moodys.staging import ImportFileUploader, SkipUpload, SupportsClose
 from irpd.moodys.submissions import Submission, SubmissionContext, submit
 from irpd.moodys.transport import Transport, TransportStats
 from irpd.moodys.workflows import Workflows
@@ -70,7 +70,9 @@ class MoodysClient:
         return self._parts
 
     async def close(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP session (and the uploader's, if it has one)."""
+        if isinstance(self._uploader, SupportsClose):
+            await self._uploader.close()
         if self._transport is not None and not self._transport.closed:
             await self._transport.close()
 
@@ -140,4 +142,7 @@ class MoodysClient:
 
     def stats(self) -> TransportStats:
         """Requests sent, retries, 429s, current rate, not-before, in-flight counts."""
-        return self.transport.stats()
+        if self._transport is None:
+            limits = self.settings.rate_limit
+            return TransportStats(0, 0, 0, 0, limits.initial_rate, 0.0, 0, 0)
+        return self._transport.stats()

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from irpd.moodys import operations
 from irpd.moodys.errors import UploadError
@@ -41,6 +41,15 @@ class ImportFileUploader(Protocol):
 
     async def upload(self, file_name: str, target: UploadTarget | None) -> None:
         """Put ``file_name`` at ``target`` (``None`` when a replayed registration had no body)."""
+        ...
+
+
+@runtime_checkable
+class SupportsClose(Protocol):
+    """An uploader that holds resources (closed with the client)."""
+
+    async def close(self) -> None:
+        """Release them."""
         ...
 
 
@@ -111,7 +120,12 @@ async def stage_import_files(
     accounts_file: str,
     locations_file: str,
 ) -> StagedFiles:
-    """Create a bucket, register and upload both files; every POST has a derived key."""
+    """Create a bucket, register and upload both files; every POST has a derived key.
+
+    File sizes are read first, so a missing file fails before anything is created.
+    """
+    files = (("account", accounts_file), ("location", locations_file))
+    sizes = {file_type: await uploader.file_size(name) for file_type, name in files}
     steps: list[dict[str, Any]] = []
     bucket = await _post(
         transport, operations.create_storage_bucket(), step_key(request_id, "storage")
@@ -119,12 +133,9 @@ async def stage_import_files(
     steps.append(_step_record("storage", bucket))
     bucket_id = bucket.location_id()
     file_ids: dict[str, str] = {}
-    for file_type, file_name in (("account", accounts_file), ("location", locations_file)):
+    for file_type, file_name in files:
         spec = operations.register_storage_file(
-            bucket_id,
-            file_name=file_name,
-            file_type=file_type,
-            file_size=await uploader.file_size(file_name),
+            bucket_id, file_name=file_name, file_type=file_type, file_size=sizes[file_type]
         )
         response = await _post(transport, spec, step_key(request_id, f"storage-file:{file_type}"))
         steps.append(_step_record(f"storage-file:{file_type}", response))

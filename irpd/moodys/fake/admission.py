@@ -78,8 +78,10 @@ class AdmissionQueue:
         waiting = self._waiting
         while waiting:
             head = waiting[0]
-            if head.cancel_at is not None:  # cancelled while queued: never admitted
+            if head.cancel_at is not None:
+                # cancelled while queued: never admitted; it held the line until then
                 waiting.popleft()
+                self._last_admission = max(self._last_admission, head.cancel_at)
                 continue
             at = max(head.ready_at, self._last_admission)
             if at > now:
