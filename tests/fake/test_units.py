@@ -148,7 +148,7 @@ def lazy(items: list[Spec], quota: int | None) -> list[float | None]:
     return [r.admitted_at for r in records]
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(items=specs, quota=st.one_of(st.none(), st.integers(min_value=1, max_value=3)))
 def test_lazy_quota_sweep_matches_brute_force(items: list[Spec], quota: int | None) -> None:
     assert lazy(items, quota) == reference(items, quota)
