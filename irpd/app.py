@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import signal
@@ -170,7 +171,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             store,
             moodys,
             config.engine,
-            reconcile=ops.recon_batch,
+            reconcile=functools.partial(ops.recon_batch, only_on_change=True),
             submit_concurrency=config.moodys.submit_concurrency,
             log_interval=config.logging.aggregate_interval,
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from statemachines.batch import BatchStatus
 from statemachines.job import FAILED_JOB_STATUSES, SUCCESSFUL_JOB_STATUSES, JobStatus
@@ -81,6 +81,8 @@ class ReconSummary(TypedDict):
     failed_job_ids: list[int]  # non-skipped FAILED/ERROR jobs
     unfulfilled_config_ids: list[int]
     failed_workflow_ids: list[str]  # Moody's ids of the failed jobs (None skipped)
+    #: present only when a list was cut to ``max_listed`` entries: list name → full length
+    lists_truncated: NotRequired[dict[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,20 @@ def _decide(counts: Counter[str], failed_job_ids: list[int], unfulfilled: list[i
     return BatchStatus.ACTIVE
 
 
+#: a summary lists at most this many ids per list (a 100,000-job batch must not log megabytes)
+MAX_LISTED = 1000
+
+
 def reconcile_batch(
-    configurations: Iterable[JobConfigurationFacts], jobs: Iterable[JobFacts]
+    configurations: Iterable[JobConfigurationFacts],
+    jobs: Iterable[JobFacts],
+    *,
+    max_listed: int = MAX_LISTED,
 ) -> ReconOutcome:
-    """Reconcile one batch from its job configurations and jobs (see module docstring)."""
+    """Reconcile one batch from its job configurations and jobs (see module docstring).
+
+    Each id list of the summary keeps its first ``max_listed`` entries; when one is cut,
+    ``lists_truncated`` gives its full length (the counts stay exact)."""
     open_config_ids = {config.id for config in configurations if not config.skipped}
     counts: Counter[str] = Counter()
     fulfilled_config_ids: set[int] = set()
@@ -143,4 +155,16 @@ def reconcile_batch(
         "unfulfilled_config_ids": unfulfilled,
         "failed_workflow_ids": sorted(failed_workflow_ids, key=_workflow_order),
     }
+    _truncate(summary, max_listed)
     return ReconOutcome(batch_status, summary)
+
+
+def _truncate(summary: ReconSummary, max_listed: int) -> None:
+    cut: dict[str, int] = {}
+    for key in ("failed_job_ids", "unfulfilled_config_ids", "failed_workflow_ids"):
+        values: list[Any] = summary[key]
+        if len(values) > max_listed:
+            cut[key] = len(values)
+            del values[max_listed:]
+    if cut:
+        summary["lists_truncated"] = cut

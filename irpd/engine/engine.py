@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -24,7 +24,7 @@ from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth, LoopLagMonitor
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
-from irpd.engine.reconciler import Reconciler
+from irpd.engine.reconciler import ReconcileBatch, Reconciler
 from irpd.engine.supervisor import Supervisor
 from irpd.engine.tracker import Tracker, TrackerSettings
 from statemachines.polling import PollPolicy
@@ -51,7 +51,7 @@ class Engine:
         moodys: MoodysGateway,
         config: EngineConfig,
         *,
-        reconcile: Callable[[int], Awaitable[Any]],
+        reconcile: ReconcileBatch,
         submit_concurrency: int = 8,
         rng: random.Random | None = None,
         log_interval: float = 10.0,

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import structlog
 
 from irpd.db.database import DatabaseUnavailable
 from irpd.engine.health import DatabaseHealth
-from irpd.errors import DomainError
+from irpd.errors import DomainError, StaleStateError
 
 log = structlog.get_logger("irpd.reconciler")
 
-ReconcileBatch = Callable[[int], Awaitable[str]]
+#: reconciles one batch; returns at least ``status`` and ``previous_status`` (and ``summary``)
+ReconcileBatch = Callable[[int], Awaitable[Mapping[str, Any]]]
 
 
 class Reconciler:
@@ -76,18 +78,31 @@ class Reconciler:
     async def _one(self, batch_id: int) -> None:
         started = time.monotonic()
         try:
-            status = await self._reconcile(batch_id)
+            result = await self._reconcile(batch_id)
             self._health.ok()
         except DatabaseUnavailable as exc:
             self._health.failed(exc)
             self.notify([batch_id])
             await asyncio.sleep(1.0)
             return
+        except StaleStateError:
+            self.notify([batch_id])  # the batch moved meanwhile: look again
+            return
         except DomainError as exc:
             log.warning("batch_reconcile_refused", batch_id=batch_id, error=str(exc))
             return
         cost = time.monotonic() - started
         self.reconciled += 1
-        log.debug("batch_reconcile_ran", batch_id=batch_id, status=status, seconds=round(cost, 3))
+        if result.get("status") != result.get("previous_status"):
+            summary = result.get("summary") or {}
+            log.info(
+                "batch_reconciled",
+                batch_id=batch_id,
+                **{"from": result.get("previous_status"), "to": result.get("status")},
+                fulfilled_configs=summary.get("fulfilled_configs"),
+                total_configs=summary.get("total_configs"),
+                job_status_counts=summary.get("job_status_counts"),
+                seconds=round(cost, 3),
+            )
         if cost > self._debounce:
             await asyncio.sleep(min(cost, 5.0))

@@ -96,9 +96,9 @@ class Operations:
         """Queue the batch's jobs; batch and configuration ACTIVE. :meth:`Batches.submit_batch`"""
         return await self.batches.submit_batch(batch_id)
 
-    async def recon_batch(self, batch_id: int) -> dict[str, Any]:
+    async def recon_batch(self, batch_id: int, *, only_on_change: bool = False) -> dict[str, Any]:
         """Reconcile the batch from its jobs. :meth:`Recon.recon_batch`"""
-        return await self.recon.recon_batch(batch_id)
+        return await self.recon.recon_batch(batch_id, only_on_change=only_on_change)
 
     async def read_batch(self, batch_id: int) -> dict[str, Any]:
         """One batch."""

@@ -26,9 +26,12 @@ class Recon:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def recon_batch(self, batch_id: int) -> dict[str, Any]:
+    async def recon_batch(self, batch_id: int, *, only_on_change: bool = False) -> dict[str, Any]:
         """Reconcile a batch from its jobs: one recon log row plus the batch's status
         (compare-and-set through ``batch_after_recon``), in one transaction.
+
+        With ``only_on_change`` (the daemon's automatic reconciliations) nothing is written
+        unless the batch's status changes; ``recon_log_id`` is then ``None``.
 
         Returns ``status`` (what the batch now is), ``computed_status`` (what its jobs say),
         ``previous_status`` and the logged ``summary``. Cost: two SELECTs of narrow columns,
@@ -56,6 +59,15 @@ class Recon:
             outcome = reconcile_batch(configurations, jobs)
             previous = BatchStatus(batch["status"])
             target = batch_after_recon(bid, previous, outcome.status)
+            if only_on_change and target == previous:
+                return {
+                    "batch_id": bid,
+                    "status": str(previous),
+                    "computed_status": str(outcome.status),
+                    "previous_status": str(previous),
+                    "recon_log_id": None,
+                    "summary": dict(outcome.summary),
+                }
             recorded = await tx.fetchrow(
                 "recon_record",
                 bid,

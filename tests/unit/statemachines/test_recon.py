@@ -162,3 +162,19 @@ def test_hundred_thousand_jobs_in_one_pass() -> None:
     assert outcome.status is B.ACTIVE
     assert outcome.summary["fulfilled_configs"] == n - n // 10
     assert outcome.summary["job_status_counts"]["RUNNING"] == n // 10
+
+
+def test_long_id_lists_are_cut_and_their_lengths_kept() -> None:
+    jobs = [job(i, i, J.FAILED, workflow=str(1000 + i)) for i in range(1, 8)]
+    outcome = reconcile_batch(configs(*range(1, 10)), jobs, max_listed=3)
+    summary = outcome.summary
+    assert outcome.status is BatchStatus.FAILED
+    assert summary["failed_job_ids"] == [1, 2, 3]
+    assert summary["failed_workflow_ids"] == ["1001", "1002", "1003"]
+    assert summary["unfulfilled_config_ids"] == [1, 2, 3]
+    assert summary.get("lists_truncated") == {
+        "failed_job_ids": 7,
+        "failed_workflow_ids": 7,
+        "unfulfilled_config_ids": 9,
+    }
+    assert summary["job_status_counts"]["FAILED"] == 7
