@@ -44,8 +44,18 @@ def _report_bad_cell(
 ) -> None:
     row, index = position
     if isinstance(value, UncachedFormula):
-        log.add(Code.TYPE_FORMULA, UNCACHED_FORMULA_MESSAGE,
-                sheet=name, row=row, column=header.label(index))
+        log.add(
+            Code.TYPE_FORMULA,
+            UNCACHED_FORMULA_MESSAGE,
+            sheet=name,
+            row=row,
+            column=header.label(index),
+        )
     elif isinstance(value, CellError):
-        log.add(Code.TYPE_CELL_ERROR, f"the cell holds the error {value.text}",
-                sheet=name, row=row, column=header.label(index))
+        log.add(
+            Code.TYPE_CELL_ERROR,
+            f"the cell holds the error {value.text}",
+            sheet=name,
+            row=row,
+            column=header.label(index),
+        )

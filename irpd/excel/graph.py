@@ -51,5 +51,5 @@ def _cycles(blocked: list[str], needs: Mapping[str, set[str]], done: set[str]) -
             path.append(node)
             node = min(dep for dep in needs[node] if dep not in done)
         if node in position:
-            cycles.append(path[position[node]:])
+            cycles.append(path[position[node] :])
     return cycles

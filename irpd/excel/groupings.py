@@ -51,13 +51,17 @@ def parse_groupings(sheet: RawSheet, log: ProblemLog) -> tuple[GroupRow, ...]:
     header = read_header(sheet)
     report_merged(n.GROUPINGS, sheet, header, log)
     if header is None:
-        log.add(Code.MISSING_HEADER, "the sheet is empty: it has no header row",
-                sheet=n.GROUPINGS)
+        log.add(Code.MISSING_HEADER, "the sheet is empty: it has no header row", sheet=n.GROUPINGS)
         return ()
     group_index = header.positions().get(header_key(n.GROUP_NAME))
     if group_index is None:
-        log.add(Code.MISSING_COLUMN, f"the column {n.GROUP_NAME!r} is missing",
-                sheet=n.GROUPINGS, row=header.row, column=n.GROUP_NAME)
+        log.add(
+            Code.MISSING_COLUMN,
+            f"the column {n.GROUP_NAME!r} is missing",
+            sheet=n.GROUPINGS,
+            row=header.row,
+            column=n.GROUP_NAME,
+        )
         return ()
     rows = data_rows(sheet, header)
     check_header(n.GROUPINGS, header, rows, range(group_index + 1), log)
@@ -70,30 +74,47 @@ def parse_groupings(sheet: RawSheet, log: ProblemLog) -> tuple[GroupRow, ...]:
 def _parse_row(
     raw: RawRow, header: Header, group_index: int, extras: dict[str, int], log: ProblemLog
 ) -> GroupRow:
-    name, usable = convert_cell(_GROUP_COLUMN, raw.cell(group_index),
-                                (n.GROUPINGS, raw.number), log)
+    name, usable = convert_cell(
+        _GROUP_COLUMN, raw.cell(group_index), (n.GROUPINGS, raw.number), log
+    )
     items: list[GroupItem] = []
     seen: set[str] = set()
     for index in range(group_index + 1, len(raw.cells)):
         label = header.label(index)
         item_column = Column(label)
-        value, item_usable = convert_cell(item_column, raw.cell(index),
-                                          (n.GROUPINGS, raw.number), log)
+        value, item_usable = convert_cell(
+            item_column, raw.cell(index), (n.GROUPINGS, raw.number), log
+        )
         if not isinstance(value, str) or not item_usable:
             continue
         if value in seen:
-            log.add(Code.UNIQUE_GROUP_ITEM, f"the item {value!r} is named twice",
-                    sheet=n.GROUPINGS, row=raw.number, column=label)
+            log.add(
+                Code.UNIQUE_GROUP_ITEM,
+                f"the item {value!r} is named twice",
+                sheet=n.GROUPINGS,
+                row=raw.number,
+                column=label,
+            )
             continue
         seen.add(value)
         items.append(GroupItem(value, label))
         if len(items) == n.MAX_GROUP_ITEMS + 1:
-            log.add(Code.TOO_MANY_ITEMS, f"a group may name at most {n.MAX_GROUP_ITEMS} items",
-                    sheet=n.GROUPINGS, row=raw.number, column=label)
+            log.add(
+                Code.TOO_MANY_ITEMS,
+                f"a group may name at most {n.MAX_GROUP_ITEMS} items",
+                sheet=n.GROUPINGS,
+                row=raw.number,
+                column=label,
+            )
     group_name = name if usable and isinstance(name, str) else None
     if group_name is not None and not items:
-        log.add(Code.BUS_EMPTY_GROUP, f"the group {group_name!r} names no items",
-                sheet=n.GROUPINGS, row=raw.number, column=n.GROUP_NAME)
+        log.add(
+            Code.BUS_EMPTY_GROUP,
+            f"the group {group_name!r} names no items",
+            sheet=n.GROUPINGS,
+            row=raw.number,
+            column=n.GROUP_NAME,
+        )
     extra_values = {label: json_value(raw.cell(index)) for label, index in extras.items()}
     return GroupRow(raw.number, group_name, tuple(items), extra_values)
 
@@ -104,8 +125,12 @@ def _check_unique_names(rows: tuple[GroupRow, ...], log: ProblemLog) -> None:
         if row.name is None:
             continue
         if row.name in first:
-            log.add(Code.UNIQUE_DUPLICATE,
-                    f"{n.GROUP_NAME} {row.name!r} already appears on row {first[row.name]}",
-                    sheet=n.GROUPINGS, row=row.number, column=n.GROUP_NAME)
+            log.add(
+                Code.UNIQUE_DUPLICATE,
+                f"{n.GROUP_NAME} {row.name!r} already appears on row {first[row.name]}",
+                sheet=n.GROUPINGS,
+                row=row.number,
+                column=n.GROUP_NAME,
+            )
         else:
             first[row.name] = row.number

@@ -127,8 +127,9 @@ def _load_cycle(
         if raw is not None:
             raws[name] = raw
     metadata = parse_metadata(raws[n.METADATA], log) if n.METADATA in raws else None
-    tables = {name: parse_table(spec, raws[name], log) for name, spec in TABLES.items()
-              if name in raws}
+    tables = {
+        name: parse_table(spec, raws[name], log) for name, spec in TABLES.items() if name in raws
+    }
     groups = parse_groupings(raws[n.GROUPINGS], log) if n.GROUPINGS in raws else None
     reference = (
         parse_reference_data(raws[n.REFERENCE_DATA], log) if n.REFERENCE_DATA in raws else None
@@ -145,9 +146,7 @@ def _load_cycle(
             data[name] = [row.record() for row in groups]
         elif name == n.REFERENCE_DATA and reference is not None:
             data[name] = {key: list(values) for key, values in reference.items()}
-    data[n.VALIDATION_KEY] = {
-        name: _status(name, name in present, log) for name, _ in SHEET_ORDER
-    }
+    data[n.VALIDATION_KEY] = {name: _status(name, name in present, log) for name, _ in SHEET_ORDER}
     return data
 
 

@@ -40,15 +40,24 @@ def parse_metadata(sheet: RawSheet, log: ProblemLog) -> Metadata:
         value = raw.cell(1)
         if key_text is None:
             if not is_blank(value):
-                log.add(Code.NULL_REQUIRED, "a value without a key in column A",
-                        sheet=n.METADATA, row=raw.number, column="Key")
+                log.add(
+                    Code.NULL_REQUIRED,
+                    "a value without a key in column A",
+                    sheet=n.METADATA,
+                    row=raw.number,
+                    column="Key",
+                )
             continue
         column = known.get(header_key(key_text))
         key = column.header if column else key_text
         if key in rows:
-            log.add(Code.UNIQUE_METADATA_KEY,
-                    f"the key {key!r} already appears on row {rows[key]}",
-                    sheet=n.METADATA, row=raw.number, column=key)
+            log.add(
+                Code.UNIQUE_METADATA_KEY,
+                f"the key {key!r} already appears on row {rows[key]}",
+                sheet=n.METADATA,
+                row=raw.number,
+                column=key,
+            )
             continue
         rows[key] = raw.number
         if column is None:
@@ -60,8 +69,12 @@ def parse_metadata(sheet: RawSheet, log: ProblemLog) -> Metadata:
             invalid.add(key)
     for column in METADATA_KEYS:
         if column.header not in rows:
-            log.add(Code.MISSING_KEY, f"the key {column.header!r} is missing",
-                    sheet=n.METADATA, column=column.header)
+            log.add(
+                Code.MISSING_KEY,
+                f"the key {column.header!r} is missing",
+                sheet=n.METADATA,
+                column=column.header,
+            )
             values[column.header] = None
     ordered = {column.header: values.pop(column.header) for column in METADATA_KEYS}
     return Metadata({**ordered, **values}, rows, frozenset(invalid))

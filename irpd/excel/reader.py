@@ -60,8 +60,18 @@ class PercentNumber:
 
 
 CellValue = (
-    str | int | float | bool | datetime | date | time | timedelta
-    | CellError | UncachedFormula | PercentNumber | None
+    str
+    | int
+    | float
+    | bool
+    | datetime
+    | date
+    | time
+    | timedelta
+    | CellError
+    | UncachedFormula
+    | PercentNumber
+    | None
 )
 
 
@@ -188,8 +198,7 @@ class WorkbookFile:
         """The sheet's non-empty rows; raises UnreadableWorkbook (sheet-level) on limits."""
         limits = self.limits
         try:
-            scan = scan_sheet(self._archive, self._parts[name], limits.max_rows,
-                              limits.max_columns)
+            scan = scan_sheet(self._archive, self._parts[name], limits.max_rows, limits.max_columns)
             if scan.overflow:
                 raise _unreadable(
                     Code.SHEET_TOO_LARGE, f"the sheet holds data at {scan.overflow}", name

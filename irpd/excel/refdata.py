@@ -27,8 +27,9 @@ def parse_reference_data(sheet: RawSheet, log: ProblemLog) -> ReferenceLists:
     header = read_header(sheet)
     report_merged(n.REFERENCE_DATA, sheet, header, log)
     if header is None:
-        log.add(Code.MISSING_HEADER, "the sheet is empty: it has no header row",
-                sheet=n.REFERENCE_DATA)
+        log.add(
+            Code.MISSING_HEADER, "the sheet is empty: it has no header row", sheet=n.REFERENCE_DATA
+        )
         return {}
     rows = data_rows(sheet, header)
     check_header(n.REFERENCE_DATA, header, rows, range(table_width(header, rows)), log)
@@ -37,8 +38,13 @@ def parse_reference_data(sheet: RawSheet, log: ProblemLog) -> ReferenceLists:
     for name in REFERENCE_LISTS:
         index = positions.pop(header_key(name), None)
         if index is None:
-            log.add(Code.MISSING_COLUMN, f"the column {name!r} is missing",
-                    sheet=n.REFERENCE_DATA, row=header.row, column=name)
+            log.add(
+                Code.MISSING_COLUMN,
+                f"the column {name!r} is missing",
+                sheet=n.REFERENCE_DATA,
+                row=header.row,
+                column=name,
+            )
         else:
             located[name] = index
     located.update({header.labels[index]: index for index in sorted(positions.values())})
@@ -47,8 +53,9 @@ def parse_reference_data(sheet: RawSheet, log: ProblemLog) -> ReferenceLists:
         column = Column(name)
         values: list[str] = []
         for raw in rows:
-            value, usable = convert_cell(column, raw.cell(index), (n.REFERENCE_DATA, raw.number),
-                                         log)
+            value, usable = convert_cell(
+                column, raw.cell(index), (n.REFERENCE_DATA, raw.number), log
+            )
             if usable and isinstance(value, str):
                 values.append(value)
         lists[name] = values

@@ -62,16 +62,20 @@ def _unknown(what: str, value: str, known: Collection[str], where: str) -> str:
 
 
 def _check_ref(
-    row: Row, column: str, known: set[str] | None, code: Code, place: tuple[str, str],
-    *, log: ProblemLog,
+    row: Row,
+    column: str,
+    known: set[str] | None,
+    code: Code,
+    place: tuple[str, str],
+    *,
+    log: ProblemLog,
 ) -> None:
     """``place`` is (the referencing sheet, the sheet and column that list the names)."""
     value = row.text(column)
     if known is None or value is None or value in known:
         return
     sheet, where = place
-    log.add(code, _unknown(column, value, known, where), sheet=sheet, row=row.number,
-            column=column)
+    log.add(code, _unknown(column, value, known, where), sheet=sheet, row=row.number, column=column)
 
 
 def _treaty_dates(parsed: ParsedWorkbook, log: ProblemLog) -> None:
@@ -79,9 +83,13 @@ def _treaty_dates(parsed: ParsedWorkbook, log: ProblemLog) -> None:
     for row in table.rows if table else ():
         start, end = row.text(n.INCEPTION_DATE), row.text(n.EXPIRATION_DATE)
         if start is not None and end is not None and not start < end:
-            log.add(Code.BUS_TREATY_DATES,
-                    f"{n.INCEPTION_DATE} {start} is not before {n.EXPIRATION_DATE} {end}",
-                    sheet=n.TREATIES, row=row.number, column=n.EXPIRATION_DATE)
+            log.add(
+                Code.BUS_TREATY_DATES,
+                f"{n.INCEPTION_DATE} {start} is not before {n.EXPIRATION_DATE} {end}",
+                sheet=n.TREATIES,
+                row=row.number,
+                column=n.EXPIRATION_DATE,
+            )
 
 
 def _portfolios(parsed: ParsedWorkbook, log: ProblemLog) -> None:
@@ -90,27 +98,41 @@ def _portfolios(parsed: ParsedWorkbook, log: ProblemLog) -> None:
     place = (n.PORTFOLIOS, n.DATABASES)
     for row in table.rows if table else ():
         _check_ref(row, n.DATABASE, databases, Code.REF_UNKNOWN_DATABASE, place, log=log)
-        if (row.get(n.BASE_PORTFOLIO) == n.YES and row.values.get(n.IMPORT_FILE) is None
-                and n.IMPORT_FILE not in row.invalid):
-            log.add(Code.NULL_REQUIRED, f"a base portfolio needs an {n.IMPORT_FILE}",
-                    sheet=n.PORTFOLIOS, row=row.number, column=n.IMPORT_FILE)
+        if (
+            row.get(n.BASE_PORTFOLIO) == n.YES
+            and row.values.get(n.IMPORT_FILE) is None
+            and n.IMPORT_FILE not in row.invalid
+        ):
+            log.add(
+                Code.NULL_REQUIRED,
+                f"a base portfolio needs an {n.IMPORT_FILE}",
+                sheet=n.PORTFOLIOS,
+                row=row.number,
+                column=n.IMPORT_FILE,
+            )
 
 
 def _base_portfolios(parsed: ParsedWorkbook, log: ProblemLog) -> None:
     databases = parsed.tables.get(n.DATABASES)
     portfolios = parsed.tables.get(n.PORTFOLIOS)
-    if databases is None or portfolios is None or not {
-        n.DATABASE, n.BASE_PORTFOLIO
-    } <= portfolios.present:
+    if (
+        databases is None
+        or portfolios is None
+        or not {n.DATABASE, n.BASE_PORTFOLIO} <= portfolios.present
+    ):
         return
     with_base = {
         row.text(n.DATABASE) for row in portfolios.rows if row.get(n.BASE_PORTFOLIO) == n.YES
     }
     for name, row in databases.first_by(n.DATABASE).items():
         if name not in with_base:
-            log.add(Code.BUS_NO_BASE_PORTFOLIO,
-                    f"the database {name!r} has no base portfolio in {n.PORTFOLIOS}",
-                    sheet=n.DATABASES, row=row.number, column=n.DATABASE)
+            log.add(
+                Code.BUS_NO_BASE_PORTFOLIO,
+                f"the database {name!r} has no base portfolio in {n.PORTFOLIOS}",
+                sheet=n.DATABASES,
+                row=row.number,
+                column=n.DATABASE,
+            )
 
 
 def _geohaz(parsed: ParsedWorkbook, log: ProblemLog) -> None:
@@ -129,22 +151,38 @@ def _analyses(parsed: ParsedWorkbook, log: ProblemLog) -> None:
     portfolio_names = parsed.names(n.PORTFOLIOS, n.PORTFOLIO)
     treaties = parsed.names(n.TREATIES, n.TREATY_NAME)
     for row in table.rows if table else ():
-        _check_ref(row, n.DATABASE, databases, Code.REF_UNKNOWN_DATABASE,
-                   (n.ANALYSES, n.DATABASES), log=log)
-        _check_ref(row, n.PORTFOLIO, portfolio_names, Code.REF_UNKNOWN_PORTFOLIO,
-                   (n.ANALYSES, n.PORTFOLIOS), log=log)
+        _check_ref(
+            row,
+            n.DATABASE,
+            databases,
+            Code.REF_UNKNOWN_DATABASE,
+            (n.ANALYSES, n.DATABASES),
+            log=log,
+        )
+        _check_ref(
+            row,
+            n.PORTFOLIO,
+            portfolio_names,
+            Code.REF_UNKNOWN_PORTFOLIO,
+            (n.ANALYSES, n.PORTFOLIOS),
+            log=log,
+        )
         for column in n.TREATY_COLUMNS:
-            _check_ref(row, column, treaties, Code.REF_UNKNOWN_TREATY,
-                       (n.ANALYSES, n.TREATIES), log=log)
+            _check_ref(
+                row, column, treaties, Code.REF_UNKNOWN_TREATY, (n.ANALYSES, n.TREATIES), log=log
+            )
         portfolio = portfolio_rows.get(row.text(n.PORTFOLIO) or "")
         database = row.text(n.DATABASE)
         owner = portfolio.text(n.DATABASE) if portfolio else None
         owner_known = owner is not None and (databases is None or owner in databases)
         if database is not None and owner_known and owner != database:
-            log.add(Code.REF_PORTFOLIO_DATABASE,
-                    f"the portfolio {row.text(n.PORTFOLIO)!r} belongs to {owner!r}, "
-                    f"not {database!r}",
-                    sheet=n.ANALYSES, row=row.number, column=n.PORTFOLIO)
+            log.add(
+                Code.REF_PORTFOLIO_DATABASE,
+                f"the portfolio {row.text(n.PORTFOLIO)!r} belongs to {owner!r}, not {database!r}",
+                sheet=n.ANALYSES,
+                row=row.number,
+                column=n.PORTFOLIO,
+            )
 
 
 def _groupings(parsed: ParsedWorkbook, log: ProblemLog) -> None:
@@ -158,9 +196,13 @@ def _groupings(parsed: ParsedWorkbook, log: ProblemLog) -> None:
         if row.name is None:
             continue
         if analyses is not None and row.name in analyses:
-            log.add(Code.UNIQUE_NAME_CLASH,
-                    f"the group {row.name!r} has the name of an analysis",
-                    sheet=n.GROUPINGS, row=row.number, column=n.GROUP_NAME)
+            log.add(
+                Code.UNIQUE_NAME_CLASH,
+                f"the group {row.name!r} has the name of an analysis",
+                sheet=n.GROUPINGS,
+                row=row.number,
+                column=n.GROUP_NAME,
+            )
         if row.name not in edges:
             edges[row.name] = [item.name for item in row.items]
             first_row[row.name] = row.number
@@ -171,16 +213,25 @@ def _groupings(parsed: ParsedWorkbook, log: ProblemLog) -> None:
         first = min(cycle, key=first_row.__getitem__)
         start = cycle.index(first)
         path = [*cycle[start:], *cycle[:start], first]
-        log.add(Code.BUS_CIRCULAR_GROUP, f"groups contain each other: {' -> '.join(path)}",
-                sheet=n.GROUPINGS, row=first_row[first], column=n.GROUP_NAME)
+        log.add(
+            Code.BUS_CIRCULAR_GROUP,
+            f"groups contain each other: {' -> '.join(path)}",
+            sheet=n.GROUPINGS,
+            row=first_row[first],
+            column=n.GROUP_NAME,
+        )
 
 
 def _check_items(row: GroupRow, known: set[str], log: ProblemLog) -> None:
     for item in row.items:
         if item.name not in known:
-            log.add(Code.REF_UNKNOWN_GROUP_ITEM,
-                    _unknown("the item", item.name, known, f"{n.ANALYSES} or {n.GROUPINGS}"),
-                    sheet=n.GROUPINGS, row=row.number, column=item.column)
+            log.add(
+                Code.REF_UNKNOWN_GROUP_ITEM,
+                _unknown("the item", item.name, known, f"{n.ANALYSES} or {n.GROUPINGS}"),
+                sheet=n.GROUPINGS,
+                row=row.number,
+                column=item.column,
+            )
 
 
 def _products(parsed: ParsedWorkbook, log: ProblemLog) -> None:
@@ -191,8 +242,9 @@ def _products(parsed: ParsedWorkbook, log: ProblemLog) -> None:
         return
     place = (n.PRODUCTS_PERILS, f"{n.ANALYSES} or {n.GROUPINGS}")
     for row in table.rows:
-        _check_ref(row, n.ANALYSIS_NAME, analyses | groups, Code.REF_UNKNOWN_ANALYSIS, place,
-                   log=log)
+        _check_ref(
+            row, n.ANALYSIS_NAME, analyses | groups, Code.REF_UNKNOWN_ANALYSIS, place, log=log
+        )
 
 
 _REFERENCE_CHECKS = (
@@ -220,7 +272,10 @@ def _cycle(parsed: ParsedWorkbook, log: ProblemLog, expected: str | None) -> Non
         return
     actual = parsed.metadata.text(n.CYCLE_TYPE)
     if actual is not None and header_key(actual) != header_key(expected):
-        log.add(Code.BUS_CYCLE_MISMATCH,
-                f"the workbook is for cycle type {actual!r}, this cycle is {expected!r}",
-                sheet=n.METADATA, row=parsed.metadata.rows.get(n.CYCLE_TYPE),
-                column=n.CYCLE_TYPE)
+        log.add(
+            Code.BUS_CYCLE_MISMATCH,
+            f"the workbook is for cycle type {actual!r}, this cycle is {expected!r}",
+            sheet=n.METADATA,
+            row=parsed.metadata.rows.get(n.CYCLE_TYPE),
+            column=n.CYCLE_TYPE,
+        )

@@ -49,8 +49,13 @@ class TableSpec:
 
 
 def _version(key: str) -> Column:
-    return Column(key, required=True, pattern=VERSION_PATTERN, pattern_code=Code.FMT_VERSION,
-                  hint="a version such as 23, 22.0 or 22.0.1")
+    return Column(
+        key,
+        required=True,
+        pattern=VERSION_PATTERN,
+        pattern_code=Code.FMT_VERSION,
+        hint="a version such as 23, 22.0 or 22.0.1",
+    )
 
 
 def _text(header: str, *, required: bool = True, unique: bool = False) -> Column:
@@ -199,7 +204,6 @@ SHEET_ORDER: Final = (
 TABLES: Final = MappingProxyType(
     {
         spec.name: spec
-        for spec in (DATABASES, PORTFOLIOS, TREATIES, GEOHAZ_THRESHOLDS, ANALYSES,
-                     PRODUCTS_PERILS)
+        for spec in (DATABASES, PORTFOLIOS, TREATIES, GEOHAZ_THRESHOLDS, ANALYSES, PRODUCTS_PERILS)
     }
 )

@@ -88,7 +88,8 @@ def read_header(sheet: RawSheet) -> Header | None:
 def data_rows(sheet: RawSheet, header: Header) -> list[RawRow]:
     """Rows below the header that hold at least one non-blank cell."""
     return [
-        row for row in sheet.rows
+        row
+        for row in sheet.rows
         if row.number > header.row and not all(is_blank(cell) for cell in row.cells)
     ]
 
@@ -110,7 +111,9 @@ def check_header(
                 log.add(
                     Code.EMPTY_HEADER,
                     f"column {header.label(index)} holds data but has no header",
-                    sheet=name, row=header.row, column=header.label(index),
+                    sheet=name,
+                    row=header.row,
+                    column=header.label(index),
                 )
             continue
         key = header_key(label)
@@ -118,7 +121,9 @@ def check_header(
             log.add(
                 Code.DUPLICATE_HEADER,
                 f"the header {label!r} appears twice (also as {seen[key]!r})",
-                sheet=name, row=header.row, column=label,
+                sheet=name,
+                row=header.row,
+                column=label,
             )
         seen.setdefault(key, label)
 
@@ -145,8 +150,13 @@ def convert_cell(
     sheet, row = where
     if is_blank(raw):
         if column.required:
-            log.add(Code.NULL_REQUIRED, f"{column.header} is required",
-                    sheet=sheet, row=row, column=column.header)
+            log.add(
+                Code.NULL_REQUIRED,
+                f"{column.header} is required",
+                sheet=sheet,
+                row=row,
+                column=column.header,
+            )
         return None, True
     coerced = coerce(column.kind, raw)
     if coerced.code is not None:
@@ -163,7 +173,9 @@ def convert_cell(
             log.add(
                 column.choice_code,
                 f"expected one of {', '.join(column.choices)}, found {describe(raw)}",
-                sheet=sheet, row=row, column=column.header,
+                sheet=sheet,
+                row=row,
+                column=column.header,
             )
             return value, False
         value = allowed[header_key(value)]
@@ -171,7 +183,9 @@ def convert_cell(
         log.add(
             column.pattern_code,
             f"{value!r} is not {column.hint or 'of the form ' + column.pattern.pattern}",
-            sheet=sheet, row=row, column=column.header,
+            sheet=sheet,
+            row=row,
+            column=column.header,
         )
     return value, True
 
@@ -192,8 +206,13 @@ def parse_table(spec: TableSpec, sheet: RawSheet, log: ProblemLog) -> Table:
         if index is not None:
             located[column.header] = index
         elif column.required:
-            log.add(Code.MISSING_COLUMN, f"the column {column.header!r} is missing",
-                    sheet=spec.name, row=header.row, column=column.header)
+            log.add(
+                Code.MISSING_COLUMN,
+                f"the column {column.header!r} is missing",
+                sheet=spec.name,
+                row=header.row,
+                column=column.header,
+            )
     extras = {header.labels[index]: index for index in sorted(positions.values())}
     table_rows = tuple(_parse_row(spec, raw, located, extras, log) for raw in rows)
     _check_unique(spec, table_rows, log)
@@ -236,7 +255,9 @@ def _check_unique(spec: TableSpec, rows: tuple[Row, ...], log: ProblemLog) -> No
                 log.add(
                     Code.UNIQUE_DUPLICATE,
                     f"{column.header} {value!r} already appears on row {first[value]}",
-                    sheet=spec.name, row=row.number, column=column.header,
+                    sheet=spec.name,
+                    row=row.number,
+                    column=column.header,
                 )
             else:
                 first[value] = row.number

@@ -115,9 +115,7 @@ def _text(raw: CellValue) -> Coerced:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         number = _number(float(raw)) if isinstance(raw, float) else raw
         return Coerced(str(number))
-    return Coerced(
-        json_value(raw), Code.TYPE_TEXT, f"expected text, found {describe(raw)}"
-    )
+    return Coerced(json_value(raw), Code.TYPE_TEXT, f"expected text, found {describe(raw)}")
 
 
 def _integer(raw: CellValue) -> Coerced:

@@ -75,7 +75,8 @@ def _relationships(archive: ZipFile, part: str) -> dict[str, tuple[str, str]]:
 def worksheet_parts(archive: ZipFile) -> dict[str, str]:
     """Sheet name -> zip part of every worksheet (chartsheets and dialogs are left out)."""
     documents = [
-        path for kind, path in _relationships(archive, "").values()
+        path
+        for kind, path in _relationships(archive, "").values()
         if kind.endswith(_OFFICE_DOCUMENT)
     ]
     if not documents:

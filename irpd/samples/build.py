@@ -53,8 +53,9 @@ def set_value(sheets: Sheets, sheet: str, excel_row: int, header: str, value: ob
     row[column] = value
 
 
-def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[object]]],
-                   mutate: Mutation | None = None) -> bytes:
+def workbook_bytes(
+    sheets: Mapping[str, Sequence[Sequence[object]]], mutate: Mutation | None = None
+) -> bytes:
     """The .xlsx bytes of ``sheets`` (tab order = mapping order), after ``mutate``."""
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
@@ -78,13 +79,15 @@ def _reproducible(data: bytes) -> bytes:
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 content = _STAMPS.sub(rb"\g<1>2025-03-31T00:00:00Z\g<3>", content)
-            target.writestr(zipfile.ZipInfo(info.filename, _FIXED_TIME), content,
-                            zipfile.ZIP_DEFLATED)
+            target.writestr(
+                zipfile.ZipInfo(info.filename, _FIXED_TIME), content, zipfile.ZIP_DEFLATED
+            )
     return buffer.getvalue()
 
 
-def write_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]],
-                   mutate: Mutation | None = None) -> Path:
+def write_workbook(
+    path: Path, sheets: Mapping[str, Sequence[Sequence[object]]], mutate: Mutation | None = None
+) -> Path:
     path.write_bytes(workbook_bytes(sheets, mutate))
     return path
 
@@ -100,8 +103,12 @@ def build_samples(directory: Path) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write irpd's sample workbooks.")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent,
-                        help="target directory (default: the installed irpd/samples)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).parent,
+        help="target directory (default: the installed irpd/samples)",
+    )
     arguments = parser.parse_args(argv)
     for path in build_samples(arguments.out):
         print(path)

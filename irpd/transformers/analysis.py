@@ -47,16 +47,20 @@ def analysis(configuration_data: Mapping[str, Any]) -> list[JobConfig]:
         where = f"{n.ANALYSES} row {index + 1}"
         name = required_text(row, n.ANALYSIS_NAME, where)
         event_rate = texts(row, (n.EVENT_RATE,))
-        jobs.append(job(
-            "analysis", name, meta,
-            database=required_text(row, n.DATABASE, where),
-            portfolio=required_text(row, n.PORTFOLIO, where),
-            analysis_name=name,
-            analysis_profile=required_text(row, n.ANALYSIS_PROFILE, where),
-            output_profile=required_text(row, n.OUTPUT_PROFILE, where),
-            event_rate=event_rate[0] if event_rate else None,
-            treaties=texts(row, n.TREATY_COLUMNS),
-            tags=texts(row, n.TAG_COLUMNS),
-            currency=currencies.get(name, DEFAULT_CURRENCY),
-        ))
+        jobs.append(
+            job(
+                "analysis",
+                name,
+                meta,
+                database=required_text(row, n.DATABASE, where),
+                portfolio=required_text(row, n.PORTFOLIO, where),
+                analysis_name=name,
+                analysis_profile=required_text(row, n.ANALYSIS_PROFILE, where),
+                output_profile=required_text(row, n.OUTPUT_PROFILE, where),
+                event_rate=event_rate[0] if event_rate else None,
+                treaties=texts(row, n.TREATY_COLUMNS),
+                tags=texts(row, n.TAG_COLUMNS),
+                currency=currencies.get(name, DEFAULT_CURRENCY),
+            )
+        )
     return jobs

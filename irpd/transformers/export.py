@@ -28,7 +28,15 @@ def export_to_rdm(configuration_data: Mapping[str, Any]) -> list[JobConfig]:
             )
             entries.append((group.name, "group", f"group:{group.name}"))
     return [
-        job("export_to_rdm", key, meta, rdm_name=rdm_name, name=name, item_type=item_type,
-            seed=index == 0, database=database_of.get(name))
+        job(
+            "export_to_rdm",
+            key,
+            meta,
+            rdm_name=rdm_name,
+            name=name,
+            item_type=item_type,
+            seed=index == 0,
+            database=database_of.get(name),
+        )
         for index, (name, item_type, key) in enumerate(entries)
     ]

@@ -30,8 +30,9 @@ def edm_creation(configuration_data: Mapping[str, Any]) -> list[JobConfig]:
     for index, row in enumerate(sheet_rows(configuration_data, n.DATABASES, "edm_creation")):
         database = required_text(row, n.DATABASE, f"{n.DATABASES} row {index + 1}")
         flag = "Y" if is_yes(row, n.STORE_IN_DATA_BRIDGE) else "N"
-        jobs.append(job("edm_creation", database, meta, database=database,
-                        store_in_data_bridge=flag))
+        jobs.append(
+            job("edm_creation", database, meta, database=database, store_in_data_bridge=flag)
+        )
     return jobs
 
 
@@ -43,11 +44,13 @@ def _base_portfolios(
         if not is_yes(row, n.BASE_PORTFOLIO):
             continue
         where = f"{n.PORTFOLIOS} row {index + 1}"
-        found.append({
-            "database": required_text(row, n.DATABASE, where),
-            "portfolio": required_text(row, n.PORTFOLIO, where),
-            "import_file": text(row, n.IMPORT_FILE),
-        })
+        found.append(
+            {
+                "database": required_text(row, n.DATABASE, where),
+                "portfolio": required_text(row, n.PORTFOLIO, where),
+                "import_file": text(row, n.IMPORT_FILE),
+            }
+        )
     return found
 
 
@@ -85,8 +88,16 @@ def mri_import(configuration_data: Mapping[str, Any]) -> list[JobConfig]:
         if import_file is None:
             raise BatchError(f"The base portfolio {base['portfolio']!r} has no {n.IMPORT_FILE}.")
         accounts, locations = import_file_names(import_file, current_date)
-        jobs.append(job("mri_import", str(base["portfolio"]), meta, **base,
-                        accounts_file=accounts, locations_file=locations))
+        jobs.append(
+            job(
+                "mri_import",
+                str(base["portfolio"]),
+                meta,
+                **base,
+                accounts_file=accounts,
+                locations_file=locations,
+            )
+        )
     return jobs
 
 
@@ -119,7 +130,15 @@ def geohaz(configuration_data: Mapping[str, Any]) -> list[JobConfig]:
             for row in thresholds
             if base["import_file"] is not None and text(row, n.IMPORT_FILE) == base["import_file"]
         ]
-        jobs.append(job("geohaz", str(base["portfolio"]), meta, **base,
-                        geocode_version=geocode_version, hazard_version=hazard_version,
-                        thresholds=matching))
+        jobs.append(
+            job(
+                "geohaz",
+                str(base["portfolio"]),
+                meta,
+                **base,
+                geocode_version=geocode_version,
+                hazard_version=hazard_version,
+                thresholds=matching,
+            )
+        )
     return jobs

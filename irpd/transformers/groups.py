@@ -63,9 +63,16 @@ def _group_jobs(
 ) -> list[JobConfig]:
     meta = metadata(configuration_data, batch_type)
     return [
-        job(batch_type, f"group:{group.name}", meta,
-            group_name=group.name, items=list(group.items),
-            child_groups=list(group.child_groups), level=group.level, currency=group.currency)
+        job(
+            batch_type,
+            f"group:{group.name}",
+            meta,
+            group_name=group.name,
+            items=list(group.items),
+            child_groups=list(group.child_groups),
+            level=group.level,
+            currency=group.currency,
+        )
         for group in read_groups(configuration_data, batch_type)
         if bool(group.child_groups) == rollups
     ]

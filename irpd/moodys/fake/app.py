@@ -1,11 +1,11 @@
 """``FakeMoodys``: build the aiohttp app, run it on a port, and drive it in-process.
 
-    async with FakeMoodys.running(FakeSettings(seed=1, time_scale=0)) as fake:
-        fake.base_url, fake.api_key
-        fake.set_faults(Faults(error_rate=0.2))
-        fake.script("ANALYSIS_X", outcome="FAILED", message="Invalid treaty")
-        fake.advance(3600)
-        fake.ledger, fake.requests
+async with FakeMoodys.running(FakeSettings(seed=1, time_scale=0)) as fake:
+    fake.base_url, fake.api_key
+    fake.set_faults(Faults(error_rate=0.2))
+    fake.script("ANALYSIS_X", outcome="FAILED", message="Invalid treaty")
+    fake.advance(3600)
+    fake.ledger, fake.requests
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def build_context(settings: FakeSettings, catalogue: Catalogue | None = None) ->
     if catalogue is None:
         catalogue = (
             Catalogue.from_file(settings.catalogue_path)
-            if settings.catalogue_path else Catalogue.default()
+            if settings.catalogue_path
+            else Catalogue.default()
         )
     clock = SimClock(settings.time_scale, parse_start_time(settings.start_time))
     simulation = Simulation(settings, clock)
@@ -66,8 +67,13 @@ def build_app(context: FakeContext) -> web.Application:
     """The aiohttp application serving *context*."""
     app = web.Application(middlewares=list(MIDDLEWARES), client_max_size=64 * 1024 * 1024)
     app[CONTEXT] = context
-    for module in (routes_workflows, routes_submissions, routes_lookup, routes_platform,
-                   routes_admin):
+    for module in (
+        routes_workflows,
+        routes_submissions,
+        routes_lookup,
+        routes_platform,
+        routes_admin,
+    ):
         module.add_routes(app)
     return app
 
@@ -102,8 +108,11 @@ class FakeMoodys:
     async def start(self) -> None:
         """Bind and start serving."""
         runner = web.AppRunner(
-            self.app, handler_cancellation=True, access_log=None,
-            shutdown_timeout=SHUTDOWN_TIMEOUT, max_line_size=self.settings.max_request_line,
+            self.app,
+            handler_cancellation=True,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            max_line_size=self.settings.max_request_line,
             max_field_size=self.settings.max_request_line,
         )
         await runner.setup()
@@ -161,7 +170,10 @@ class FakeMoodys:
         return self.context.faults.rules
 
     def script(
-        self, name: str, outcome: str = "FAILED", message: str | None = None,
+        self,
+        name: str,
+        outcome: str = "FAILED",
+        message: str | None = None,
         times: int | None = None,
     ) -> int:
         """Force the outcome of workflows named *name*; returns how many live ones changed."""
@@ -196,8 +208,11 @@ class FakeMoodys:
 
     def submissions(self, name: str | None = None) -> list[LedgerEntry]:
         """Accepted first-time submissions (no replays), optionally of one name."""
-        return [e for e in self.context.ledger.entries()
-                if e.accepted and not e.replay and (name is None or e.name == name)]
+        return [
+            e
+            for e in self.context.ledger.entries()
+            if e.accepted and not e.replay and (name is None or e.name == name)
+        ]
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -213,9 +228,13 @@ class FakeMoodys:
         record = self.context.simulation.get(int(workflow_id))
         if record is None:
             return None
-        view = View(now=self.now(), base_url=self.base_url if self._port else "",
-                    tenant=self.settings.tenant_name, user=self.settings.user_name,
-                    paused=self.context.simulation.paused)
+        view = View(
+            now=self.now(),
+            base_url=self.base_url if self._port else "",
+            tenant=self.settings.tenant_name,
+            user=self.settings.user_name,
+            paused=self.context.simulation.paused,
+        )
         render = render_workflow if record.api is None else render_platform_job
         result: dict[str, Any] = materialise(render(record, view))
         return result

@@ -38,27 +38,41 @@ See docs/fake-moodys.md.
 
 _FAULT_FLAGS = {
     "error_rate": ("--error-rate", float, "share of requests answered 500/502/503"),
-    "error_statuses": ("--error-statuses", str, "comma list of statuses for --error-rate "
-                                                 "(default 500,502,503)"),
+    "error_statuses": (
+        "--error-statuses",
+        str,
+        "comma list of statuses for --error-rate (default 500,502,503)",
+    ),
     "rate_limit_rate": ("--rate-limit-rate", float, "share answered 429 with Retry-After"),
-    "retry_after_seconds": ("--retry-after", float, "Retry-After seconds on those 429s "
-                                                     "(default 1)"),
-    "rate_limit_bare_rate": ("--rate-limit-bare-rate", float,
-                             "share answered 429 without Retry-After"),
+    "retry_after_seconds": (
+        "--retry-after",
+        float,
+        "Retry-After seconds on those 429s (default 1)",
+    ),
+    "rate_limit_bare_rate": (
+        "--rate-limit-bare-rate",
+        float,
+        "share answered 429 without Retry-After",
+    ),
     "html_error_rate": ("--html-error-rate", float, "share answered with an HTML error page"),
     "html_error_status": ("--html-error-status", int, "status of those pages (default 502)"),
     "hang_rate": ("--hang-rate", float, "share that hang until the client gives up"),
-    "hang_seconds": ("--hang-seconds", float, "how long a hang lasts before a 504 "
-                                              "(default 600)"),
+    "hang_seconds": ("--hang-seconds", float, "how long a hang lasts before a 504 (default 600)"),
     "latency_seconds": ("--latency", float, "seconds added to matching requests"),
     "latency_rate": ("--latency-rate", float, "share of matching requests delayed (default 1)"),
-    "drop_after_record_rate": ("--drop-after-record-rate", float,
-                               "share whose connection is dropped AFTER the work is done "
-                               "(a POST's workflow and ledger entry exist, no response)"),
+    "drop_after_record_rate": (
+        "--drop-after-record-rate",
+        float,
+        "share whose connection is dropped AFTER the work is done "
+        "(a POST's workflow and ledger entry exist, no response)",
+    ),
     "malformed_json_rate": ("--malformed-json-rate", float, "share with invalid JSON bodies"),
     "truncated_json_rate": ("--truncated-json-rate", float, "share with truncated JSON bodies"),
-    "not_ready_rate": ("--not-ready-rate", float,
-                       "share of status reads (GET one workflow/job) answered 204"),
+    "not_ready_rate": (
+        "--not-ready-rate",
+        float,
+        "share of status reads (GET one workflow/job) answered 204",
+    ),
     "seed": ("--fault-seed", int, "seed of the fault rolls (default: --seed)"),
 }
 
@@ -75,75 +89,152 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     server.add_argument("--port", type=int, help="port; 0 picks a free one (default 0)")
     server.add_argument("--settings", metavar="FILE", help="JSON or TOML settings file")
-    server.add_argument("--public-url", dest="public_base_url", metavar="URL",
-                        help="scheme://host:port used in Location headers "
-                             "(default: the request's Host)")
+    server.add_argument(
+        "--public-url",
+        dest="public_base_url",
+        metavar="URL",
+        help="scheme://host:port used in Location headers (default: the request's Host)",
+    )
     tenant = parser.add_argument_group("tenant and authentication")
-    tenant.add_argument("--api-key", dest="api_keys", action="append", metavar="KEY",
-                        help="accepted key, raw or as 'Bearer KEY' (repeatable; "
-                             "default fake-api-key)")
-    tenant.add_argument("--forbidden-key", dest="forbidden_keys", action="append", metavar="KEY",
-                        help="key answered 403 on every request (repeatable)")
+    tenant.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        metavar="KEY",
+        help="accepted key, raw or as 'Bearer KEY' (repeatable; default fake-api-key)",
+    )
+    tenant.add_argument(
+        "--forbidden-key",
+        dest="forbidden_keys",
+        action="append",
+        metavar="KEY",
+        help="key answered 403 on every request (repeatable)",
+    )
     tenant.add_argument("--tenant-name", help="tenantName in workflows")
     tenant.add_argument("--user-name", help="userName in workflows")
     sim = parser.add_argument_group("simulation")
     sim.add_argument("--seed", type=int, help="seed of durations, outcomes and faults (default 0)")
-    sim.add_argument("--time-scale", type=float,
-                     help="simulated seconds per real second; 0 freezes time (default 60)")
+    sim.add_argument(
+        "--time-scale",
+        type=float,
+        help="simulated seconds per real second; 0 freezes time (default 60)",
+    )
     sim.add_argument("--start-time", metavar="ISO", help="simulated start (default: now)")
-    sim.add_argument("--quota", metavar="N|none",
-                     help="tenant concurrency quota; extra workflows stay QUEUED; 0 pauses "
-                          "(DS-521); 'none' = unlimited (default)")
-    sim.add_argument("--failure-rate", type=float,
-                     help="share of workflows that end FAILED (seeded; default 0)")
-    sim.add_argument("--duration", action="append", metavar="TYPE[.STAGE]=MIN-MAX",
-                     help="simulated seconds per stage (queued|pending|running, default "
-                          f"running) for a type: {', '.join(WORKFLOW_TYPES)} (repeatable)")
-    sim.add_argument("--cancel-duration", action="append", metavar="STAGE=MIN-MAX",
-                     help="simulated seconds in CANCEL_REQUESTED (requested) or CANCELLING "
-                          "(cancelling)")
-    sim.add_argument("--script", action="append", metavar="NAME=OUTCOME[:MESSAGE]",
-                     help="force workflows named NAME to FAILED (with MESSAGE) or FINISHED")
-    sim.add_argument("--script-file", metavar="FILE",
-                     help='JSON list of {"name","outcome","message","times"}')
+    sim.add_argument(
+        "--quota",
+        metavar="N|none",
+        help="tenant concurrency quota; extra workflows stay QUEUED; 0 pauses "
+        "(DS-521); 'none' = unlimited (default)",
+    )
+    sim.add_argument(
+        "--failure-rate", type=float, help="share of workflows that end FAILED (seeded; default 0)"
+    )
+    sim.add_argument(
+        "--duration",
+        action="append",
+        metavar="TYPE[.STAGE]=MIN-MAX",
+        help="simulated seconds per stage (queued|pending|running, default "
+        f"running) for a type: {', '.join(WORKFLOW_TYPES)} (repeatable)",
+    )
+    sim.add_argument(
+        "--cancel-duration",
+        action="append",
+        metavar="STAGE=MIN-MAX",
+        help="simulated seconds in CANCEL_REQUESTED (requested) or CANCELLING (cancelling)",
+    )
+    sim.add_argument(
+        "--script",
+        action="append",
+        metavar="NAME=OUTCOME[:MESSAGE]",
+        help="force workflows named NAME to FAILED (with MESSAGE) or FINISHED",
+    )
+    sim.add_argument(
+        "--script-file", metavar="FILE", help='JSON list of {"name","outcome","message","times"}'
+    )
     refs = parser.add_argument_group("references and listing")
-    refs.add_argument("--strict-references", action="store_const", const=True,
-                      help="unknown portfolio/treaty/analysis names find nothing "
-                           "(default: a stable synthetic id)")
-    refs.add_argument("--catalogue", dest="catalogue_path", metavar="FILE",
-                      help="JSON/TOML reference-data catalogue (modelProfiles, outputProfiles, "
-                           "eventRateSchemes, treaties)")
+    refs.add_argument(
+        "--strict-references",
+        action="store_const",
+        const=True,
+        help="unknown portfolio/treaty/analysis names find nothing "
+        "(default: a stable synthetic id)",
+    )
+    refs.add_argument(
+        "--catalogue",
+        dest="catalogue_path",
+        metavar="FILE",
+        help="JSON/TOML reference-data catalogue (modelProfiles, outputProfiles, "
+        "eventRateSchemes, treaties)",
+    )
     refs.add_argument("--max-limit", type=int, help="largest list limit accepted (default 1000)")
     refs.add_argument("--default-limit", type=int, help="list limit when absent (default 100)")
     refs.add_argument("--first-workflow-id", type=int, help="first workflow id (default 22800001)")
-    refs.add_argument("--idempotency-ttl", dest="idempotency_ttl_seconds", type=float,
-                      metavar="SECONDS", help="X-RMS-RequestId lifetime, simulated (default 86400)")
-    refs.add_argument("--max-request-line", type=int, metavar="BYTES",
-                      help="longest request line/header accepted, e.g. for ids= lists "
-                           "(default 32768; aiohttp's own default is 8190)")
-    refs.add_argument("--request-log-limit", type=int,
-                      help="requests kept in /__fake__/requests (default 200000)")
+    refs.add_argument(
+        "--idempotency-ttl",
+        dest="idempotency_ttl_seconds",
+        type=float,
+        metavar="SECONDS",
+        help="X-RMS-RequestId lifetime, simulated (default 86400)",
+    )
+    refs.add_argument(
+        "--max-request-line",
+        type=int,
+        metavar="BYTES",
+        help="longest request line/header accepted, e.g. for ids= lists "
+        "(default 32768; aiohttp's own default is 8190)",
+    )
+    refs.add_argument(
+        "--request-log-limit", type=int, help="requests kept in /__fake__/requests (default 200000)"
+    )
     faults = parser.add_argument_group("faults (one rule; use --faults-file for several)")
     for dest, (flag, kind, text) in _FAULT_FLAGS.items():
         metavar = "RATE" if flag.endswith("-rate") else "SECONDS" if kind is float else "N"
-        faults.add_argument(flag, dest=f"fault_{dest}", type=kind, help=text,
-                            metavar="CODES" if dest == "error_statuses" else metavar)
+        faults.add_argument(
+            flag,
+            dest=f"fault_{dest}",
+            type=kind,
+            help=text,
+            metavar="CODES" if dest == "error_statuses" else metavar,
+        )
     faults.add_argument("--fault-methods", metavar="GET,POST", help="only these methods")
-    faults.add_argument("--fault-path-prefix", action="append", metavar="PREFIX",
-                        help="only paths under PREFIX (repeatable)")
-    faults.add_argument("--faults-file", metavar="FILE",
-                        help='JSON/TOML: a rule, a list of rules, or {"rules": [...]}')
+    faults.add_argument(
+        "--fault-path-prefix",
+        action="append",
+        metavar="PREFIX",
+        help="only paths under PREFIX (repeatable)",
+    )
+    faults.add_argument(
+        "--faults-file",
+        metavar="FILE",
+        help='JSON/TOML: a rule, a list of rules, or {"rules": [...]}',
+    )
     return parser
 
 
 def settings_from_args(args: argparse.Namespace) -> FakeSettings:
     """Merge defaults, the settings file and the flags."""
     data: dict[str, Any] = load_document(args.settings) if args.settings else {}
-    for key in ("host", "port", "public_base_url", "api_keys", "forbidden_keys", "tenant_name",
-                "user_name", "seed", "time_scale", "start_time", "failure_rate",
-                "strict_references", "catalogue_path", "max_limit", "default_limit",
-                "first_workflow_id", "idempotency_ttl_seconds", "request_log_limit",
-                "max_request_line"):
+    for key in (
+        "host",
+        "port",
+        "public_base_url",
+        "api_keys",
+        "forbidden_keys",
+        "tenant_name",
+        "user_name",
+        "seed",
+        "time_scale",
+        "start_time",
+        "failure_rate",
+        "strict_references",
+        "catalogue_path",
+        "max_limit",
+        "default_limit",
+        "first_workflow_id",
+        "idempotency_ttl_seconds",
+        "request_log_limit",
+        "max_request_line",
+    ):
         value = getattr(args, key)
         if value is not None:
             data[key] = value
@@ -204,8 +295,9 @@ def _fault_rules(args: argparse.Namespace, existing: Any) -> list[Any]:
         if value is not None:
             rule[dest] = value
     if "error_statuses" in rule:
-        rule["error_statuses"] = [_int(s, "--error-statuses")
-                                  for s in str(rule["error_statuses"]).split(",")]
+        rule["error_statuses"] = [
+            _int(s, "--error-statuses") for s in str(rule["error_statuses"]).split(",")
+        ]
     if args.fault_methods:
         rule["methods"] = [m.strip() for m in args.fault_methods.split(",") if m.strip()]
     if args.fault_path_prefix:
@@ -225,8 +317,9 @@ def _scripts(args: argparse.Namespace, existing: Any) -> list[Any]:
         if not sep:
             raise SettingsError(f"--script expects NAME=OUTCOME[:MESSAGE], got {item!r}")
         outcome, _, message = rest.partition(":")
-        scripts.append({"name": name, "outcome": outcome.strip().upper(),
-                        "message": message or None})
+        scripts.append(
+            {"name": name, "outcome": outcome.strip().upper(), "message": message or None}
+        )
     return scripts
 
 

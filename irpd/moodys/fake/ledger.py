@@ -49,10 +49,19 @@ class LedgerEntry:
     def to_json(self) -> dict[str, Any]:
         """The admin endpoint's view."""
         return {
-            "seq": self.seq, "requestId": self.request_id, "operation": self.operation,
-            "method": self.method, "path": self.path, "name": self.name, "type": self.type,
-            "workflowId": self.workflow_id, "location": self.location, "status": self.status,
-            "replay": self.replay, "simTime": self.sim_time, "wallTime": self.wall_time,
+            "seq": self.seq,
+            "requestId": self.request_id,
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "name": self.name,
+            "type": self.type,
+            "workflowId": self.workflow_id,
+            "location": self.location,
+            "status": self.status,
+            "replay": self.replay,
+            "simTime": self.sim_time,
+            "wallTime": self.wall_time,
             "body": self.body,
         }
 
@@ -82,11 +91,19 @@ class RequestRecord:
     def to_json(self) -> dict[str, Any]:
         """The admin endpoint's view."""
         return {
-            "seq": self.seq, "method": self.method, "path": self.path, "query": self.query,
-            "status": self.status, "outcome": self.outcome, "fault": self.fault,
-            "requestId": self.request_id, "insideRetryAfter": self.inside_retry_after,
-            "wallTime": self.wall_time, "monotonic": self.monotonic,
-            "duration": self.duration, "simTime": self.sim_time,
+            "seq": self.seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "outcome": self.outcome,
+            "fault": self.fault,
+            "requestId": self.request_id,
+            "insideRetryAfter": self.inside_retry_after,
+            "wallTime": self.wall_time,
+            "monotonic": self.monotonic,
+            "duration": self.duration,
+            "simTime": self.sim_time,
         }
 
 

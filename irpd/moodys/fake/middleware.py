@@ -71,12 +71,19 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         decision = request.get(FAULT)
         log.append(
             RequestRecord(
-                seq=seq, method=request.method, path=request.path, query=request.query_string,
-                status=status, outcome=outcome,
+                seq=seq,
+                method=request.method,
+                path=request.path,
+                query=request.query_string,
+                status=status,
+                outcome=outcome,
                 fault=decision.label if decision is not None else None,
                 request_id=request.headers.get("X-RMS-RequestId"),
-                inside_retry_after=inside, wall_time=wall, monotonic=arrival,
-                duration=time.monotonic() - arrival, sim_time=ctx.sim_iso(),
+                inside_retry_after=inside,
+                wall_time=wall,
+                monotonic=arrival,
+                duration=time.monotonic() - arrival,
+                sim_time=ctx.sim_iso(),
             )
         )
 
@@ -144,7 +151,8 @@ def _seconds_header(seconds: float) -> str:
 
 def _html_page(status: int, reason: str) -> web.Response:
     return web.Response(
-        status=status, text=fk.HTML_PAGE.format(status=status, reason=reason),
+        status=status,
+        text=fk.HTML_PAGE.format(status=status, reason=reason),
         content_type="text/html",
     )
 
@@ -162,7 +170,8 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
         if found is True:
             await _write_ledger(request, ctx, key, 409, replay=False)
             return error_response(
-                409, "REQUEST-409",
+                409,
+                "REQUEST-409",
                 f"A request with X-RMS-RequestId {key} is still being processed; retry later.",
             )
         if isinstance(found, StoredAnswer):
@@ -177,12 +186,16 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
     entry = await _write_ledger(request, ctx, key, response.status, replay=False)
     if key is not None:
         if 200 <= response.status < 300 and isinstance(response, web.Response):
-            ctx.idempotency.complete(key, StoredAnswer(
-                response.status, response.headers.get("Location"),
-                response.content_type if response.body else None,
-                bytes(response.body or b"") if isinstance(response.body, bytes) else b"",
-                entry.seq,
-            ))
+            ctx.idempotency.complete(
+                key,
+                StoredAnswer(
+                    response.status,
+                    response.headers.get("Location"),
+                    response.content_type if response.body else None,
+                    bytes(response.body or b"") if isinstance(response.body, bytes) else b"",
+                    entry.seq,
+                ),
+            )
         else:
             ctx.idempotency.release(key)
     return response
@@ -199,8 +212,12 @@ async def _replay(
     await _write_ledger(request, ctx, key, answer.status, replay=True)
     headers = {"Location": answer.location} if answer.location else {}
     if answer.body:
-        return web.Response(status=answer.status, body=answer.body, headers=headers,
-                            content_type=answer.content_type)
+        return web.Response(
+            status=answer.status,
+            body=answer.body,
+            headers=headers,
+            content_type=answer.content_type,
+        )
     return web.Response(status=answer.status, headers=headers)
 
 
@@ -211,13 +228,19 @@ async def _write_ledger(
     submission = request.get(SUBMISSION)
     match = request.match_info.route
     entry = LedgerEntry(
-        seq=ctx.ledger.next_seq(), request_id=key, operation=match.name or "unknown",
-        method=request.method, path=request.path_qs,
+        seq=ctx.ledger.next_seq(),
+        request_id=key,
+        operation=match.name or "unknown",
+        method=request.method,
+        path=request.path_qs,
         name=submission.name if submission else None,
         type=submission.type if submission else None,
         workflow_id=submission.workflow_id if submission else None,
         location=submission.location if submission else None,
-        status=status, replay=replay, sim_time=ctx.sim_iso(), wall_time=time.time(),
+        status=status,
+        replay=replay,
+        sim_time=ctx.sim_iso(),
+        wall_time=time.time(),
         body_text=body,
     )
     ctx.ledger.append(entry)
@@ -239,16 +262,21 @@ async def fault_effects(request: web.Request, handler: Handler) -> web.StreamRes
         return response
     if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
         return response
-    if kind == fk.NOT_READY and response.status == 200 and (
-        request.match_info.route.name in STATUS_READS
+    if (
+        kind == fk.NOT_READY
+        and response.status == 200
+        and (request.match_info.route.name in STATUS_READS)
     ):
         return web.Response(status=204)
-    if kind in (fk.MALFORMED_JSON, fk.TRUNCATED_JSON) and response.body and (
-        response.content_type == "application/json"
+    if (
+        kind in (fk.MALFORMED_JSON, fk.TRUNCATED_JSON)
+        and response.body
+        and (response.content_type == "application/json")
     ):
         mangle = fk.malformed if kind == fk.MALFORMED_JSON else fk.truncated
-        broken = web.Response(status=response.status, body=mangle(response.body),
-                              content_type="application/json")
+        broken = web.Response(
+            status=response.status, body=mangle(response.body), content_type="application/json"
+        )
         if "Location" in response.headers:
             broken.headers["Location"] = response.headers["Location"]
         return broken

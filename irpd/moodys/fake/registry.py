@@ -28,8 +28,13 @@ class Portfolio:
 
     def as_item(self) -> dict[str, object]:
         """Search-result item."""
-        return {"id": self.id, "name": self.name, "number": self.number,
-                "description": self.description, "datasource": self.datasource}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "number": self.number,
+            "description": self.description,
+            "datasource": self.datasource,
+        }
 
 
 def synthetic_id(kind: str, scope: str, name: str) -> int:
@@ -78,8 +83,9 @@ class Registry:
         for creates in self._edm_creates.values():
             for record in creates:
                 if record.status_at(now) == FINISHED:
-                    items.append({"datasourceName": record.name, "type": "EDM",
-                                  "workflowId": record.id})
+                    items.append(
+                        {"datasourceName": record.name, "type": "EDM", "workflowId": record.id}
+                    )
         return items
 
     # -- portfolios ---------------------------------------------------------------------
@@ -114,8 +120,16 @@ class Registry:
         if self.strict:
             return []
         pid = synthetic_id("portfolio", datasource, name)
-        return [{"id": pid, "name": name, "number": name, "description": "",
-                 "datasource": datasource, "synthetic": True}]
+        return [
+            {
+                "id": pid,
+                "name": name,
+                "number": name,
+                "description": "",
+                "datasource": datasource,
+                "synthetic": True,
+            }
+        ]
 
     # -- treaties -----------------------------------------------------------------------
 
@@ -126,8 +140,7 @@ class Registry:
             return [{"id": t.id, "name": t.name} for t in seeded]
         if self.strict:
             return []
-        return [{"id": synthetic_id("treaty", datasource, name), "name": name,
-                 "synthetic": True}]
+        return [{"id": synthetic_id("treaty", datasource, name), "name": name, "synthetic": True}]
 
     # -- results ------------------------------------------------------------------------
 
@@ -140,12 +153,19 @@ class Registry:
                 continue
             kind = "GROUP" if record.type in GROUP_TYPES else "ANALYSIS"
             if record.type in ANALYSIS_TYPES or record.type in GROUP_TYPES:
-                items.append({"id": record.result_id, "name": name, "type": kind,
-                              "workflowId": record.id})
+                items.append(
+                    {"id": record.result_id, "name": name, "type": kind, "workflowId": record.id}
+                )
         if items or self.strict:
             return items
-        return [{"id": synthetic_id("analysis", "", name), "name": name, "type": "ANALYSIS",
-                 "synthetic": True}]
+        return [
+            {
+                "id": synthetic_id("analysis", "", name),
+                "name": name,
+                "type": "ANALYSIS",
+                "synthetic": True,
+            }
+        ]
 
     # -- storage ------------------------------------------------------------------------
 

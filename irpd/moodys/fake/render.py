@@ -64,9 +64,7 @@ def _input(record: WorkflowRecord) -> RawJson:
     return RawJson(record.body_text if record.body_text.strip() else "{}")
 
 
-def workflow_messages(
-    record: WorkflowRecord, status: str, paused: bool
-) -> list[dict[str, str]]:
+def workflow_messages(record: WorkflowRecord, status: str, paused: bool) -> list[dict[str, str]]:
     """The `messages` array."""
     if status == FAILED:
         return [{"message": record.message or "Workflow failed", "type": "ERROR"}]
@@ -85,8 +83,10 @@ def result_output(record: WorkflowRecord, base_url: str) -> dict[str, Any]:
     if kind == "GROUPING":
         return {"groupId": record.result_id, "groupName": record.name}
     if kind in ("EXPORT_RDM", "DOWNLOAD_RDM"):
-        return {"rdmName": record.summary.get("rdmName", record.name),
-                "downloadUrl": f"{base_url}/__fake__/downloads/{record.id}.bak"}
+        return {
+            "rdmName": record.summary.get("rdmName", record.name),
+            "downloadUrl": f"{base_url}/__fake__/downloads/{record.id}.bak",
+        }
     if kind == "MRI_IMPORT":
         accounts = 10 + record.id % 90
         return {"message": f"Imported {accounts} Accounts and {accounts * 7} Locations"}
@@ -135,14 +135,27 @@ def _jobs(record: WorkflowRecord, status: str, progress: int, view: View) -> lis
 
 
 def _job(
-    record: WorkflowRecord, index: int, name: str, status: str, percent: int,
-    body: Any, output: dict[str, Any],
+    record: WorkflowRecord,
+    index: int,
+    name: str,
+    status: str,
+    percent: int,
+    body: Any,
+    output: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        "id": job_uuid(record.id, index), "taskId": index + 1, "workflowId": record.id,
-        "status": status, "submitTime": record.submit_iso, "createdAt": record.submit_iso,
-        "name": name, "input": body, "output": output, "priorJobs": [],
-        "percentComplete": percent, "continueOnFailure": False,
+        "id": job_uuid(record.id, index),
+        "taskId": index + 1,
+        "workflowId": record.id,
+        "status": status,
+        "submitTime": record.submit_iso,
+        "createdAt": record.submit_iso,
+        "name": name,
+        "input": body,
+        "output": output,
+        "priorJobs": [],
+        "percentComplete": percent,
+        "continueOnFailure": False,
     }
 
 
@@ -176,8 +189,7 @@ def render_platform_job(record: WorkflowRecord, view: View) -> dict[str, Any]:
     status = record.status_at(now)
     progress = record.progress_at(now)
     start_iso, end_iso = workflow_times(record, status, now)
-    output: dict[str, Any] = {"summary": f"{record.type} {status.lower()}", "errors": [],
-                              "log": {}}
+    output: dict[str, Any] = {"summary": f"{record.type} {status.lower()}", "errors": [], "log": {}}
     if status == FAILED:
         output["errors"] = [{"message": record.message}]
     elif status == FINISHED:
@@ -185,28 +197,51 @@ def render_platform_job(record: WorkflowRecord, view: View) -> dict[str, Any]:
     tasks = [_task(record, 0, record.type, status, progress, output)]
     if record.type == "DOWNLOAD_RDM" and status == FINISHED:
         url = result_output(record, view.base_url)["downloadUrl"]
-        tasks.append(_task(record, 1, "DOWNLOAD_RESULTS", status, 100,
-                           {"summary": "download ready", "errors": [],
-                            "log": {"downloadUrl": url}}))
+        tasks.append(
+            _task(
+                record,
+                1,
+                "DOWNLOAD_RESULTS",
+                status,
+                100,
+                {"summary": "download ready", "errors": [], "log": {"downloadUrl": url}},
+            )
+        )
     return {
-        "jobId": str(record.id), "type": record.type, "name": record.name,
-        "userName": view.user, "status": status, "progress": progress,
-        "priority": record.priority, "submittedAt": record.submit_iso,
-        "startedAt": start_iso, "endedAt": end_iso,
+        "jobId": str(record.id),
+        "type": record.type,
+        "name": record.name,
+        "userName": view.user,
+        "status": status,
+        "progress": progress,
+        "priority": record.priority,
+        "submittedAt": record.submit_iso,
+        "startedAt": start_iso,
+        "endedAt": end_iso,
         "resourceGroupId": record.summary.get("resourceGroupId"),
-        "entitlement": "RI-RISKMODELER", "tasks": tasks,
+        "entitlement": "RI-RISKMODELER",
+        "tasks": tasks,
         "messages": workflow_messages(record, status, view.paused),
     }
 
 
 def _task(
-    record: WorkflowRecord, index: int, name: str, status: str, percent: int,
+    record: WorkflowRecord,
+    index: int,
+    name: str,
+    status: str,
+    percent: int,
     output: dict[str, Any],
 ) -> dict[str, Any]:
     guid = job_uuid(record.id, index)
     return {
-        "taskId": index + 1, "guid": guid, "jobId": str(record.id), "status": status,
-        "submittedAt": record.submit_iso, "createdAt": record.submit_iso, "name": name,
+        "taskId": index + 1,
+        "guid": guid,
+        "jobId": str(record.id),
+        "status": status,
+        "submittedAt": record.submit_iso,
+        "createdAt": record.submit_iso,
+        "name": name,
         "percentComplete": percent,
         "priorTaskGuids": [job_uuid(record.id, index - 1)] if index else [],
         "output": output,

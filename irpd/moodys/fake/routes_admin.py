@@ -63,8 +63,9 @@ async def get_requests(request: web.Request) -> web.Response:
     log = context_of(request).requests
     since = _since(request)
     records = [r.to_json() for r in log.records() if r.seq > since]
-    return json_response({"total": log.total, "insideRetryAfter": log.inside_retry_after_total,
-                          "requests": records})
+    return json_response(
+        {"total": log.total, "insideRetryAfter": log.inside_retry_after_total, "requests": records}
+    )
 
 
 async def post_script(request: web.Request) -> web.Response:
@@ -85,25 +86,31 @@ async def post_script(request: web.Request) -> web.Response:
 async def get_scripts(request: web.Request) -> web.Response:
     """Scripts still in force."""
     scripts = context_of(request).simulation.scripts()
-    return json_response([{"name": s.name, "outcome": s.outcome, "message": s.message,
-                           "times": s.times} for s in scripts])
+    return json_response(
+        [
+            {"name": s.name, "outcome": s.outcome, "message": s.message, "times": s.times}
+            for s in scripts
+        ]
+    )
 
 
 async def get_state(request: web.Request) -> web.Response:
     """Counts by status and the fake's bookkeeping."""
     ctx = context_of(request)
     simulation = ctx.simulation
-    return json_response({
-        "now": ctx.sim_iso(),
-        "timeScale": ctx.clock.time_scale,
-        "total": len(simulation),
-        "counts": simulation.counts(),
-        "queue": simulation.describe_queue(),
-        "ledgerEntries": len(ctx.ledger),
-        "requests": ctx.requests.total,
-        "insideRetryAfter": ctx.requests.inside_retry_after_total,
-        "idempotencyKeys": len(ctx.idempotency),
-    })
+    return json_response(
+        {
+            "now": ctx.sim_iso(),
+            "timeScale": ctx.clock.time_scale,
+            "total": len(simulation),
+            "counts": simulation.counts(),
+            "queue": simulation.describe_queue(),
+            "ledgerEntries": len(ctx.ledger),
+            "requests": ctx.requests.total,
+            "insideRetryAfter": ctx.requests.inside_retry_after_total,
+            "idempotencyKeys": len(ctx.idempotency),
+        }
+    )
 
 
 async def post_clock(request: web.Request) -> web.Response:
@@ -145,8 +152,9 @@ async def s3_upload(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.Response:
     """What an export's download URL serves: a few placeholder bytes."""
     name = request.match_info["name"]
-    return web.Response(body=f"fake RDM backup {name}\n".encode(),
-                        content_type="application/octet-stream")
+    return web.Response(
+        body=f"fake RDM backup {name}\n".encode(), content_type="application/octet-stream"
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -65,8 +65,9 @@ async def search_treaties(request: web.Request) -> web.Response:
     return _search(
         _filter(request.query.get("q")),
         lambda name: ctx.registry.lookup_treaties(edm, name),
-        lambda: [{"id": t.id, "name": t.name} for t in ctx.catalogue.treaties
-                 if t.datasource == edm],
+        lambda: [
+            {"id": t.id, "name": t.name} for t in ctx.catalogue.treaties if t.datasource == edm
+        ],
     )
 
 
@@ -86,8 +87,9 @@ async def search_datasources(request: web.Request) -> web.Response:
     """``GET /riskmodeler/v2/datasources?q=datasourceName="…"`` (EDMs whose create finished)."""
     ctx = context_of(request)
     query = _filter(request.query.get("q"))
-    items = [i for i in ctx.registry.datasources(ctx.simulation.now())
-             if query is None or query.test(i)]
+    items = [
+        i for i in ctx.registry.datasources(ctx.simulation.now()) if query is None or query.test(i)
+    ]
     return json_response({"searchTotalMatch": len(items), "searchItems": items})
 
 
@@ -127,5 +129,6 @@ def add_routes(app: web.Application) -> None:
     get("/riskmodeler/v2/datasources", search_datasources, name="search_datasources")
     get("/analysis-settings/modelprofiles", model_profiles, name="model_profiles")
     get("/analysis-settings/outputprofiles", output_profiles, name="output_profiles")
-    get("/data-store/referencetables/eventratescheme", event_rate_schemes,
-        name="event_rate_schemes")
+    get(
+        "/data-store/referencetables/eventratescheme", event_rate_schemes, name="event_rate_schemes"
+    )

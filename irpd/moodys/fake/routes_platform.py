@@ -55,8 +55,11 @@ async def create_job(request: web.Request) -> web.Response:
     body = rules.require_object(rules.parse_json(text))
     job_type = rules.platform_job_type(api, body)
     record = ctx.simulation.submit(
-        workflow_type=job_type, name=rules.platform_job_name(job_type, body), body_text=text,
-        api=api, summary={"resourceGroupId": group},
+        workflow_type=job_type,
+        name=rules.platform_job_name(job_type, body),
+        body_text=text,
+        api=api,
+        summary={"resourceGroupId": group},
     )
     return accepted(request, record, status=201)
 
@@ -69,12 +72,21 @@ async def create_exposure(request: web.Request) -> web.Response:
     body = rules.require_object(rules.parse_json(text))
     name = rules.check_edm_name(str(body.get("exposureName") or ""))
     if ctx.registry.edm_state(name, ctx.simulation.now()) != "absent":
-        raise bad_request("DS-538", f"EDM {name} already exists. To create/import/upload this "
-                                    "database, you must rename it.")
+        raise bad_request(
+            "DS-538",
+            f"EDM {name} already exists. To create/import/upload this "
+            "database, you must rename it.",
+        )
     record = ctx.simulation.submit(
-        workflow_type="CREATE_EDM", name=name, body_text=text, api="riskdata",
-        summary={"resourceGroupId": group, "datasourceName": name,
-                 "exposureSetId": request.match_info["exposure_set_id"]},
+        workflow_type="CREATE_EDM",
+        name=name,
+        body_text=text,
+        api="riskdata",
+        summary={
+            "resourceGroupId": group,
+            "datasourceName": name,
+            "exposureSetId": request.match_info["exposure_set_id"],
+        },
     )
     ctx.registry.record_edm_create(name, record)
     return accepted(request, record, status=201)
@@ -106,18 +118,25 @@ async def search_jobs(request: web.Request) -> web.Response:
     else:
         candidates = list(ctx.simulation.records())
     matched = [
-        r for r in candidates
+        r
+        for r in candidates
         if r.api == api and (query is None or query.test(_fields(r, now, ctx)))
     ]
     matched.sort(key=lambda r: r.id, reverse=True)
     view = view_of(ctx, request, now)
-    return json_response([render_platform_job(r, view) for r in matched[offset:offset + limit]])
+    return json_response([render_platform_job(r, view) for r in matched[offset : offset + limit]])
 
 
 def _fields(record: WorkflowRecord, now: float, ctx: FakeContext) -> dict[str, Any]:
-    return {"jobId": str(record.id), "status": record.status_at(now), "name": record.name,
-            "type": record.type, "userName": ctx.settings.user_name,
-            "priority": record.priority, "submittedAt": record.submit_iso}
+    return {
+        "jobId": str(record.id),
+        "status": record.status_at(now),
+        "name": record.name,
+        "type": record.type,
+        "userName": ctx.settings.user_name,
+        "priority": record.priority,
+        "submittedAt": record.submit_iso,
+    }
 
 
 def _paging(ctx: FakeContext, request: web.Request) -> tuple[int, int]:
@@ -164,10 +183,12 @@ def _cancel(ctx: FakeContext, record: WorkflowRecord) -> None:
 
 def add_routes(app: web.Application) -> None:
     """Register the Platform routes."""
-    app.router.add_post("/platform/riskdata/v1/exposuresets/{exposure_set_id}/exposures",
-                        create_exposure, name="platform_create_exposure")
+    app.router.add_post(
+        "/platform/riskdata/v1/exposuresets/{exposure_set_id}/exposures",
+        create_exposure,
+        name="platform_create_exposure",
+    )
     app.router.add_post("/platform/{api}/v1/jobs", create_job, name="platform_create_job")
     app.router.add_get("/platform/{api}/v1/jobs", search_jobs, name="search_platform_jobs")
     app.router.add_get("/platform/{api}/v1/jobs/{job_id}", get_job, name="get_platform_job")
-    app.router.add_patch("/platform/{api}/v1/jobs/{job_id}", patch_job,
-                         name="patch_platform_job")
+    app.router.add_patch("/platform/{api}/v1/jobs/{job_id}", patch_job, name="patch_platform_job")

@@ -44,19 +44,22 @@ async def create_datasource(request: web.Request) -> web.Response:
     ctx = context_of(request)
     name = rules.check_edm_name(request.query.get("datasourcename", ""))
     if request.query.get("operation", "").upper() != "CREATE":
-        raise bad_request("DS-511", "Sorry, you tried something invalid. Enter a valid datastore "
-                                    "operation.")
+        raise bad_request(
+            "DS-511", "Sorry, you tried something invalid. Enter a valid datastore operation."
+        )
     text = await request.text()
     if text.strip():
         rules.require_object(rules.parse_json(text))
     if ctx.registry.edm_state(name, ctx.simulation.now()) != "absent":
-        raise bad_request("DS-507", f"A database with the name {name} already exists. Enter a "
-                                    "different name.")
+        raise bad_request(
+            "DS-507", f"A database with the name {name} already exists. Enter a different name."
+        )
     summary = {"datasourceName": name}
     if request.query.get("servername"):
         summary["serverName"] = request.query["servername"]
-    record = ctx.simulation.submit(workflow_type="CREATE_EDM", name=name, body_text=text,
-                                   summary=summary)
+    record = ctx.simulation.submit(
+        workflow_type="CREATE_EDM", name=name, body_text=text, summary=summary
+    )
     ctx.registry.record_edm_create(name, record)
     return accepted(request, record)
 
@@ -94,8 +97,13 @@ async def register_file(request: web.Request) -> web.Response:
         "s3Region": _b64("fake-region-1"),
         "uploadUrl": upload_url,
     }
-    return created(request, f"/riskmodeler/v1/storage/{bucket}/files/{file_id}",
-                   name=str(body["fileName"]), kind="STORAGE_FILE", body=credentials)
+    return created(
+        request,
+        f"/riskmodeler/v1/storage/{bucket}/files/{file_id}",
+        name=str(body["fileName"]),
+        kind="STORAGE_FILE",
+        body=credentials,
+    )
 
 
 async def create_mapping(request: web.Request) -> web.Response:
@@ -103,8 +111,12 @@ async def create_mapping(request: web.Request) -> web.Response:
     ctx = context_of(request)
     bucket = _bucket(request)
     file_id = ctx.registry.new_file(bucket)
-    return created(request, f"/riskmodeler/v1/storage/{bucket}/files/{file_id}",
-                   name="mapping", kind="IMPORT_MAPPING")
+    return created(
+        request,
+        f"/riskmodeler/v1/storage/{bucket}/files/{file_id}",
+        name="mapping",
+        kind="IMPORT_MAPPING",
+    )
 
 
 async def mri_import(request: web.Request) -> web.Response:
@@ -119,7 +131,9 @@ async def mri_import(request: web.Request) -> web.Response:
     portfolio = str(body.get("portfolioId", ""))
     name = workflow_name(body, f"MRI_IMPORT {edm} {portfolio}".strip())
     record = ctx.simulation.submit(
-        workflow_type="MRI_IMPORT", name=name, body_text=text,
+        workflow_type="MRI_IMPORT",
+        name=name,
+        body_text=text,
         summary={"edm": edm, "portfolioId": portfolio, "bucketId": bucket},
     )
     return accepted(request, record)
@@ -133,7 +147,9 @@ async def geohaz(request: web.Request) -> web.Response:
     text = await request.text()
     rules.check_geohaz(rules.parse_json(text))
     record = ctx.simulation.submit(
-        workflow_type="GEOHAZ", name=f"GEOHAZ {edm} {portfolio}", body_text=text,
+        workflow_type="GEOHAZ",
+        name=f"GEOHAZ {edm} {portfolio}",
+        body_text=text,
         summary={"edm": edm, "portfolioId": str(portfolio)},
     )
     return accepted(request, record)
@@ -148,7 +164,9 @@ async def process_portfolio(request: web.Request) -> web.Response:
     edm = str(body["edm"])
     name = workflow_name(body, f"ANALYSIS {edm} {portfolio}")
     record = ctx.simulation.submit(
-        workflow_type="ANALYTICS_JOB", name=name, body_text=text,
+        workflow_type="ANALYTICS_JOB",
+        name=name,
+        body_text=text,
         summary={"edm": edm, "portfolioId": str(portfolio)},
     )
     return accepted(request, record)
@@ -159,8 +177,9 @@ async def create_group(request: web.Request) -> web.Response:
     ctx = context_of(request)
     text = await request.text()
     body = rules.check_grouping(rules.parse_json(text))
-    record = ctx.simulation.submit(workflow_type="GROUPING", name=str(body["name"]).strip(),
-                                   body_text=text, summary={})
+    record = ctx.simulation.submit(
+        workflow_type="GROUPING", name=str(body["name"]).strip(), body_text=text, summary={}
+    )
     return accepted(request, record, status=201)
 
 
@@ -174,14 +193,18 @@ async def export_rdm(request: web.Request) -> web.Response:
     create_new = bool(body.get("createnew", True))
     state = ctx.registry.rdm_state(rdm, ctx.simulation.now())
     if create_new and state != "absent":
-        raise bad_request("DS-507", f"A database with the name {rdm} already exists. Enter a "
-                                    "different name.")
+        raise bad_request(
+            "DS-507", f"A database with the name {rdm} already exists. Enter a different name."
+        )
     if not create_new and ctx.registry.strict and state != "exists":
-        raise bad_request("DS-001", f"We did not locate the database {rdm}. Check the database "
-                                    "name.")
+        raise bad_request(
+            "DS-001", f"We did not locate the database {rdm}. Check the database name."
+        )
     record = ctx.simulation.submit(
-        workflow_type="EXPORT_RDM", name=workflow_name(body, f"EXPORT_RDM {rdm}"),
-        body_text=text, summary={"rdmName": rdm, "createnew": str(create_new).lower()},
+        workflow_type="EXPORT_RDM",
+        name=workflow_name(body, f"EXPORT_RDM {rdm}"),
+        body_text=text,
+        summary={"rdmName": rdm, "createnew": str(create_new).lower()},
     )
     if create_new:
         ctx.registry.record_rdm_create(rdm, record)
@@ -195,8 +218,11 @@ async def user_workflow(request: web.Request) -> web.Response:
     body, labels = rules.check_user_workflow(rules.parse_json(text))
     inputs = tuple(json.dumps(op.get("input", {})) for op in body["operations"])
     record = ctx.simulation.submit(
-        workflow_type="USER_DEFINED", name=str(body["name"]).strip(), body_text=text,
-        operations=labels, op_inputs=inputs,
+        workflow_type="USER_DEFINED",
+        name=str(body["name"]).strip(),
+        body_text=text,
+        operations=labels,
+        op_inputs=inputs,
         summary={"workflowType": str(body.get("type") or "")},
     )
     return accepted(request, record)
@@ -213,8 +239,9 @@ async def create_portfolio(request: web.Request) -> web.Response:
     portfolio = ctx.registry.create_portfolio(
         edm, name, str(body.get("number") or name), str(body.get("description") or "")
     )
-    return created(request, f"/riskmodeler/v2/portfolios/{portfolio.id}", name=name,
-                   kind="PORTFOLIO")
+    return created(
+        request, f"/riskmodeler/v2/portfolios/{portfolio.id}", name=name, kind="PORTFOLIO"
+    )
 
 
 def add_routes(app: web.Application) -> None:
@@ -224,12 +251,10 @@ def add_routes(app: web.Application) -> None:
     post("/riskmodeler/v1/datasources", create_datasource, name="create_edm_v1")
     post("/riskmodeler/v1/storage", create_bucket, name="create_bucket")
     post("/riskmodeler/v1/storage/{bucket_id}/path", register_file, name="register_file")
-    post("/riskmodeler/v1/imports/createmapping/{bucket_id}", create_mapping,
-         name="create_mapping")
+    post("/riskmodeler/v1/imports/createmapping/{bucket_id}", create_mapping, name="create_mapping")
     post("/riskmodeler/v1/imports", mri_import, name="mri_import")
     post("/riskmodeler/v2/portfolios/{portfolio_id}/geohaz", geohaz, name="geohaz")
-    post("/riskmodeler/v2/portfolios/{portfolio_id}/process", process_portfolio,
-         name="analysis")
+    post("/riskmodeler/v2/portfolios/{portfolio_id}/process", process_portfolio, name="analysis")
     post("/riskmodeler/v2/analysis-groups", create_group, name="grouping")
     post("/riskmodeler/v2/exports", export_rdm, name="export_rdm")
     post("/riskmodeler/v1/workflows", user_workflow, name="user_workflow")

@@ -20,9 +20,17 @@ from irpd.moodys.fake.workflow_json import workflow_json, workflow_list_json
 #: types accepted by ``workflowtype=`` (documented ones plus the fake's own)
 KNOWN_TYPES = frozenset(
     {
-        *WORKFLOW_TYPES, "DELETE_ACCOUNT", "DOWNLOAD_EDM", "EDM_DATA_UPGRADE", "ALM_IMPORT",
-        "UPLOAD_EDM", "UPLOAD_RDM", "DOWNLOAD_RDM", "DOWNLOAD_RESULTS",
-        "DOWNLOAD_LOCATION_RESULTS", "EDM2EDM",
+        *WORKFLOW_TYPES,
+        "DELETE_ACCOUNT",
+        "DOWNLOAD_EDM",
+        "EDM_DATA_UPGRADE",
+        "ALM_IMPORT",
+        "UPLOAD_EDM",
+        "UPLOAD_RDM",
+        "DOWNLOAD_RDM",
+        "DOWNLOAD_RESULTS",
+        "DOWNLOAD_LOCATION_RESULTS",
+        "EDM2EDM",
     }
 )
 SORT_KEYS: Mapping[str, Callable[[WorkflowRecord, float], Any]] = {
@@ -38,8 +46,13 @@ SORT_KEYS: Mapping[str, Callable[[WorkflowRecord, float], Any]] = {
 
 def view_of(ctx: FakeContext, request: web.Request, now: float) -> View:
     """Rendering context for this request."""
-    return View(now=now, base_url=ctx.base_url(request), tenant=ctx.settings.tenant_name,
-                user=ctx.settings.user_name, paused=ctx.simulation.paused)
+    return View(
+        now=now,
+        base_url=ctx.base_url(request),
+        tenant=ctx.settings.tenant_name,
+        user=ctx.settings.user_name,
+        paused=ctx.simulation.paused,
+    )
 
 
 def rm_record(ctx: FakeContext, raw_id: str) -> WorkflowRecord:
@@ -99,7 +112,8 @@ async def list_workflows(request: web.Request) -> web.Response:
     username = query.get("username")
     candidates = _candidates(ctx, query.get("ids"), name)
     matched = [
-        record for record in candidates
+        record
+        for record in candidates
         if record.api is None
         and (name is None or record.name == name)
         and (username is None or username == ctx.settings.user_name)
@@ -108,14 +122,13 @@ async def list_workflows(request: web.Request) -> web.Response:
         and (statuses is None or record.status_at(now) in statuses)
     ]
     matched.sort(key=lambda r: sort_key(r, now), reverse=descending)
-    body = workflow_list_json(len(matched), matched[offset:offset + limit],
-                              view_of(ctx, request, now))
+    body = workflow_list_json(
+        len(matched), matched[offset : offset + limit], view_of(ctx, request, now)
+    )
     return web.Response(body=body, content_type="application/json")
 
 
-def _candidates(
-    ctx: FakeContext, ids: str | None, name: str | None
-) -> Iterable[WorkflowRecord]:
+def _candidates(ctx: FakeContext, ids: str | None, name: str | None) -> Iterable[WorkflowRecord]:
     if ids is not None:
         records = []
         for part in ids.split(","):
@@ -133,9 +146,7 @@ def _candidates(
     return ctx.simulation.records()
 
 
-def _int_param(
-    query: Mapping[str, str], key: str, default: int, low: int, high: int | None
-) -> int:
+def _int_param(query: Mapping[str, str], key: str, default: int, low: int, high: int | None) -> int:
     raw = query.get(key)
     if raw is None or raw == "":
         return default
@@ -183,9 +194,7 @@ def _window(start: str | None, end: str | None) -> tuple[float, float] | None:
         except ValueError as exc:
             raise bad_request("WORKFLOW-508", f"Invalid date format: {raw}") from exc
     if bounds[0] > bounds[1]:
-        raise bad_request(
-            "WORKFLOW-513", "Invalid date, from date cannot be greater than to date"
-        )
+        raise bad_request("WORKFLOW-513", "Invalid date, from date cannot be greater than to date")
     return bounds[0], bounds[1]
 
 
@@ -204,8 +213,7 @@ def _sorting(
 def add_routes(app: web.Application) -> None:
     """Register the workflow routes."""
     app.router.add_get("/riskmodeler/v1/workflows", list_workflows, name="list_workflows")
-    app.router.add_get("/riskmodeler/v1/workflows/{workflow_id}", get_workflow,
-                       name="get_workflow")
-    app.router.add_delete("/riskmodeler/v1/workflows/{workflow_id}", cancel_workflow,
-                          name="cancel_workflow")
-
+    app.router.add_get("/riskmodeler/v1/workflows/{workflow_id}", get_workflow, name="get_workflow")
+    app.router.add_delete(
+        "/riskmodeler/v1/workflows/{workflow_id}", cancel_workflow, name="cancel_workflow"
+    )

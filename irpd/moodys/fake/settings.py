@@ -70,8 +70,12 @@ DEFAULT_DURATIONS: Mapping[str, StageDurations] = MappingProxyType(
 
 #: Platform job types timed like an RM workflow type
 DURATION_ALIASES: Mapping[str, str] = MappingProxyType(
-    {"DLM": "ANALYTICS_JOB", "HD": "ANALYTICS_JOB", "ALM": "ANALYTICS_JOB",
-     "DOWNLOAD_RDM": "EXPORT_RDM"}
+    {
+        "DLM": "ANALYTICS_JOB",
+        "HD": "ANALYTICS_JOB",
+        "ALM": "ANALYTICS_JOB",
+        "DOWNLOAD_RDM": "EXPORT_RDM",
+    }
 )
 
 
@@ -230,8 +234,10 @@ class FakeSettings:
     def durations_for(self, workflow_type: str) -> StageDurations:
         """Stage durations of a workflow type (unknown types time like USER_DEFINED)."""
         key = DURATION_ALIASES.get(workflow_type, workflow_type)
-        return self.durations.get(key) or self.durations.get("USER_DEFINED") or (
-            DEFAULT_DURATIONS["USER_DEFINED"]
+        return (
+            self.durations.get(key)
+            or self.durations.get("USER_DEFINED")
+            or (DEFAULT_DURATIONS["USER_DEFINED"])
         )
 
     @classmethod
@@ -244,8 +250,9 @@ class FakeSettings:
         if "durations" in values:
             values["durations"] = parse_durations(values["durations"], f"{where}.durations")
         if "cancel_durations" in values:
-            raw = _known_fields(CancelDurations, values["cancel_durations"],
-                                f"{where}.cancel_durations")
+            raw = _known_fields(
+                CancelDurations, values["cancel_durations"], f"{where}.cancel_durations"
+            )
             values["cancel_durations"] = CancelDurations(
                 **{k: _range(v, f"{where}.cancel_durations.{k}") for k, v in raw.items()}
             )
@@ -284,7 +291,8 @@ def parse_durations(data: Any, where: str = "durations") -> Mapping[str, StageDu
         merged[type_name] = StageDurations(
             **{
                 name: _range(raw[name], f"{where}.{type_name}.{name}")
-                if name in raw else getattr(base, name)
+                if name in raw
+                else getattr(base, name)
                 for name in ("queued", "pending", "running")
             }
         )

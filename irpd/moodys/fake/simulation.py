@@ -197,9 +197,9 @@ class Simulation:
         if script is None:
             return False
         record.fails = script.outcome == "FAILED"
-        record.message = (script.message or f"Scripted failure of {record.name!r}") if (
-            record.fails
-        ) else None
+        record.message = (
+            (script.message or f"Scripted failure of {record.name!r}") if (record.fails) else None
+        )
         if script.times is not None:
             if script.times <= 1:
                 del self._scripts[record.name]

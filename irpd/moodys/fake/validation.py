@@ -316,4 +316,3 @@ def platform_job_name(job_type: str, body: Mapping[str, Any]) -> str:
             if value is not None:
                 return value
     return _text(body, "name") or _text(body, "exposureName") or job_type
-
