@@ -22,6 +22,24 @@ SAMPLE_NAMES = {
 }
 
 
+async def test_default_catalogue_covers_the_sample_workbook(api: Api) -> None:
+    from irpd.samples import cycle_data
+
+    header, *rows = cycle_data.REFERENCE_DATA
+    for row in rows:
+        for path, key, name in zip(
+            ("/analysis-settings/modelprofiles", "/analysis-settings/outputprofiles",
+             "/data-store/referencetables/eventratescheme"),
+            ("name", "name", "where"), row, strict=True,
+        ):
+            if name is None:
+                continue
+            value = f'name="{name}"' if key == "where" else str(name)
+            body = await get(api, path, **{key: value})
+            found = body if isinstance(body, list) else body["items"]
+            assert found, (header, name)
+
+
 @pytest.fixture
 async def strict_api() -> AsyncIterator[Api]:
     async with FakeMoodys.running(frozen_settings(strict_references=True)) as fake, \

@@ -53,27 +53,31 @@ class SeededTreaty:
 
 
 _DEFAULT_MODEL_PROFILES = (
-    ModelProfile(4001, "DLM CBHU v23 USFL", "WS", "NAWS", "DLM-23.0"),
+    ModelProfile(4001, "DLM CBHU v23 USFL", "FL", "NAFL", "DLM-23.0"),
     ModelProfile(4002, "DLM Earthquake v23 USEQ", "EQ", "NAEQ", "DLM-23.0"),
-    ModelProfile(4003, "DLM Hurricane v23 USWS", "WS", "NAWS", "DLM-23.0"),
-    ModelProfile(4004, "DLM Severe Convective Storm v23 USCS", "CS", "NACS", "DLM-23.0"),
-    ModelProfile(4005, "DLM Wildfire v23 USWF", "WF", "NAWF", "DLM-23.0"),
+    ModelProfile(4003, "DLM EQ v23 USEQ", "EQ", "NAEQ", "DLM-23.0"),
+    ModelProfile(4004, "DLM CBHU v23 USWS", "WS", "NAWS", "DLM-23.0"),
+    ModelProfile(4005, "DLM Hurricane v23 USWS", "WS", "NAWS", "DLM-23.0"),
+    ModelProfile(4006, "DLM Severe Convective Storm v23 USCS", "CS", "NACS", "DLM-23.0"),
+    ModelProfile(4007, "DLM Wildfire v23 USWF", "WF", "NAWF", "DLM-23.0"),
     ModelProfile(4101, "HD Flood v23 USFL", "FL", "NAFL", "HD-23.0"),
-    ModelProfile(4102, "HD Wildfire v23 USWF", "WF", "NAWF", "HD-23.0"),
-    ModelProfile(4103, "HD Severe Convective Storm v23 USCS", "CS", "NACS", "HD-23.0"),
-    ModelProfile(4104, "HD Inland Flood v23 USFL", "FL", "NAFL", "HD-23.0"),
+    ModelProfile(4102, "NA Inland Flood HD v2.1 USFL", "FL", "NAFL", "HD-2.1"),
+    ModelProfile(4103, "HD Wildfire v23 USWF", "WF", "NAWF", "HD-23.0"),
+    ModelProfile(4104, "HD Severe Convective Storm v23 USCS", "CS", "NACS", "HD-23.0"),
 )
 
 _DEFAULT_OUTPUT_PROFILES = (
     OutputProfile(1, "Patched Portfolio Level Only (EP, ELT, Stats)"),
-    OutputProfile(2, "Portfolio Level Only (EP, ELT, Stats)"),
-    OutputProfile(3, "Location Level (EP, ELT, Stats)"),
-    OutputProfile(4, "Default Output Profile"),
+    OutputProfile(2, "Portfolio and Location Level (EP, ELT, Stats)"),
+    OutputProfile(3, "Portfolio Level Only (EP, ELT, Stats)"),
+    OutputProfile(4, "Location Level (EP, ELT, Stats)"),
 )
 
 _DEFAULT_SCHEME_NAMES = (
     "RMS 2023 Stochastic Event Rates",
     "RMS 2023 Warm SST Conditioned",
+    "RMS 2023 Warm SST Conditioned Event Rates",
+    "RMS 2023 Long Term Event Rates",
     "RMS 2023 Long Term Rates",
 )
 
