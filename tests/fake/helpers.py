@@ -14,8 +14,15 @@ CURRENCY = {"code": "USD", "scheme": "RMS", "asOfDate": "2024-01-01", "vintage":
 
 def analysis_body(name: str, **extra: Any) -> dict[str, Any]:
     """A valid portfolio-analysis body."""
-    return {"edm": "RM_EDM_202401_Test", "currency": dict(CURRENCY), "jobName": name,
-            "modelProfileId": 4001, "outputProfileId": 1, "eventRateSchemeId": 700, **extra}
+    return {
+        "edm": "RM_EDM_202401_Test",
+        "currency": dict(CURRENCY),
+        "jobName": name,
+        "modelProfileId": 4001,
+        "outputProfileId": 1,
+        "eventRateSchemeId": 700,
+        **extra,
+    }
 
 
 class Api:
@@ -26,8 +33,14 @@ class Api:
         self.session = session
 
     async def call(
-        self, method: str, path: str, *, body: Any = None, key: str | None = None,
-        headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """Send a request; returns (status, headers, parsed JSON body or raw text or None)."""
         sent = dict(headers or {})
@@ -36,8 +49,9 @@ class Api:
         data = None if body is None else json.dumps(body)
         if data is not None:
             sent.setdefault("Content-Type", "application/json")
-        async with self.session.request(method, path, data=data, headers=sent,
-                                        params=params) as resp:
+        async with self.session.request(
+            method, path, data=data, headers=sent, params=params
+        ) as resp:
             text = await resp.text()
             parsed: Any = None
             if text:
@@ -50,7 +64,9 @@ class Api:
     async def submit_analysis(self, name: str, key: str | None = None, **extra: Any) -> str:
         """Submit an analysis; returns its workflow id."""
         status, headers, _ = await self.call(
-            "POST", "/riskmodeler/v2/portfolios/12/process", body=analysis_body(name, **extra),
+            "POST",
+            "/riskmodeler/v2/portfolios/12/process",
+            body=analysis_body(name, **extra),
             key=key,
         )
         assert status == 202, status
@@ -79,7 +95,6 @@ class Api:
 
 def frozen_settings(**overrides: Any) -> FakeSettings:
     """Settings with simulated time frozen (tests advance it) and short stages."""
-    base: dict[str, Any] = {"seed": 1, "time_scale": 0.0,
-                            "start_time": "2025-01-01T00:00:00Z"}
+    base: dict[str, Any] = {"seed": 1, "time_scale": 0.0, "start_time": "2025-01-01T00:00:00Z"}
     base.update(overrides)
     return FakeSettings(**base)

@@ -22,8 +22,11 @@ from irpd.moodys.fake.workflow_json import workflow_list_json
 BODY = {
     "edm": "RM_EDM_202401_Perf",
     "currency": {"code": "USD", "scheme": "RMS", "asOfDate": "2024-01-01", "vintage": "RL23"},
-    "modelProfileId": 4001, "outputProfileId": 1, "eventRateSchemeId": 700,
-    "treaties": [101, 102], "exposureType": "PORTFOLIO",
+    "modelProfileId": 4001,
+    "outputProfileId": 1,
+    "eventRateSchemeId": 700,
+    "treaties": [101, 102],
+    "exposureType": "PORTFOLIO",
 }
 
 
@@ -42,33 +45,45 @@ async def main(total: int) -> None:
             started = time.perf_counter()
             for i in range(sample):
                 body = {**BODY, "jobName": f"PERF_HTTP_{i}"}
-                async with session.post("/riskmodeler/v2/portfolios/7/process", json=body,
-                                        headers={"X-RMS-RequestId": f"perf-{i}"}) as resp:
+                async with session.post(
+                    "/riskmodeler/v2/portfolios/7/process",
+                    json=body,
+                    headers={"X-RMS-RequestId": f"perf-{i}"},
+                ) as resp:
                     assert resp.status == 202
             http_rate = sample / (time.perf_counter() - started)
             rss_before = rss_mb()
             started = time.perf_counter()
             text = json.dumps(BODY)
             for i in range(total - sample):
-                ctx.simulation.submit(workflow_type="ANALYTICS_JOB", name=f"PERF_{i}",
-                                      body_text=text, summary={"edm": "E", "portfolioId": "7"})
+                ctx.simulation.submit(
+                    workflow_type="ANALYTICS_JOB",
+                    name=f"PERF_{i}",
+                    body_text=text,
+                    summary={"edm": "E", "portfolioId": "7"},
+                )
             direct_rate = (total - sample) / (time.perf_counter() - started)
-            print(f"submit over HTTP (sequential): {http_rate:,.0f}/s; "
-                  f"in-process: {direct_rate:,.0f}/s; "
-                  f"max RSS {rss_before:.0f} -> {rss_mb():.0f} MB for {total:,} workflows")
+            print(
+                f"submit over HTTP (sequential): {http_rate:,.0f}/s; "
+                f"in-process: {direct_rate:,.0f}/s; "
+                f"max RSS {rss_before:.0f} -> {rss_mb():.0f} MB for {total:,} workflows"
+            )
 
             first = settings.first_workflow_id
             ids = [str(first + i) for i in range(0, total, total // 1000)][:1000]
             timings = []
             for _ in range(20):
                 started = time.perf_counter()
-                async with session.get("/riskmodeler/v1/workflows",
-                                       params={"ids": ",".join(ids), "limit": "1000"}) as resp:
+                async with session.get(
+                    "/riskmodeler/v1/workflows", params={"ids": ",".join(ids), "limit": "1000"}
+                ) as resp:
                     data = await resp.json()
                 timings.append((time.perf_counter() - started) * 1000)
             assert len(data["workflows"]) == 1000, data["totalMatchCount"]
-            print(f"ids= lookup of 1,000 over HTTP: median {statistics.median(timings):.1f} ms, "
-                  f"min {min(timings):.1f} ms (response {len(json.dumps(data)) / 1e6:.2f} MB)")
+            print(
+                f"ids= lookup of 1,000 over HTTP: median {statistics.median(timings):.1f} ms, "
+                f"min {min(timings):.1f} ms (response {len(json.dumps(data)) / 1e6:.2f} MB)"
+            )
 
             now = ctx.simulation.now()
             view = View(now=now, base_url=fake.base_url, tenant="t", user="u", paused=False)
@@ -81,17 +96,23 @@ async def main(total: int) -> None:
             started = time.perf_counter()
             for _ in range(1000):
                 ctx.simulation.now()
-            print(f"quota sweep per request (steady state): "
-                  f"{(time.perf_counter() - started) * 1000:.3f} µs")
+            print(
+                f"quota sweep per request (steady state): "
+                f"{(time.perf_counter() - started) * 1000:.3f} µs"
+            )
             started = time.perf_counter()
             fake.advance(3600 * 4)
-            print(f"sweep after 4 simulated hours (admits/releases a backlog): "
-                  f"{(time.perf_counter() - started) * 1000:.1f} ms; "
-                  f"state {fake.context.simulation.describe_queue()}")
+            print(
+                f"sweep after 4 simulated hours (admits/releases a backlog): "
+                f"{(time.perf_counter() - started) * 1000:.1f} ms; "
+                f"state {fake.context.simulation.describe_queue()}"
+            )
             started = time.perf_counter()
             counts = fake.state()
-            print(f"counts over all workflows: {(time.perf_counter() - started) * 1000:.1f} ms "
-                  f"{counts}")
+            print(
+                f"counts over all workflows: {(time.perf_counter() - started) * 1000:.1f} ms "
+                f"{counts}"
+            )
 
 
 if __name__ == "__main__":

@@ -18,9 +18,19 @@ async def test_cli_serves_on_a_free_port_and_stops_on_sigterm(tmp_path: Path) ->
     settings = tmp_path / "fake.toml"
     settings.write_text('seed = 3\ntime_scale = 0\napi_keys = ["cli-key"]\n')
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "irpd.moodys.fake.cli", "--port", "0", "--settings", str(settings),
-        "--quota", "5", "--error-rate", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "irpd.moodys.fake.cli",
+        "--port",
+        "0",
+        "--settings",
+        str(settings),
+        "--quota",
+        "5",
+        "--error-rate",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
@@ -43,29 +53,80 @@ def test_help_documents_every_knob(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--seed", "--time-scale", "--quota", "--duration", "--failure-rate",
-                 "--not-ready-rate", "--error-rate", "--rate-limit-rate", "--retry-after",
-                 "--rate-limit-bare-rate", "--latency", "--hang-rate",
-                 "--drop-after-record-rate", "--malformed-json-rate", "--truncated-json-rate",
-                 "--html-error-rate", "--api-key", "--forbidden-key", "--strict-references",
-                 "--catalogue", "--script", "--script-file", "--max-limit", "--settings",
-                 "--faults-file", "--fault-methods", "--fault-path-prefix", "--fault-seed"):
+    for flag in (
+        "--seed",
+        "--time-scale",
+        "--quota",
+        "--duration",
+        "--failure-rate",
+        "--not-ready-rate",
+        "--error-rate",
+        "--rate-limit-rate",
+        "--retry-after",
+        "--rate-limit-bare-rate",
+        "--latency",
+        "--hang-rate",
+        "--drop-after-record-rate",
+        "--malformed-json-rate",
+        "--truncated-json-rate",
+        "--html-error-rate",
+        "--api-key",
+        "--forbidden-key",
+        "--strict-references",
+        "--catalogue",
+        "--script",
+        "--script-file",
+        "--max-limit",
+        "--settings",
+        "--faults-file",
+        "--fault-methods",
+        "--fault-path-prefix",
+        "--fault-seed",
+    ):
         assert flag in text, flag
 
 
 def test_flags_override_the_settings_file(tmp_path: Path) -> None:
     file = tmp_path / "fake.json"
-    file.write_text(json.dumps({"seed": 1, "quota": 3, "faults": [{"error_rate": 0.1}],
-                                "scripts": [{"name": "A", "message": "m"}]}))
+    file.write_text(
+        json.dumps(
+            {
+                "seed": 1,
+                "quota": 3,
+                "faults": [{"error_rate": 0.1}],
+                "scripts": [{"name": "A", "message": "m"}],
+            }
+        )
+    )
     faults_file = tmp_path / "faults.json"
     faults_file.write_text(json.dumps({"rules": [{"hang_rate": 0.2}]}))
-    args = build_parser().parse_args([
-        "--settings", str(file), "--seed", "9", "--quota", "none", "--time-scale", "3600",
-        "--duration", "ANALYTICS_JOB=5-10", "--duration", "GEOHAZ.queued=1-2",
-        "--cancel-duration", "requested=1-1", "--not-ready-rate", "0.5",
-        "--fault-methods", "GET", "--faults-file", str(faults_file),
-        "--script", "B=FAILED:bad treaty", "--strict-references",
-    ])
+    args = build_parser().parse_args(
+        [
+            "--settings",
+            str(file),
+            "--seed",
+            "9",
+            "--quota",
+            "none",
+            "--time-scale",
+            "3600",
+            "--duration",
+            "ANALYTICS_JOB=5-10",
+            "--duration",
+            "GEOHAZ.queued=1-2",
+            "--cancel-duration",
+            "requested=1-1",
+            "--not-ready-rate",
+            "0.5",
+            "--fault-methods",
+            "GET",
+            "--faults-file",
+            str(faults_file),
+            "--script",
+            "B=FAILED:bad treaty",
+            "--strict-references",
+        ]
+    )
     settings = settings_from_args(args)
     assert settings.seed == 9
     assert settings.quota is None
@@ -88,5 +149,4 @@ def test_bad_settings_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["--settings", str(file)]) == 2
     assert "colour" in capsys.readouterr().err
     with pytest.raises(SettingsError):
-        settings_from_args(build_parser().parse_args(["--error-rate", "0.9",
-                                                      "--hang-rate", "0.9"]))
+        settings_from_args(build_parser().parse_args(["--error-rate", "0.9", "--hang-rate", "0.9"]))

@@ -38,8 +38,9 @@ async def test_server_errors(api: Api, status: int) -> None:
 
 async def test_429_with_retry_after_opens_a_window_that_is_watched(api: Api) -> None:
     await api.call("GET", LIST)  # before any 429: never flagged
-    api.fake.set_faults(Faults(rate_limit_rate=1.0, retry_after_seconds=30,
-                               path_prefixes=(PROCESS,)))
+    api.fake.set_faults(
+        Faults(rate_limit_rate=1.0, retry_after_seconds=30, path_prefixes=(PROCESS,))
+    )
     status, headers, body = await api.call("POST", PROCESS, body=analysis_body("A_RL"))
     assert status == 429
     assert headers["Retry-After"] == "30"
@@ -107,15 +108,19 @@ async def test_drop_after_record_keeps_the_submission_and_sends_nothing(api: Api
     assert record["outcome"] == "dropped"
     assert record["status"] == 0
     api.fake.set_faults(None)
-    status, headers, _ = await api.call("POST", PROCESS, body=analysis_body("A_DROP"),
-                                        key="key-drop")
+    status, headers, _ = await api.call(
+        "POST", PROCESS, body=analysis_body("A_DROP"), key="key-drop"
+    )
     assert status == 202
     assert headers["Location"] == entry.location
     assert len(api.fake.submissions("A_DROP")) == 1
 
 
-@pytest.mark.parametrize("rule", [Faults(malformed_json_rate=1.0), Faults(truncated_json_rate=1.0)],
-                         ids=["malformed", "truncated"])
+@pytest.mark.parametrize(
+    "rule",
+    [Faults(malformed_json_rate=1.0), Faults(truncated_json_rate=1.0)],
+    ids=["malformed", "truncated"],
+)
 async def test_broken_json_bodies(api: Api, rule: Faults) -> None:
     api.fake.set_faults(rule)
     async with api.session.get(LIST) as resp:
@@ -137,8 +142,12 @@ async def test_204_on_status_reads_only(api: Api) -> None:
 
 
 async def test_scope_by_method_and_path_prefix(api: Api) -> None:
-    api.fake.set_faults([Faults(methods=("POST",), error_rate=1.0, error_statuses=(503,)),
-                         Faults(path_prefixes=("/analysis-settings/",), error_rate=1.0)])
+    api.fake.set_faults(
+        [
+            Faults(methods=("POST",), error_rate=1.0, error_statuses=(503,)),
+            Faults(path_prefixes=("/analysis-settings/",), error_rate=1.0),
+        ]
+    )
     assert (await api.call("GET", LIST))[0] == 200
     assert (await api.call("POST", PROCESS, body=analysis_body("A_S")))[0] == 503
     assert (await api.call("GET", "/analysis-settings/outputprofiles"))[0] >= 500
@@ -159,15 +168,17 @@ async def test_seeded_faults_are_reproducible(api: Api) -> None:
 
 async def test_faults_from_settings_and_admin_endpoint() -> None:
     settings = frozen_settings(faults=(Faults(methods=("GET",), error_rate=1.0),))
-    async with FakeMoodys.running(settings) as fake, aiohttp.ClientSession(
-        fake.base_url, headers={"Authorization": fake.api_key}
-    ) as session:
+    async with (
+        FakeMoodys.running(settings) as fake,
+        aiohttp.ClientSession(fake.base_url, headers={"Authorization": fake.api_key}) as session,
+    ):
         api = Api(fake, session)
         assert (await api.call("GET", LIST))[0] >= 500
         _, _, current = await api.call("GET", "/__fake__/faults")
         assert current["rules"][0]["error_rate"] == 1.0
-        status, _, replaced = await api.call("POST", "/__fake__/faults",
-                                             body=[{"not_ready_rate": 0.5, "seed": 9}])
+        status, _, replaced = await api.call(
+            "POST", "/__fake__/faults", body=[{"not_ready_rate": 0.5, "seed": 9}]
+        )
         assert status == 200
         assert replaced["rules"][0]["not_ready_rate"] == 0.5
         assert (await api.call("GET", LIST))[0] == 200

@@ -71,8 +71,7 @@ async def test_a_rejected_request_frees_its_key(api: Api) -> None:
     bad: dict[str, object] = {"currency": {}}
     status, _, _ = await api.call("POST", PROCESS, body=bad, key="key-fix")
     assert status == 400
-    status, _, _ = await api.call("POST", PROCESS, body=analysis_body("ANALYSIS_I5"),
-                                  key="key-fix")
+    status, _, _ = await api.call("POST", PROCESS, body=analysis_body("ANALYSIS_I5"), key="key-fix")
     assert status == 202
     assert [e.replay for e in api.fake.ledger] == [False, False]
 

@@ -15,8 +15,7 @@ from irpd.moodys.fake.settings import DEFAULT_DURATIONS
 
 from .helpers import Api, frozen_settings
 
-FIXED = {**DEFAULT_DURATIONS,
-         "ANALYTICS_JOB": StageDurations((10, 10), (20, 20), (100, 100))}
+FIXED = {**DEFAULT_DURATIONS, "ANALYTICS_JOB": StageDurations((10, 10), (20, 20), (100, 100))}
 CANCEL = CancelDurations((5, 5), (10, 10))
 
 
@@ -27,9 +26,10 @@ async def fixed_api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
     marker = request.node.get_closest_marker("fake_settings")
     overrides: dict[str, Any] = dict(marker.kwargs) if marker else {}
     settings = frozen_settings(durations=FIXED, cancel_durations=CANCEL, **overrides)
-    async with FakeMoodys.running(settings) as fake, aiohttp.ClientSession(
-        fake.base_url, headers={"Authorization": fake.api_key}
-    ) as session:
+    async with (
+        FakeMoodys.running(settings) as fake,
+        aiohttp.ClientSession(fake.base_url, headers={"Authorization": fake.api_key}) as session,
+    ):
         yield Api(fake, session)
 
 
@@ -44,8 +44,7 @@ async def test_queued_pending_running_finished(fixed_api: Api) -> None:
     for step in (10, 20, 50, 50):
         api.fake.advance(step)
         seen.append(await api.workflow(wid))
-    assert [w["status"] for w in seen] == ["QUEUED", "PENDING", "RUNNING", "RUNNING",
-                                           "FINISHED"]
+    assert [w["status"] for w in seen] == ["QUEUED", "PENDING", "RUNNING", "RUNNING", "FINISHED"]
     assert [w["progress"] for w in seen] == [0, 0, 0, 50, 100]
     assert seen[1]["startTime"] is None
     assert seen[2]["startTime"] is not None
@@ -75,11 +74,21 @@ async def test_quota_keeps_extras_queued_and_admits_in_submission_order(fixed_ap
     api = fixed_api
     ids = [await api.submit_analysis(f"ANALYSIS_Q{i}") for i in range(5)]
     api.fake.advance(10)
-    assert [await api.status(i) for i in ids] == ["PENDING", "PENDING", "QUEUED", "QUEUED",
-                                                  "QUEUED"]
+    assert [await api.status(i) for i in ids] == [
+        "PENDING",
+        "PENDING",
+        "QUEUED",
+        "QUEUED",
+        "QUEUED",
+    ]
     api.fake.advance(120)  # the first two finish at +130
-    assert [await api.status(i) for i in ids] == ["FINISHED", "FINISHED", "PENDING", "PENDING",
-                                                  "QUEUED"]
+    assert [await api.status(i) for i in ids] == [
+        "FINISHED",
+        "FINISHED",
+        "PENDING",
+        "PENDING",
+        "QUEUED",
+    ]
     api.fake.advance(1000)
     workflows = [await api.workflow(i) for i in ids]
     starts = [parse_iso(w["startTime"]) for w in workflows]
@@ -126,7 +135,8 @@ async def test_script_through_admin_applies_to_live_workflows_and_counts_times(
     api = fixed_api
     live = await api.submit_analysis("ANALYSIS_Y")
     status, _, result = await api.call(
-        "POST", "/__fake__/script",
+        "POST",
+        "/__fake__/script",
         body={"name": "ANALYSIS_Y", "outcome": "FAILED", "message": "boom", "times": 2},
     )
     assert status == 200
@@ -134,17 +144,17 @@ async def test_script_through_admin_applies_to_live_workflows_and_counts_times(
     again = await api.submit_analysis("ANALYSIS_Y")
     third = await api.submit_analysis("ANALYSIS_Y")
     api.fake.advance(500)
-    assert [await api.status(w) for w in (live, again, third)] == ["FAILED", "FAILED",
-                                                                   "FINISHED"]
+    assert [await api.status(w) for w in (live, again, third)] == ["FAILED", "FAILED", "FINISHED"]
     _, _, scripts = await api.call("GET", "/__fake__/script")
     assert scripts == []
 
 
 async def outcomes(seed: int, rate: float) -> list[str]:
     settings = frozen_settings(seed=seed, failure_rate=rate)
-    async with FakeMoodys.running(settings) as fake, aiohttp.ClientSession(
-        fake.base_url, headers={"Authorization": fake.api_key}
-    ) as session:
+    async with (
+        FakeMoodys.running(settings) as fake,
+        aiohttp.ClientSession(fake.base_url, headers={"Authorization": fake.api_key}) as session,
+    ):
         api = Api(fake, session)
         ids = [await api.submit_analysis(f"ANALYSIS_S{i}") for i in range(24)]
         fake.advance(100_000)
@@ -229,9 +239,13 @@ async def test_admin_clock_advances_simulated_time(fixed_api: Api) -> None:
 
 async def test_user_defined_operations_run_one_after_another(fixed_api: Api) -> None:
     api = fixed_api
-    body = {"name": "UDW_1", "type": "PortfolioWorkflow",
-            "operations": [{"label": f"op{i}", "operation": "process", "input": {"i": i}}
-                           for i in range(4)]}
+    body = {
+        "name": "UDW_1",
+        "type": "PortfolioWorkflow",
+        "operations": [
+            {"label": f"op{i}", "operation": "process", "input": {"i": i}} for i in range(4)
+        ],
+    }
     _, headers, _ = await api.call("POST", "/riskmodeler/v1/workflows", body=body)
     wid = headers["Location"].rsplit("/", 1)[1]
     api.fake.advance(10_000_000)  # terminal whatever the drawn durations
@@ -239,8 +253,9 @@ async def test_user_defined_operations_run_one_after_another(fixed_api: Api) -> 
     assert [j["status"] for j in done["jobs"]] == ["FINISHED"] * 4
     assert [j["input"] for j in done["jobs"]] == [{"i": i} for i in range(4)]
     api.fake.script("UDW_2", message="op failed")
-    _, headers, _ = await api.call("POST", "/riskmodeler/v1/workflows",
-                                   body={**body, "name": "UDW_2"})
+    _, headers, _ = await api.call(
+        "POST", "/riskmodeler/v1/workflows", body={**body, "name": "UDW_2"}
+    )
     api.fake.advance(10_000_000)
     failed = await api.workflow(headers["Location"].rsplit("/", 1)[1])
     states = [j["status"] for j in failed["jobs"]]
@@ -248,5 +263,5 @@ async def test_user_defined_operations_run_one_after_another(fixed_api: Api) -> 
     assert states.count("FAILED") == 1
     index = states.index("FAILED")
     assert states[:index] == ["FINISHED"] * index
-    assert states[index + 1:] == ["CANCELLED"] * (3 - index)
+    assert states[index + 1 :] == ["CANCELLED"] * (3 - index)
     assert failed["jobs"][index]["output"]["errors"] == [{"message": "op failed"}]

@@ -15,8 +15,14 @@ def seed_workflows(api: Api, count: int, prefix: str = "ANALYSIS_L") -> list[str
     """Create workflows in-process (fast) the same way the route does."""
     simulation = api.fake.context.simulation
     return [
-        str(simulation.submit(workflow_type="ANALYTICS_JOB", name=f"{prefix}{i}",
-                              body_text='{"edm": "E"}', summary={}).id)
+        str(
+            simulation.submit(
+                workflow_type="ANALYTICS_JOB",
+                name=f"{prefix}{i}",
+                body_text='{"edm": "E"}',
+                summary={},
+            ).id
+        )
         for i in range(count)
     ]
 
@@ -69,8 +75,9 @@ async def test_thousand_ids_fit_in_one_request(api: Api) -> None:
 async def test_workflowname_is_an_exact_match(api: Api) -> None:
     seed_workflows(api, 12)  # ANALYSIS_L1 and ANALYSIS_L10, ANALYSIS_L11
     again = await api.submit_analysis("ANALYSIS_L1")
-    status, _, page = await api.call("GET", "/riskmodeler/v1/workflows",
-                                     params={"workflowname": "ANALYSIS_L1"})
+    status, _, page = await api.call(
+        "GET", "/riskmodeler/v1/workflows", params={"workflowname": "ANALYSIS_L1"}
+    )
     assert status == 200
     assert page["totalMatchCount"] == 2
     assert {w["name"] for w in page["workflows"]} == {"ANALYSIS_L1"}
@@ -85,8 +92,7 @@ async def test_status_filter_accepts_a_comma_list(api: Api) -> None:
     assert finished["totalMatchCount"] == 4
     mixed = await api.lookup(ids + late, status="queued,FINISHED")
     assert mixed["totalMatchCount"] == 6
-    status, _, error = await api.call("GET", "/riskmodeler/v1/workflows",
-                                      params={"status": "DONE"})
+    status, _, error = await api.call("GET", "/riskmodeler/v1/workflows", params={"status": "DONE"})
     assert status == 400
     assert error["code"] == "WORKFLOW-509"
 
@@ -96,8 +102,7 @@ async def test_type_and_submission_window_filters(api: Api) -> None:
     start = api.fake.now()
     api.fake.advance(3600)
     later = seed_workflows(api, 1, "ANALYSIS_NEXT")
-    page = await api.lookup(ids + later, workflowtype="ANALYTICS_JOB",
-                            **{"from": iso(start + 60)})
+    page = await api.lookup(ids + later, workflowtype="ANALYTICS_JOB", **{"from": iso(start + 60)})
     assert [str(w["id"]) for w in page["workflows"]] == later
     page = await api.lookup(ids + later, to=iso(start + 60))
     assert page["totalMatchCount"] == 2
@@ -105,14 +110,17 @@ async def test_type_and_submission_window_filters(api: Api) -> None:
     assert page["totalMatchCount"] == 0
 
 
-@pytest.mark.parametrize(("params", "code"), [
-    ({"workflowtype": "NOT_A_TYPE"}, "WORKFLOW-510"),
-    ({"from": "yesterday"}, "WORKFLOW-508"),
-    ({"from": "2025-01-02T00:00:00Z", "to": "2025-01-01T00:00:00Z"}, "WORKFLOW-513"),
-    ({"sortby": "colour"}, "WORKFLOW-512"),
-    ({"sortorder": "SIDEWAYS"}, "WORKFLOW-512"),
-    ({"ids": "1,two"}, "WORKFLOW-511"),
-])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"workflowtype": "NOT_A_TYPE"}, "WORKFLOW-510"),
+        ({"from": "yesterday"}, "WORKFLOW-508"),
+        ({"from": "2025-01-02T00:00:00Z", "to": "2025-01-01T00:00:00Z"}, "WORKFLOW-513"),
+        ({"sortby": "colour"}, "WORKFLOW-512"),
+        ({"sortorder": "SIDEWAYS"}, "WORKFLOW-512"),
+        ({"ids": "1,two"}, "WORKFLOW-511"),
+    ],
+)
 async def test_bad_list_parameters(api: Api, params: dict[str, str], code: str) -> None:
     status, _, error = await api.call("GET", "/riskmodeler/v1/workflows", params=params)
     assert status == 400
@@ -124,8 +132,7 @@ async def test_sorting(api: Api) -> None:
     page = await api.lookup(ids, sortby="id", sortorder="ASC")
     assert [str(w["id"]) for w in page["workflows"]] == ids
     page = await api.lookup(ids, sortby="name", sortorder="DESC")
-    assert [w["name"] for w in page["workflows"]] == ["ANALYSIS_L2", "ANALYSIS_L1",
-                                                      "ANALYSIS_L0"]
+    assert [w["name"] for w in page["workflows"]] == ["ANALYSIS_L2", "ANALYSIS_L1", "ANALYSIS_L0"]
 
 
 async def test_username_filter_matches_the_tenant_user(api: Api) -> None:

@@ -26,25 +26,29 @@ from irpd.moodys.fake.workflow_json import workflow_json
 ITEM = {"name": "RMS 2023", "perilCode": "WS", "isActive": True, "id": 12}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ('name="RMS 2023"', True),
-    ("isActive=True AND perilCode='WS'", True),
-    ('isactive = false', False),
-    ('perilCode IN ("EQ", "WS")', True),
-    ('perilCode NOT IN ("EQ", "WS")', False),
-    ('name LIKE "rms%"', True),
-    ('name NOT LIKE "%2024"', True),
-    ("id > 5 AND id <= 12", True),
-    ("id < 5 OR name = \"RMS 2023\"", True),
-    ('missing = "x"', False),
-    ('name != "RMS 2023"', False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('name="RMS 2023"', True),
+        ("isActive=True AND perilCode='WS'", True),
+        ("isactive = false", False),
+        ('perilCode IN ("EQ", "WS")', True),
+        ('perilCode NOT IN ("EQ", "WS")', False),
+        ('name LIKE "rms%"', True),
+        ('name NOT LIKE "%2024"', True),
+        ("id > 5 AND id <= 12", True),
+        ('id < 5 OR name = "RMS 2023"', True),
+        ('missing = "x"', False),
+        ('name != "RMS 2023"', False),
+    ],
+)
 def test_filter_language(text: str, expected: bool) -> None:
     assert parse_filter(text).test(ITEM) is expected
 
 
-@pytest.mark.parametrize("text", ["", "name =", 'name IN ("a"', "= 3", "name NOT = 1",
-                                  'name = "a" AND', 'name "a"'])
+@pytest.mark.parametrize(
+    "text", ["", "name =", 'name IN ("a"', "= 3", "name NOT = 1", 'name = "a" AND', 'name "a"']
+)
 def test_filter_syntax_errors(text: str) -> None:
     with pytest.raises(FilterSyntaxError):
         parse_filter(text)
@@ -53,8 +57,7 @@ def test_filter_syntax_errors(text: str) -> None:
 def test_filter_helpers() -> None:
     assert parse_filter('name = "x"').equals("NAME") == "x"
     assert parse_filter('name = "x" AND id = 1').equals("name") is None
-    assert parse_filter('jobId IN ("1","2") AND status="QUEUED"').values_of("jobId") == (
-        "1", "2")
+    assert parse_filter('jobId IN ("1","2") AND status="QUEUED"').values_of("jobId") == ("1", "2")
 
 
 # -- quota sweep vs reference -----------------------------------------------------------
@@ -127,9 +130,17 @@ def lazy(items: list[Spec], quota: int | None) -> list[float | None]:
         item = items[index]
         if kind == 0:
             record = WorkflowRecord(
-                id=index + 1, name=f"w{index}", type="T", api=None, submit_at=t, submit_iso="",
-                ready_at=t + item.queued, pending_s=item.pending, running_s=item.running,
-                body_text="", summary={},
+                id=index + 1,
+                name=f"w{index}",
+                type="T",
+                api=None,
+                submit_at=t,
+                submit_iso="",
+                ready_at=t + item.queued,
+                pending_s=item.pending,
+                running_s=item.running,
+                body_text="",
+                summary={},
             )
             records.append(record)
             submits[index] = record
@@ -156,8 +167,19 @@ def test_lazy_quota_sweep_matches_brute_force(items: list[Spec], quota: int | No
 
 def test_paused_queue_admits_nothing_until_resumed() -> None:
     queue = AdmissionQueue(0)
-    record = WorkflowRecord(id=1, name="w", type="T", api=None, submit_at=0, submit_iso="",
-                            ready_at=0, pending_s=1, running_s=1, body_text="", summary={})
+    record = WorkflowRecord(
+        id=1,
+        name="w",
+        type="T",
+        api=None,
+        submit_at=0,
+        submit_iso="",
+        ready_at=0,
+        pending_s=1,
+        running_s=1,
+        body_text="",
+        summary={},
+    )
     queue.enqueue(record)
     queue.advance(100)
     assert record.admitted_at is None
@@ -203,20 +225,32 @@ def test_clock_scale_and_advance() -> None:
 
 def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
     short = StageDurations((1, 3), (2, 4), (10, 30))
-    settings = FakeSettings(time_scale=0.0, seed=5, quota=2,
-                            durations={kind: short for kind in WORKFLOW_TYPES},
-                            cancel_durations=CancelDurations((5, 5), (5, 5)))
+    settings = FakeSettings(
+        time_scale=0.0,
+        seed=5,
+        quota=2,
+        durations={kind: short for kind in WORKFLOW_TYPES},
+        cancel_durations=CancelDurations((5, 5), (5, 5)),
+    )
     simulation = Simulation(settings, SimClock(0.0, start=1_735_689_600.0))
     body = json.dumps({"edm": "E", "jobName": "x"})
     records = [
-        simulation.submit(workflow_type=kind, name=f"{kind}_{i}", body_text=body,
-                          summary={"edm": "E"})
+        simulation.submit(
+            workflow_type=kind, name=f"{kind}_{i}", body_text=body, summary={"edm": "E"}
+        )
         for i in range(3)
-        for kind in ("ANALYTICS_JOB", "GROUPING", "EXPORT_RDM", "MRI_IMPORT", "CREATE_EDM",
-                     "GEOHAZ")
+        for kind in (
+            "ANALYTICS_JOB",
+            "GROUPING",
+            "EXPORT_RDM",
+            "MRI_IMPORT",
+            "CREATE_EDM",
+            "GEOHAZ",
+        )
     ]
-    records.append(simulation.submit(workflow_type="CREATE_EDM", name="empty", body_text="",
-                                     summary={}))
+    records.append(
+        simulation.submit(workflow_type="CREATE_EDM", name="empty", body_text="", summary={})
+    )
     simulation.script(ScriptedOutcome("GROUPING_1", message='bad "quote" \\ here'))
     simulation.cancel(records[2])
     seen: set[str] = set()
@@ -227,8 +261,9 @@ def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
             simulation.set_quota(0)
         if step == 20:
             simulation.set_quota(None)
-        view = View(now=now, base_url="http://h:1", tenant="t\u00e9", user="u",
-                    paused=simulation.paused)
+        view = View(
+            now=now, base_url="http://h:1", tenant="t\u00e9", user="u", paused=simulation.paused
+        )
         for record in records:
             fast = json.loads(workflow_json(record, view))
             assert fast == materialise(render_workflow(record, view))
