@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -31,6 +32,7 @@ from irpd.engine.ports import MoodysGateway
 from irpd.engine.workflow_names import workflow_name
 from irpd.errors import PermanentError, RetryableError
 from irpd.moodys.errors import MoodysAuthenticationError
+from irpd.moodys.models import WorkflowStatus
 
 log = structlog.get_logger("irpd.dispatcher")
 
@@ -207,8 +209,8 @@ class Dispatcher:
                 found = await self._moodys.find_workflows_by_name(name)
             except RetryableError as exc:
                 return self._retry(job, exc)
-            if found:
-                workflow = found[0]
+            workflow = _submitted_since(found, job.seconds_since_intent)
+            if workflow is not None:
                 return Outcome(
                     job,
                     "acked",
@@ -326,6 +328,24 @@ class Dispatcher:
         for o in batch:
             if o.kind == "retry":
                 await self._store.record_submit_retry(o.job.id, o.error or "", o.retry_in)
+
+
+#: clock skew tolerated between this host and Moody's when matching a workflow by name
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _submitted_since(
+    found: Sequence[WorkflowStatus], seconds_since_intent: float
+) -> WorkflowStatus | None:
+    """The earliest workflow submitted after the job's intent was committed.
+
+    A name can repeat (a resubmitted analysis keeps its name): only a workflow submitted after
+    this job's intent can be this job's."""
+    intent = datetime.now(UTC) - timedelta(seconds=seconds_since_intent) - CLOCK_SKEW
+    candidates = [w for w in found if w.submit_time is None or w.submit_time >= intent]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda w: w.submit_time or datetime.max.replace(tzinfo=UTC))
 
 
 def _error_record(exc: BaseException) -> dict[str, Any]:

@@ -166,3 +166,48 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     intents = [(await rig.ops.read_job(j["id"]))["submitting_ts"] for j in jobs if j not in seed]
     assert min(intents) >= finished[0], "an export was sent before the RDM existed"
     await rig.stop(engine, supervisor)
+
+
+async def _intents_older_than_the_key(rig: Rig, count: int, *, sent: bool) -> tuple[int, dict]:
+    batch_id = await rig.multi_job_batch(count)
+    await rig.ops.submit_batch(batch_id)
+    store = EngineStore(rig.db, "crashed")
+    await store.heartbeat("host", 1, "test")
+    await store.claim(0.5, 64)
+    queued = await store.queued_jobs(ALL_SHARDS, 100)
+    intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
+    await store.begin_submit(intents)
+    first = {}
+    if sent:
+        configs = {q.id: q.configuration for q in queued}
+        for job_id, key, name in intents:
+            result = await rig.client.submit(configs[job_id], workflow_name=name, request_id=key)
+            first[job_id] = result.workflow_id
+    async with rig.db.transaction() as tx:  # the keys are now older than Moody's remembers
+        await tx.execute_script(
+            "UPDATE irp_job SET submitting_ts = now() - interval '25 hours' "
+            "WHERE status = 'SUBMITTING'"
+        )
+    return batch_id, first
+
+
+async def test_after_the_key_expired_a_sent_job_is_found_by_name(rig: Rig) -> None:
+    batch_id, first = await _intents_older_than_the_key(rig, 4, sent=True)
+    posts_before = len(rig.fake.ledger)
+    engine = rig.engine("recovering")
+    supervisor = await rig.start(engine)
+    await rig.wait_batch(batch_id)
+    jobs = {j["id"]: j["moodys_workflow_id"] for j in await rig.ops.get_batch_jobs(batch_id)}
+    assert jobs == first
+    assert len(rig.fake.ledger) == posts_before, "nothing may be sent again"
+    await rig.stop(engine, supervisor)
+
+
+async def test_after_the_key_expired_an_unsent_job_is_sent_with_a_new_key(rig: Rig) -> None:
+    batch_id, _ = await _intents_older_than_the_key(rig, 3, sent=False)
+    engine = rig.engine("recovering")
+    supervisor = await rig.start(engine)
+    await rig.wait_batch(batch_id)
+    assert len(rig.fake.ledger) == 3
+    assert set((await _ledger_workflows(rig)).values()) == {1}
+    await rig.stop(engine, supervisor)
