@@ -74,7 +74,7 @@ async def test_an_answer_lost_before_its_commit_is_replayed_not_resent(rig: Rig)
     intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
     await store.begin_submit(intents)
     configs = {q.id: q.configuration for q in queued}
-    first = {}
+    first: dict[int, str | None] = {}
     for job_id, key, name in intents:  # the HTTP calls happen; the process dies before commit
         result = await rig.client.submit(configs[job_id], workflow_name=name, request_id=key)
         first[job_id] = result.workflow_id
@@ -168,7 +168,9 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     await rig.stop(engine, supervisor)
 
 
-async def _intents_older_than_the_key(rig: Rig, count: int, *, sent: bool) -> tuple[int, dict]:
+async def _intents_older_than_the_key(
+    rig: Rig, count: int, *, sent: bool
+) -> tuple[int, dict[int, str | None]]:
     batch_id = await rig.multi_job_batch(count)
     await rig.ops.submit_batch(batch_id)
     store = EngineStore(rig.db, "crashed")
@@ -177,7 +179,7 @@ async def _intents_older_than_the_key(rig: Rig, count: int, *, sent: bool) -> tu
     queued = await store.queued_jobs(ALL_SHARDS, 100)
     intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
     await store.begin_submit(intents)
-    first = {}
+    first: dict[int, str | None] = {}
     if sent:
         configs = {q.id: q.configuration for q in queued}
         for job_id, key, name in intents:
