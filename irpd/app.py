@@ -37,7 +37,7 @@ from irpd.ops.facade import Operations
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
-from irpd.wiring import moodys_settings
+from irpd.wiring import import_file_uploader, moodys_settings
 
 log = structlog.get_logger("irpd.app")
 
@@ -162,7 +162,10 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
     opened = await open_database(config.database, config.state.dir)
     try:
         worker = worker_id(config)
-        moodys = MoodysClient(moodys_settings(config.moodys, worker_id=worker))
+        moodys = MoodysClient(
+            moodys_settings(config.moodys, worker_id=worker),
+            uploader=import_file_uploader(config.moodys),
+        )
         registry = builtin_registry()
         load_entry_points(registry)
         ops = Operations(opened.db, registry, load_workbook)

@@ -58,6 +58,9 @@ class MoodysConfig:
     base_url: str = "https://api-euw1.rms.com"
     api_key: str = field(default="", repr=False)
     api_key_file: str = ""
+    #: where MRI import files are read from and uploaded to Moody's S3 staging;
+    #: empty: no upload (the fake server, or imports staged by other means)
+    import_files_dir: str = ""
     bearer_token: str = field(default="", repr=False)
     resource_group_id: str = ""
     submit_concurrency: int = 8

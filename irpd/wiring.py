@@ -10,8 +10,10 @@ from irpd.config import MoodysConfig
 from irpd.errors import ConfigError
 from irpd.moodys.ratelimit import RateLimitSettings
 from irpd.moodys.retry import RetryPolicy
+from irpd.moodys.s3upload import S3Uploader
 from irpd.moodys.secret import Secret
 from irpd.moodys.settings import ConcurrencyLimits, MoodysSettings, Timeouts
+from irpd.moodys.staging import ImportFileUploader, SkipUpload
 
 #: the systemd credential name (``LoadCredential=moodys-api-key:...``)
 CREDENTIAL_NAME = "moodys-api-key"
@@ -65,3 +67,13 @@ def moodys_settings(config: MoodysConfig, *, worker_id: str = "") -> MoodysSetti
         if worker_id
         else f"irpd/{irpd.__version__}",
     )
+
+
+def import_file_uploader(config: MoodysConfig) -> ImportFileUploader:
+    """S3 uploads from ``moodys.import_files_dir``, or no upload when it is not set."""
+    if not config.import_files_dir:
+        return SkipUpload()
+    directory = Path(config.import_files_dir)
+    if not directory.is_dir():
+        raise ConfigError(f"moodys.import_files_dir: {directory} is not a directory")
+    return S3Uploader(directory, verify_tls=config.verify_tls)
