@@ -1,0 +1,163 @@
+"""What the benchmark measures, as frozen records (JSON via :func:`dataclasses.asdict`).
+
+A figure that could not be measured (a phase failed or timed out) is ``None``; the reason is
+in the size's ``errors``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+def percentile(samples: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile ``q`` (0..100) of ``samples``; None when there are none."""
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def rounded(value: float | None, digits: int = 3) -> float | None:
+    """``value`` rounded, None kept."""
+    return None if value is None else round(value, digits)
+
+
+@dataclass(frozen=True, slots=True)
+class LoopLag:
+    """``irpctl status`` → engine.event_loop_lag right after a phase (its last ~60 s)."""
+
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepFigures:
+    """Start with N SUBMITTED jobs whose workflows Moody's reports QUEUED, default settings:
+    recovery (start → loaded → first full sweep) and the sweep itself."""
+
+    transitions: int
+    start_to_ready_s: float | None
+    start_to_loaded_s: float | None
+    start_to_first_full_sweep_s: float | None
+    sweep_s: float | None
+    status_requests: int | None
+    ids_requested: int | None
+    other_requests: int | None
+    loop_lag: LoopLag
+    log_lines: int
+    log_lines_max_30s: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThroughputFigures:
+    """Restart with every job due at once (recovery spread 0), Moody's now reporting RUNNING:
+    committed transitions per second, against ``pgbench -N -c 2 -j 2`` on the same database."""
+
+    transitions: int
+    seconds: float | None
+    transitions_per_second: float | None
+    status_requests: int | None
+    start_to_loaded_s: float | None
+    pgbench_tps: float | None
+    ratio_to_pgbench: float | None
+    loop_lag: LoopLag
+    log_lines_max_30s: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFigures:
+    """The daemon's resident memory with N jobs tracked, after the first sweep."""
+
+    rss_mb: float
+    peak_rss_mb: float
+    baseline_rss_mb: float | None
+    bytes_per_job: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlFigures:
+    """Sequential control calls (a fresh connection each, like ``irpctl``) while tracking."""
+
+    calls: int
+    batch_show_p50_ms: float | None
+    batch_show_p99_ms: float | None
+    status_p50_ms: float | None
+    status_p99_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SizeResult:
+    """Every figure for one N."""
+
+    jobs: int
+    seed_seconds: float | None = None
+    sweep: SweepFigures | None = None
+    memory: MemoryFigures | None = None
+    control: ControlFigures | None = None
+    throughput: ThroughputFigures | None = None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionFigures:
+    """``batch.submit`` of a multi_job batch of ``jobs`` jobs until all are SUBMITTED."""
+
+    jobs: int
+    seconds: float | None
+    submissions_per_second: float | None
+    submit_requests: int | None
+    other_requests: int | None
+    requests_per_job: float | None
+    replays: int | None
+    loop_lag: LoopLag
+    log_lines_max_30s: int
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """Where the figures were taken."""
+
+    cores: int
+    python: str
+    platform: str
+    postgres_version: str
+    postgres_server: str
+    synchronous_commit: str
+    fsync: str
+    shared_buffers: str
+    load_average_before: tuple[float, float, float]
+    load_average_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    """The knobs the benchmark set on the daemon; every other setting is the default."""
+
+    sizes: tuple[int, ...]
+    requests_per_second: float
+    status_batch_size: int
+    throughput_overrides: dict[str, str]
+    control_calls: int
+    submit_jobs: int
+    pgbench_scale: int
+    pgbench_seconds: int
+    fake: str = "bench.fake_server subprocess: zero latency, no faults, frozen time"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The whole benchmark run."""
+
+    generated_at: str
+    command: str
+    machine: Machine
+    settings: BenchSettings
+    baseline_rss_mb: float | None
+    sizes: tuple[SizeResult, ...]
+    submission: SubmissionFigures | None
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,233 @@
+"""``python -m bench.run``: the scale benchmark of the real ``irpd run`` process.
+
+    python -m bench.run [--sizes 1000,10000,100000] [--dsn DSN] [--out bench/results/latest.json]
+
+Starts (or is given) PostgreSQL and the fake Moody's (its own process, zero latency), then for
+each N measures the sweep, recovery, memory, control latency and transition throughput
+(against ``pgbench -N -c 2 -j 2``), and once the submission of ``--submit-jobs`` jobs. Prints
+a table, writes JSON. Figures are reported, never asserted. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import benchdb
+from bench.benchdb import BenchDb
+from bench.fake_client import FakeProcess
+from bench.figures import BenchSettings, Machine, Report, SizeResult
+from bench.profiler import summarise
+from bench.report import render_table, write_json
+from bench.rig import Options, Rig
+from bench.submission import measure_submission
+from bench.tracking import MB, THROUGHPUT_OVERRIDES, baseline_memory, measure_size
+from irpd.config import MoodysConfig
+from irpd.logs import configure_logging
+
+DEFAULT_OUT = Path("bench/results/latest.json")
+DEFAULTS = Options()
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        message = f"not a comma-separated list of integers: {text}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive integers")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=DEFAULTS.sizes,
+        help="in-flight job counts N (default 1000,10000,100000)",
+    )
+    p.add_argument(
+        "--dsn",
+        help="superuser DSN of the PostgreSQL server to use (default: "
+        "127.0.0.1:5432 if it answers, else an embedded server)",
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file ({DEFAULT_OUT})")
+    p.add_argument(
+        "--submit-jobs",
+        type=int,
+        default=DEFAULTS.submit_jobs,
+        help="jobs of the submission measurement, 0 to skip (default 10000)",
+    )
+    p.add_argument(
+        "--control-calls",
+        type=int,
+        default=DEFAULTS.control_calls,
+        help="batch show + status calls while tracking (default 200 each)",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULTS.requests_per_second,
+        help="client rate limit, requests/s, initial = max (default 10000: the "
+        "fake has no latency; the product default 20/50 is for Moody's)",
+    )
+    p.add_argument(
+        "--status-batch-size",
+        type=int,
+        default=None,
+        help="ids per status request (default: the product's default)",
+    )
+    p.add_argument("--pgbench-scale", type=int, default=DEFAULTS.pgbench_scale)
+    p.add_argument("--pgbench-seconds", type=int, default=DEFAULTS.pgbench_seconds)
+    p.add_argument(
+        "--phase-timeout",
+        type=float,
+        default=DEFAULTS.phase_timeout,
+        help="seconds a phase may take before it is recorded as failed",
+    )
+    p.add_argument("--keep-databases", action="store_true", help="do not drop the databases")
+    p.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the work directory (daemon logs) and print its path",
+    )
+    p.add_argument(
+        "--profile-dir",
+        type=Path,
+        help="record py-spy profiles of the daemon into this directory (needs py-spy; optional)",
+    )
+    return p
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    """Options from parsed arguments."""
+    return Options(
+        sizes=args.sizes,
+        submit_jobs=args.submit_jobs,
+        control_calls=args.control_calls,
+        requests_per_second=args.rate,
+        status_batch_size=args.status_batch_size,
+        pgbench_scale=args.pgbench_scale,
+        pgbench_seconds=args.pgbench_seconds,
+        phase_timeout=args.phase_timeout,
+        keep_databases=args.keep_databases,
+        profile_dir=args.profile_dir,
+    )
+
+
+def _load() -> tuple[float, float, float]:
+    one, five, fifteen = os.getloadavg()
+    return (round(one, 2), round(five, 2), round(fifteen, 2))
+
+
+async def _machine(server: benchdb.Server) -> Machine:
+    db = await BenchDb.connect(server.admin_dsn)
+    try:
+        facts = await db.server_facts()
+    finally:
+        await db.close()
+    return Machine(
+        cores=os.cpu_count() or 0,
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.release()} {platform.machine()}",
+        postgres_version=facts["server_version"],
+        postgres_server=server.description,
+        synchronous_commit=facts["synchronous_commit"],
+        fsync=facts["fsync"],
+        shared_buffers=facts["shared_buffers"],
+        load_average_before=_load(),
+    )
+
+
+def _progress(text: str) -> None:
+    print(f"[bench {datetime.now(UTC).strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+async def run_with(options: Options, dsn: str | None, workdir: Path, command: str) -> Report:
+    """Every measurement on the server ``dsn`` (or the default one)."""
+    server = await benchdb.choose_server(dsn, workdir)
+    fake = FakeProcess(workdir / "fake.log")
+    rig = Rig(server, fake, workdir, options)
+    try:
+        machine = await _machine(server)
+        await fake.start()
+        _progress(
+            f"PostgreSQL {machine.postgres_version} ({server.description}); fake at "
+            f"{fake.base_url}; work directory {workdir}"
+        )
+        baseline = await baseline_memory(rig)
+        _progress(f"idle daemon RSS {baseline.rss / MB:.1f} MB")
+        sizes: list[SizeResult] = []
+        for jobs in options.sizes:
+            _progress(f"N={jobs:,}: seeding, sweep, memory, control, throughput, pgbench")
+            sizes.append(await measure_size(rig, jobs, baseline))
+            for error in sizes[-1].errors:
+                _progress(f"N={jobs:,} failed: {error}")
+        submission = None
+        if options.submit_jobs > 0:
+            _progress(f"submission of {options.submit_jobs:,} jobs")
+            submission = await measure_submission(rig, options.submit_jobs)
+        machine = replace(machine, load_average_after=_load())
+    finally:
+        await fake.stop()
+        server.stop()
+    for path in rig.profiles:
+        _progress("profile " + summarise(Path(path)))
+    return Report(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=command,
+        machine=machine,
+        settings=BenchSettings(
+            sizes=options.sizes,
+            requests_per_second=options.requests_per_second,
+            status_batch_size=options.status_batch_size or MoodysConfig().status_batch_size,
+            throughput_overrides=dict(THROUGHPUT_OVERRIDES),
+            control_calls=options.control_calls,
+            submit_jobs=options.submit_jobs,
+            pgbench_scale=options.pgbench_scale,
+            pgbench_seconds=options.pgbench_seconds,
+        ),
+        baseline_rss_mb=round(baseline.rss / MB, 1),
+        sizes=tuple(sizes),
+        submission=submission,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run, print the table, write the JSON."""
+    args = build_parser().parse_args(argv)
+    configure_logging("warning", "console", stream=sys.stderr)
+    command = "python -m bench.run " + shlex.join(list(argv if argv is not None else sys.argv[1:]))
+    workdir = Path(tempfile.mkdtemp(prefix="irpd-bench-"))
+    try:
+        report = asyncio.run(run_with(options_from(args), args.dsn, workdir, command))
+    finally:
+        if args.keep_workdir:
+            _progress(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    write_json(report, args.out)
+    print(render_table(report))
+    _progress(f"JSON written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
