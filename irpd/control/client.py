@@ -77,6 +77,12 @@ class ControlClient:
         request_id = next(self._ids)
         try:
             self._sock.sendall(protocol.request_line(command, args or {}, request_id))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the daemon refused us (PermissionDenied, Busy) and hung up: read why below
+        except (TimeoutError, OSError) as exc:
+            self.close()
+            raise DaemonUnreachable(f"no answer from irpd at {self.path}: {exc}") from None
+        try:
             line = self._file.readline()
         except (TimeoutError, OSError) as exc:
             self.close()

@@ -104,9 +104,16 @@ COMMANDS: Mapping[str, Command] = {
 
 
 class ProtocolError(Exception):
-    """A request that is not valid protocol; nothing was run."""
+    """A request that is not valid protocol; nothing was run.
+
+    ``request_id`` is the request's ``id`` when it could be read, so the error echoes it.
+    """
 
     kind = "ProtocolError"
+
+    def __init__(self, message: str, request_id: Any = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +163,13 @@ def parse_request(line: bytes) -> Request:
     request_id = data.get("id")
     if request_id is not None and not isinstance(request_id, (int, str)):
         raise ProtocolError("'id' must be a string or an integer")
+    try:
+        return _validated(data, request_id)
+    except ProtocolError as exc:
+        raise ProtocolError(str(exc), request_id) from None
+
+
+def _validated(data: dict[str, Any], request_id: Any) -> Request:
     if data.get("v") != VERSION:
         raise ProtocolError(f"unsupported protocol version {data.get('v')!r}; this daemon speaks 1")
     unknown_keys = sorted(set(data) - {"v", "id", "command", "args"})

@@ -157,7 +157,7 @@ class ControlServer:
         try:
             request = protocol.parse_request(line)
         except protocol.ProtocolError as exc:
-            return protocol.error(None, exc.kind, str(exc))
+            return protocol.error(exc.request_id, exc.kind, str(exc))
         self.requests += 1
         bound = log.bind(command=request.command, uid=uid)
         try:
