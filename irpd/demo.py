@@ -38,6 +38,8 @@ BATCH_ORDER = (
 )
 API_KEY = "demo-api-key"
 DEMO_FAILURE = "Analysis failed: event rate scheme not licensed for this tenant (demo)"
+#: the operator's fix in the demo: the same analysis on a licensed event rate scheme
+FIXED_EVENT_RATE = "RMS 2023 Long Term Event Rates"
 
 
 def say(text: str) -> None:
@@ -107,7 +109,9 @@ def _start_daemon(workdir: Path, base_url: str) -> tuple[subprocess.Popen[bytes]
 
 
 def _script_failure(base_url: str, name: str) -> None:
-    body = json.dumps({"name": name, "outcome": "FAILED", "message": DEMO_FAILURE}).encode()
+    body = json.dumps(
+        {"name": name, "outcome": "FAILED", "message": DEMO_FAILURE, "times": 1}
+    ).encode()
     request = urllib.request.Request(
         f"{base_url}/__fake__/script",
         data=body,
@@ -137,20 +141,33 @@ def _wait(client: ControlClient, batch_id: int, label: str, timeout: float = 300
     raise RuntimeError(f"batch {batch_id} did not finish within {timeout:g} s")
 
 
+TERMINAL_JOB = ("FINISHED", "FAILED", "CANCELLED", "FORCED_OK", "ERROR")
+
+
+def _settle(client: ControlClient, batch_id: int, timeout: float = 300) -> list[dict[str, Any]]:
+    """Wait until every non-skipped job of the batch is terminal; return the jobs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs: list[dict[str, Any]] = client.call(
+            "batch.jobs", {"batch_id": batch_id, "skipped": False}
+        )["jobs"]
+        if all(j["status"] in TERMINAL_JOB for j in jobs) or time.monotonic() > deadline:
+            return jobs
+        time.sleep(0.5)
+
+
 def _resubmit_failures(client: ControlClient, batch_id: int) -> None:
-    failed = client.call(
-        "batch.jobs", {"batch_id": batch_id, "status": "FAILED", "skipped": False}
-    )["jobs"]
+    failed = [j for j in _settle(client, batch_id) if j["status"] in ("FAILED", "ERROR")]
     for job in failed:
         config = client.call("job.show", {"job_id": job["id"]})
         data = dict(config.get("job_configuration", {}).get("job_configuration_data") or {})
-        data["event_rate"] = None  # the fix: drop the unlicensed event rate scheme
+        data["event_rate"] = FIXED_EVENT_RATE
         new = client.call(
             "job.resubmit",
             {
                 "job_id": job["id"],
                 "override": data,
-                "reason": "demo: event rate scheme not licensed; resubmitted without it",
+                "reason": f"demo: event rate scheme not licensed; rerun on {FIXED_EVENT_RATE}",
             },
         )
         new_id = new.get("job_id", new.get("id"))
@@ -186,8 +203,9 @@ def _run_cycle(client: ControlClient, base_url: str) -> dict[int, dict[str, Any]
         client.call("batch.submit", {"batch_id": batch_id})
         status = _wait(client, batch_id, batch_type)
         if status == "FAILED":
-            _resubmit_failures(client, batch_id)
+            _resubmit_failures(client, batch_id)  # once every job of the batch has settled
             status = _wait(client, batch_id, batch_type)
+        _settle(client, batch_id)
         outcomes[batch_id] = client.call("batch.recon", {"batch_id": batch_id})
     return outcomes
 
