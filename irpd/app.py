@@ -34,6 +34,7 @@ from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
 from irpd.moodys.client import MoodysClient
 from irpd.ops.facade import Operations
+from irpd.reload import plan_reload
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
@@ -123,29 +124,40 @@ class Daemon:
         }
 
     def reload(self) -> None:
-        """SIGHUP: re-read what can change at run time and log what changed."""
+        """SIGHUP: re-read the configuration, apply what can change at run time (log level,
+        poll intervals, engine batch sizes) and log what changed and what needs a restart."""
         try:
             fresh = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config_reload_failed", error=str(exc))
             return
-        changes: dict[str, Any] = {}
-        if fresh.logging.level != self.config.logging.level:
-            set_level(fresh.logging.level)
-            changes["logging.level"] = fresh.logging.level
-        tracker = self.engine.tracker
-        policy = poll_policy(fresh.engine)
-        if policy != tracker.settings.policy:
-            tracker.settings = replace(tracker.settings, policy=policy)
-            changes["engine.poll_*"] = describe(fresh)["engine"]
-        dispatcher = self.engine.dispatcher
-        if fresh.engine.dispatch_batch_size != dispatcher.settings.batch_size:
-            dispatcher.settings = replace(
-                dispatcher.settings, batch_size=fresh.engine.dispatch_batch_size
-            )
-            changes["engine.dispatch_batch_size"] = fresh.engine.dispatch_batch_size
-        self.config = replace(self.config, logging=fresh.logging, engine=fresh.engine)
-        log.info("config_reloaded", changes=changes or "none")
+        plan = plan_reload(self.config, fresh)
+        set_level(fresh.logging.level)
+        engine = fresh.engine
+        tracker, dispatcher = self.engine.tracker, self.engine.dispatcher
+        tracker.settings = replace(
+            tracker.settings,
+            policy=poll_policy(engine),
+            tick=engine.tracker_tick,
+            max_due=engine.tracker_max_due,
+            recovery_spread=engine.recovery_spread,
+        )
+        dispatcher.settings = replace(
+            dispatcher.settings,
+            batch_size=engine.dispatch_batch_size,
+            idle_interval=engine.dispatch_idle_interval,
+        )
+        kept = replace(
+            fresh.engine,
+            worker_id=self.config.engine.worker_id,
+            lease_ttl=self.config.engine.lease_ttl,
+        )
+        self.config = replace(self.config, logging=fresh.logging, engine=kept)
+        log.info(
+            "config_reloaded",
+            applied=plan.apply or "none",
+            restart_needed=plan.restart_needed or "none",
+        )
 
 
 def _stats(client: MoodysClient) -> dict[str, Any]:
