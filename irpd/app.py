@@ -118,7 +118,11 @@ class Daemon:
             "uptime_seconds": round(time.monotonic() - self.started, 1),
             "worker_id": self.engine.store.worker_id,
             "database": {"mode": self.opened.description, **self.engine.health.snapshot()},
-            "moodys": {"base_url": self.config.moodys.base_url, **_stats(self.moodys)},
+            "moodys": {
+                "base_url": self.config.moodys.base_url,
+                **self.engine.tracker.moodys_health.snapshot(),
+                **_stats(self.moodys),
+            },
             "engine": self.engine.snapshot(),
             "tasks": self.supervisor.running(),
         }

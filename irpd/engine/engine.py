@@ -186,5 +186,6 @@ class Engine:
             "reconciled": self.reconciler.reconciled,
             "transitions": dict(self.events.total),
             "database": self.health.snapshot(),
+            "moodys": self.tracker.moodys_health.snapshot(),
             "event_loop_lag": self.loop_lag.percentiles(),
         }

@@ -47,6 +47,34 @@ class DatabaseHealth:
         }
 
 
+@dataclass
+class MoodysHealth:
+    """Whether Moody's answered the engine's last calls (for ``irpctl status``)."""
+
+    reachable: bool | None = None
+    last_ok: float | None = None
+    last_error: str | None = None
+
+    def ok(self) -> None:
+        """A call to Moody's got an answer."""
+        self.reachable = True
+        self.last_ok = time.monotonic()
+
+    def failed(self, error: BaseException) -> None:
+        """A call to Moody's failed after the client's own retries."""
+        self.reachable = False
+        self.last_error = f"{type(error).__name__}: {error}"[:500]
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able state."""
+        since = None if self.last_ok is None else round(time.monotonic() - self.last_ok, 1)
+        return {
+            "reachable": self.reachable,
+            "seconds_since_answer": since,
+            "last_error": self.last_error,
+        }
+
+
 class LoopLagMonitor:
     """Measures how late the event loop wakes a sleeping coroutine (p50/p99 over a window)."""
 

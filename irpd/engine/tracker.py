@@ -21,7 +21,7 @@ import structlog
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import EngineStore, InFlightJob, Moved, Poll, Report
 from irpd.engine.events import Throttled, TransitionEvents
-from irpd.engine.health import DatabaseHealth
+from irpd.engine.health import DatabaseHealth, MoodysHealth
 from irpd.engine.leases import SHARDS, LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.schedule import PollSchedule, TrackedJob
@@ -81,6 +81,7 @@ class Tracker:
         self._rng = rng or random.Random()
         self._clock = clock
         self.schedule = PollSchedule()
+        self.moodys_health = MoodysHealth()
         self._wake = asyncio.Event()
         self._resync_needed = True
         self._owned: frozenset[int] = frozenset()
@@ -211,7 +212,9 @@ class Tracker:
     async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
         try:
             answers = await self._moodys.get_workflows([j.workflow_id for j in chunk])
+            self.moodys_health.ok()
         except (RetryableError, PermanentError) as exc:
+            self.moodys_health.failed(exc)
             self._throttled.warning(
                 "tracking_poll_failed", type(exc).__name__, error=str(exc), jobs=len(chunk)
             )
