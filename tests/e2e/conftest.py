@@ -52,9 +52,7 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeMoodys]:
 
 
 @pytest.fixture
-def stack(
-    request: pytest.FixtureRequest, fake: FakeMoodys, db_dsn: str
-) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, fake: FakeMoodys, db_dsn: str) -> Iterator[Stack]:
     """A running daemon on a fresh database; SIGTERM on teardown must exit 0."""
     workdir = _workdir("irpd-")
     env = dict(getattr(request.module, "DAEMON_ENV", {}))

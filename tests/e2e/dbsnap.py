@@ -8,11 +8,14 @@ daemon's heartbeat and shard leases, which it renews on its own every few second
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+
+from .harness import eventually
 
 #: engine bookkeeping that changes while the daemon merely runs
 LIVENESS_TABLES = frozenset({"irp_worker", "irp_shard"})
@@ -42,8 +45,8 @@ async def _snapshot(dsn: str) -> dict[str, TableDigest]:
             if name in LIVENESS_TABLES:
                 continue
             row = await conn.fetchrow(
-                f'SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E\'\\n\' '
-                f'ORDER BY t::text), \'\')) AS h FROM "{name}" t'
+                f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' "
+                f"ORDER BY t::text), '')) AS h FROM \"{name}\" t"
             )
             result[name] = TableDigest(int(row["n"]), str(row["h"]))
         return result
@@ -69,3 +72,19 @@ def fetch(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, run()).result(timeout=60)
+
+
+def settled_snapshot(dsn: str, timeout: float = 30.0) -> dict[str, TableDigest]:
+    """A snapshot once two taken half a second apart agree (the daemon has gone quiet)."""
+    previous = snapshot(dsn)
+
+    def probe() -> dict[str, TableDigest] | None:
+        nonlocal previous
+        time.sleep(0.5)
+        current = snapshot(dsn)
+        if current == previous:
+            return current
+        previous = current
+        return None
+
+    return eventually(probe, "the database to stop changing", timeout)

@@ -78,8 +78,19 @@ class FakeMoodys:
         """Start the fake on a free port and read its URL from the first stdout line."""
         log_path = workdir / "fake-moodys.log"
         command = [
-            sys.executable, "-m", "irpd.cli.main", "fake-moodys", "--port", "0",
-            "--time-scale", "3600", "--api-key", API_KEY, "--seed", str(seed), *extra_args,
+            sys.executable,
+            "-m",
+            "irpd.cli.main",
+            "fake-moodys",
+            "--port",
+            "0",
+            "--time-scale",
+            "3600",
+            "--api-key",
+            API_KEY,
+            "--seed",
+            str(seed),
+            *extra_args,
         ]
         with log_path.open("w") as log:
             proc = subprocess.Popen(
@@ -135,9 +146,9 @@ class FakeMoodys:
 
     def requests(self, since: FakeMark) -> list[dict[str, Any]]:
         """Requests received after ``since``."""
-        records: list[dict[str, Any]] = self.admin(
-            "GET", f"requests?since={since.request_seq}"
-        )["requests"]
+        records: list[dict[str, Any]] = self.admin("GET", f"requests?since={since.request_seq}")[
+            "requests"
+        ]
         return records
 
     def script(
@@ -145,8 +156,7 @@ class FakeMoodys:
     ) -> None:
         """Force the outcome of the next ``times`` workflows named ``name``."""
         self.admin(
-            "POST", "script", {"name": name, "outcome": outcome, "message": message,
-                               "times": times}
+            "POST", "script", {"name": name, "outcome": outcome, "message": message, "times": times}
         )
 
 
@@ -186,11 +196,20 @@ class Irpctl:
         """Run irpctl; with ``check`` a non-zero exit fails the test with irpctl's output."""
         shown = tuple(str(a) for a in args)
         command = [
-            sys.executable, "-m", "irpd.cli.irpctl", "--socket", str(self.socket_path),
-            "--json", *shown,
+            sys.executable,
+            "-m",
+            "irpd.cli.irpctl",
+            "--socket",
+            str(self.socket_path),
+            "--json",
+            *shown,
         ]
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=clean_environment(),
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=clean_environment(),
             check=False,
         )
         result = CtlResult(shown, done.returncode, done.stdout, done.stderr)

@@ -32,9 +32,7 @@ def job_workflow_ids(jobs: Iterable[Mapping[str, Any]]) -> list[str]:
     return [str(j["moodys_workflow_id"]) for j in jobs if j.get("moodys_workflow_id")]
 
 
-def submissions_by_key(
-    ledger: Iterable[Mapping[str, Any]], keys: Iterable[str]
-) -> Counter[str]:
+def submissions_by_key(ledger: Iterable[Mapping[str, Any]], keys: Iterable[str]) -> Counter[str]:
     """Idempotency key → accepted, non-replayed submissions sent with it (0 included)."""
     wanted = set(keys)
     counts: Counter[str] = Counter({key: 0 for key in wanted})

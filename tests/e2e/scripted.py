@@ -55,9 +55,7 @@ def run_with_failures(
     """A generic batch whose jobs at positions ``failing`` (0-based) fail on Moody's:
     submitted and waited for until every job is terminal. Returns the batch and its jobs."""
     batch = generic_batch(stack, directory, count, prefix)
-    script_failures(
-        stack, [batch.job_ids[i] for i in failing], f"scripted failure ({prefix})"
-    )
+    script_failures(stack, [batch.job_ids[i] for i in failing], f"scripted failure ({prefix})")
     steps.submit(stack.ctl, batch.batch_id)
     steps.wait(stack.ctl, batch.batch_id)
     return batch, steps.wait_jobs_terminal(stack.ctl, batch.batch_id)

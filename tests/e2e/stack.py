@@ -72,8 +72,10 @@ class Stack:
 
     def logs(self) -> str:
         """Every daemon's output tail, for a failure report."""
-        parts = [f"=== {d.log_path.name} (exit {d.proc.poll()}) ===\n{d.log_tail()}"
-                 for d in self.daemons]
+        parts = [
+            f"=== {d.log_path.name} (exit {d.proc.poll()}) ===\n{d.log_tail()}"
+            for d in self.daemons
+        ]
         return "\n".join(parts)
 
     def close(self) -> int | None:

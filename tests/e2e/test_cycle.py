@@ -49,9 +49,7 @@ def test_whole_sample_cycle_completes_with_one_submission_per_job(stack: Stack) 
 def test_status_reports_version_database_moodys_and_jobs(stack: Stack, tmp_path: Path) -> None:
     ctl = stack.ctl
     cycle = steps.create_cycle(ctl)
-    configuration_id = steps.load_workbook(
-        ctl, cycle, generic_jobs_workbook(tmp_path, 3, "status")
-    )
+    configuration_id = steps.load_workbook(ctl, cycle, generic_jobs_workbook(tmp_path, 3, "status"))
     _, status = steps.run_batch(ctl, "multi_job", configuration_id)
     assert status == "COMPLETED"
 

@@ -72,8 +72,13 @@ def test_resubmission_without_and_with_override(stack: Stack, tmp_path: Path) ->
     reason = "target was wrong; corrected after the failure (e2e)"
     new_over = int(
         ctl.json(
-            "job", "resubmit", overridden_id,
-            "--override", steps.write_override(tmp_path, override), "--reason", reason,
+            "job",
+            "resubmit",
+            overridden_id,
+            "--override",
+            steps.write_override(tmp_path, override),
+            "--reason",
+            reason,
         )["job_id"]
     )
     over_shown = steps.job_show(ctl, new_over)
@@ -103,9 +108,7 @@ def test_resubmission_without_and_with_override(stack: Stack, tmp_path: Path) ->
     assert duplicate_problems(stack.ledger(), jobs, unique_names=True) == []
 
 
-def test_chain_of_resubmissions_is_visible_from_its_last_job(
-    stack: Stack, tmp_path: Path
-) -> None:
+def test_chain_of_resubmissions_is_visible_from_its_last_job(stack: Stack, tmp_path: Path) -> None:
     ctl = stack.ctl
     batch, _ = run_with_failures(stack, tmp_path, 2, failing=(0,), prefix="chain")
     v1 = batch.job_ids[0]
@@ -154,9 +157,7 @@ def test_skipped_job_is_left_out_of_recon(stack: Stack, tmp_path: Path) -> None:
     assert steps.wait(ctl, batch.batch_id) == (0, "COMPLETED")
 
 
-def test_force_ok_needs_a_reason_and_completes_a_failed_batch(
-    stack: Stack, tmp_path: Path
-) -> None:
+def test_force_ok_needs_a_reason_and_completes_a_failed_batch(stack: Stack, tmp_path: Path) -> None:
     ctl = stack.ctl
     batch, _ = run_with_failures(stack, tmp_path, 2, failing=(0,), prefix="forceok")
     failed = batch.job_ids[0]
