@@ -61,7 +61,7 @@ def stack(request: pytest.FixtureRequest, fake: FakeMoodys, db_dsn: str) -> Iter
         built.start_daemon()
         yield built
         rc = built.close()
-        assert rc in (None, EXIT_OK), f"irpd exited with {rc} after SIGTERM"
+        assert rc in (None, EXIT_OK), f"irpd exited with {rc} after SIGTERM:\n{built.logs()}"
     finally:
         try:
             built.close()

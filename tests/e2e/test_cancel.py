@@ -37,6 +37,9 @@ def test_cancel_in_flight_jobs_reaches_moodys_and_cancels_the_batch(
     assert "cancel it first" in steps.refused(ctl, "job", "skip", first, "--reason", "x")
     assert "cancel it first" in steps.refused(ctl, "job", "resubmit", first)
 
+    tracked = ctl.json("job", "track", first)  # an explicit poll, answered by Moody's
+    assert tracked["status"] in IN_FLIGHT
+
     answer = ctl.json("job", "cancel", first)
     assert answer["status"] in ("CANCEL_REQUESTED", "CANCELLING", "CANCELLED")
     steps.wait_job(ctl, first, {"CANCELLED"})
@@ -63,9 +66,27 @@ def test_cancel_of_an_initiated_job_is_immediate_and_never_reaches_moodys(
     batch = generic_batch(stack, tmp_path, 2, "cancelinit")
     job_id = batch.job_ids[0]
 
+    assert "no Moody's workflow yet" in steps.refused(ctl, "job", "track", job_id)
     answer = ctl.json("job", "cancel", job_id)
     assert answer["status"] == "CANCELLED"
     assert steps.job_show(ctl, job_id)["job"]["status"] == "CANCELLED"
     assert steps.batch_status(ctl, batch.batch_id) == "INITIATED"
     assert stack.ledger() == []
     assert _deletes(stack) == []
+
+
+def test_cancel_survives_a_daemon_crash(stack: Stack, tmp_path: Path) -> None:
+    ctl = stack.ctl
+    batch = generic_batch(stack, tmp_path, 2, "cancelkill")
+    steps.submit(ctl, batch.batch_id)
+    job_id = batch.job_ids[0]
+    workflow_id = steps.wait_job(ctl, job_id, IN_FLIGHT)["moodys_workflow_id"]
+    ctl.json("job", "cancel", job_id)
+    stack.daemon.kill()
+
+    stack.start_daemon()
+    steps.wait_job(ctl, job_id, {"CANCELLED"})
+    assert any(path.endswith(f"/workflows/{workflow_id}") for path in _deletes(stack))
+    other = steps.job_show(ctl, batch.job_ids[1])["job"]
+    assert other["status"] in IN_FLIGHT  # the other job is still tracked, not lost
+    assert steps.batch_status(ctl, batch.batch_id) == "ACTIVE"

@@ -12,6 +12,7 @@ import pytest
 from . import steps
 from .dbsnap import TableDigest, settled_snapshot, snapshot
 from .harness import EXIT_REFUSED, EXIT_USAGE
+from .ledger import duplicate_problems
 from .stack import Stack
 from .workbooks import generic_jobs_workbook, invalid_cycle_workbook
 
@@ -208,3 +209,24 @@ def test_invalid_workbook_lists_its_problems_and_stores_nothing(
     assert dry["valid"] is False
     assert dry["problems"]
     assert snapshot(stack.db_dsn) == before
+
+
+def test_second_submit_of_a_batch_is_refused_and_nothing_is_sent_twice(
+    stack: Stack, tmp_path: Path
+) -> None:
+    ctl = stack.ctl
+    cycle = steps.create_cycle(ctl)
+    configuration_id = steps.load_workbook(ctl, cycle, generic_jobs_workbook(tmp_path, 4, "twice"))
+    batch_id = steps.create_batch(ctl, "multi_job", configuration_id)
+    first = steps.submit(ctl, batch_id, wait=False)
+    assert first["submitted_jobs"] == 4
+
+    message = steps.refused(ctl, "batch", "submit", batch_id)
+    assert "no INITIATED jobs to submit" in message
+    assert steps.wait(ctl, batch_id) == (0, "COMPLETED")
+    assert "COMPLETED" in steps.refused(ctl, "batch", "submit", batch_id)
+
+    jobs = steps.jobs(ctl, batch_id)
+    assert len(jobs) == 4
+    assert duplicate_problems(stack.ledger(), jobs, unique_names=True) == []
+    assert len(stack.ledger()) == 4
