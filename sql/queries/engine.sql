@@ -1,6 +1,7 @@
 -- Queries of the daemon's engine (dispatcher, tracker, canceller, leases).
 -- Every status change is a compare-and-set on the expected status, fenced by the caller's
--- shard lease (irp_owns_job), written together with its tracking-log row in one statement.
+-- shard leases (irp_owned_shards once per bulk statement, irp_owns_job for single rows),
+-- written together with its tracking-log row in one statement.
 
 -- name: lease_heartbeat
 INSERT INTO irp_worker (worker_id, hostname, pid, version)
@@ -101,8 +102,11 @@ SELECT j.id, j.batch_id, j.status, j.idempotency_key, j.workflow_name, j.submitt
 -- name: engine_begin_submit
 -- INITIATED → SUBMITTING with the idempotency key and workflow name, committed before the
 -- HTTP call is made.
-WITH input AS (
-    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS t(id, key, name)
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($4) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS t(id, key, name), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
        SET status = 'SUBMITTING', idempotency_key = i.key, workflow_name = i.name,
@@ -110,7 +114,7 @@ WITH input AS (
            next_poll_at = NULL, last_error = NULL
       FROM input i
      WHERE j.id = i.id AND j.status = 'INITIATED' AND j.submit_requested_ts IS NOT NULL
-       AND NOT j.skipped AND irp_owns_job($4, j.id)
+       AND NOT j.skipped
  RETURNING j.id, j.batch_id, i.key, i.name
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
@@ -123,9 +127,12 @@ SELECT id, batch_id FROM moved
 -- name: engine_record_acknowledged
 -- Moody's accepted the submission. SUBMITTING → SUBMITTED; a job whose cancel was requested
 -- meanwhile keeps CANCEL_REQUESTED and only learns its workflow id.
-WITH input AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::float8[])
-        AS t(id, workflow_id, request, response, poll_in)
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($6) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::float8[])
+        AS t(id, workflow_id, request, response, poll_in), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
        SET status = CASE WHEN j.status = 'SUBMITTING' THEN 'SUBMITTED' ELSE j.status END,
@@ -138,7 +145,7 @@ WITH input AS (
            last_error = NULL, updated_ts = now()
       FROM input i
      WHERE j.id = i.id AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
-       AND j.moodys_workflow_id IS NULL AND irp_owns_job($6, j.id)
+       AND j.moodys_workflow_id IS NULL
  RETURNING j.id, j.batch_id, j.status, i.workflow_id, (j.status = 'SUBMITTED') AS changed
 ), logged AS (
     INSERT INTO irp_job_tracking_log
@@ -151,9 +158,12 @@ SELECT id, batch_id, status, workflow_id FROM moved
 -- The submission ended without a workflow to track: → FINISHED (a synchronous operation) or
 -- → ERROR (a permanent refusal, reason in last_error). A job whose cancel was requested while
 -- it was being submitted settles the same way.
-WITH input AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])
-        AS t(id, target, error, request, response)
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($6) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])
+        AS t(id, target, error, request, response), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), before AS (
     SELECT j.id, j.status AS previous
       FROM irp_job j JOIN input i ON i.id = j.id
@@ -169,7 +179,7 @@ WITH input AS (
            next_poll_at = NULL, progress = CASE WHEN i.target = 'FINISHED' THEN 100
                                                 ELSE j.progress END
       FROM input i JOIN before b ON b.id = i.id
-     WHERE j.id = i.id AND j.status = b.previous AND irp_owns_job($6, j.id)
+     WHERE j.id = i.id AND j.status = b.previous
  RETURNING j.id, j.batch_id, i.target, i.error, b.previous
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
@@ -216,10 +226,13 @@ SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
 
 -- name: engine_apply_reports
 -- Status changes reported by Moody's, applied in bulk with their tracking-log rows.
-WITH input AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::float8[],
-                         $6::text[], $7::jsonb[])
-        AS t(id, expected, target, progress, poll_in, error, data)
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($8) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::float8[],
+                           $6::text[], $7::jsonb[])
+        AS t(id, expected, target, progress, poll_in, error, data), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
        SET status = i.target,
@@ -234,7 +247,7 @@ WITH input AS (
                                ELSE j.completed_ts END,
            updated_ts = now()
       FROM input i
-     WHERE j.id = i.id AND j.status = i.expected AND irp_owns_job($8, j.id)
+     WHERE j.id = i.id AND j.status = i.expected
  RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.target, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log
