@@ -49,7 +49,6 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) 
 def clean_environment(**overrides: str) -> dict[str, str]:
     """This process's environment without any ``IRPD_*`` variable, plus ``overrides``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRPD_")}
-    env.pop("IRPD_CONFIG", None)
     env.update(overrides)
     return env
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from irpd.samples import sample_path
 
-from .harness import EXIT_OK, HarnessError, Irpctl, eventually
+from .harness import EXIT_REFUSED, HarnessError, Irpctl, eventually
 
 #: the sample cycle's batch types in their natural order
 SAMPLE_BATCH_ORDER = (
@@ -24,7 +24,6 @@ SAMPLE_BATCH_ORDER = (
     "export_to_rdm",
 )
 TERMINAL_JOB_STATUSES = frozenset({"FINISHED", "FAILED", "CANCELLED", "FORCED_OK", "ERROR"})
-TERMINAL_BATCH_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
 
 def create_cycle(ctl: Irpctl, name: str | None = None) -> str:
@@ -150,22 +149,6 @@ def write_override(directory: Path, data: Mapping[str, Any], name: str = "overri
 def refused(ctl: Irpctl, *args: str | float | Path) -> str:
     """Run a command that must be refused by the daemon (exit 1); returns its stderr."""
     done = ctl(*args, check=False)
-    if done.rc != 1:
+    if done.rc != EXIT_REFUSED:
         raise HarnessError(f"expected a refusal (exit 1): {done}")
     return done.stderr
-
-
-def usage_error(ctl: Irpctl, *args: str | float | Path) -> str:
-    """Run a command irpctl itself must reject (exit 2); returns its stderr."""
-    done = ctl(*args, check=False)
-    if done.rc != 2:
-        raise HarnessError(f"expected a usage error (exit 2): {done}")
-    return done.stderr
-
-
-def succeeded(ctl: Irpctl, *args: str | float | Path) -> Any:
-    """Run a command that must succeed; its JSON output."""
-    done = ctl(*args, check=False)
-    if done.rc != EXIT_OK:
-        raise HarnessError(f"expected success: {done}")
-    return done.json

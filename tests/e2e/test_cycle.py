@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from . import steps
-from .harness import EXIT_UNREACHABLE, Irpctl
+from .harness import EXIT_UNREACHABLE, STOP_TIMEOUT, Daemon, Irpctl
 from .ledger import duplicate_problems, submissions_by_key
 from .stack import Stack
 from .workbooks import generic_jobs_workbook
@@ -68,3 +68,10 @@ def test_irpctl_exits_3_when_the_socket_does_not_exist(tmp_path: Path) -> None:
     done = missing("status", check=False)
     assert done.rc == EXIT_UNREACHABLE
     assert "no-such.sock" in done.stderr
+
+
+def test_a_second_daemon_on_the_same_state_dir_refuses_to_start(stack: Stack) -> None:
+    second = Daemon(stack.settings, generation=99)
+    assert second.proc.wait(STOP_TIMEOUT) == 2
+    assert "another irpd is running" in second.log_path.read_text()
+    assert stack.ctl("status").rc == 0  # the first one is untouched
