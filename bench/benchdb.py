@@ -168,6 +168,11 @@ class BenchDb:
         assert row is not None
         return Transitions(int(row["transitions"]), row["first_ts"], row["last_ts"])
 
+    async def daemon_backends(self) -> list[int]:
+        """Process ids of the daemon's PostgreSQL backends on this database."""
+        rows = await self._conn.fetch(self._queries["daemon_backends"])
+        return [int(row["pid"]) for row in rows]
+
     async def server_facts(self) -> dict[str, str]:
         """Version and the settings that decide write throughput."""
         row = await self._conn.fetchrow(self._queries["server_version"])

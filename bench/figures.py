@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bench.cpu import CpuFigures
+
 
 def percentile(samples: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile ``q`` (0..100) of ``samples``; None when there are none."""
@@ -48,6 +50,7 @@ class SweepFigures:
     ids_requested: int | None
     other_requests: int | None
     loop_lag: LoopLag
+    cpu: CpuFigures
     log_lines: int
     log_lines_max_30s: int
 
@@ -65,6 +68,7 @@ class ThroughputFigures:
     pgbench_tps: float | None
     ratio_to_pgbench: float | None
     loop_lag: LoopLag
+    cpu: CpuFigures
     log_lines_max_30s: int
 
 
@@ -80,13 +84,17 @@ class MemoryFigures:
 
 @dataclass(frozen=True, slots=True)
 class ControlFigures:
-    """Sequential control calls (a fresh connection each, like ``irpctl``) while tracking."""
+    """Sequential control calls (a fresh connection each, like ``irpctl``) while tracking,
+    and what tracking the N jobs cost meanwhile (steady state after the first sweep)."""
 
     calls: int
     batch_show_p50_ms: float | None
     batch_show_p99_ms: float | None
     status_p50_ms: float | None
     status_p99_ms: float | None
+    tracking_status_requests: int | None = None
+    tracking_ids_requested: int | None = None
+    tracking_cpu: CpuFigures | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +119,11 @@ class SubmissionFigures:
     submissions_per_second: float | None
     submit_requests: int | None
     other_requests: int | None
+    poll_ids_requested: int | None
     requests_per_job: float | None
     replays: int | None
     loop_lag: LoopLag
+    cpu: CpuFigures | None
     log_lines_max_30s: int
     errors: tuple[str, ...] = ()
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import CpuFigures
 from bench.figures import Report, SizeResult, SubmissionFigures
 
 Getter = Callable[[SizeResult], Any]
@@ -41,6 +42,11 @@ def _get(path: str) -> Getter:
     return getter
 
 
+def _cpu(path: str) -> Getter:
+    cpu = _get(path)
+    return lambda r: _cpu_text(cpu(r))
+
+
 def _two(first: str, second: str) -> Getter:
     a, b = _get(first), _get(second)
     return lambda r: _pair(a(r), b(r))
@@ -68,6 +74,9 @@ SIZE_ROWS: tuple[tuple[str, Getter, str], ...] = (
         _two("control.status_p50_ms", "control.status_p99_ms"),
         "p99 <= 20",
     ),
+    ("while controlling: status requests", _get("control.tracking_status_requests"), ""),
+    ("while controlling: workflow ids asked", _get("control.tracking_ids_requested"), ""),
+    ("while controlling CPU s: irpd/fake/pg/other", _cpu("control.tracking_cpu"), ""),
     (
         "loop lag after sweep p50 / p99 (ms)",
         _two("sweep.loop_lag.p50_ms", "sweep.loop_lag.p99_ms"),
@@ -75,6 +84,7 @@ SIZE_ROWS: tuple[tuple[str, Getter, str], ...] = (
     ),
     ("loop lag after sweep max (ms)", _get("sweep.loop_lag.max_ms"), ""),
     ("log lines, most in 30 s (sweep run)", _get("sweep.log_lines_max_30s"), "< 10,000"),
+    ("sweep CPU s: irpd / fake / pg / other", _cpu("sweep.cpu"), ""),
     ("throughput: transitions written", _get("throughput.transitions"), "N"),
     ("throughput: first poll -> last write (s)", _get("throughput.seconds"), ""),
     ("throughput: transitions/s", _get("throughput.transitions_per_second"), "~28,000"),
@@ -87,6 +97,7 @@ SIZE_ROWS: tuple[tuple[str, Getter, str], ...] = (
     ),
     ("throughput: status requests", _get("throughput.status_requests"), ""),
     ("throughput: log lines, most in 30 s", _get("throughput.log_lines_max_30s"), "< 10,000"),
+    ("throughput CPU s: irpd / fake / pg / other", _cpu("throughput.cpu"), ""),
 )
 
 SUBMISSION_ROWS: tuple[tuple[str, Callable[[SubmissionFigures], Any], str], ...] = (
@@ -94,11 +105,22 @@ SUBMISSION_ROWS: tuple[tuple[str, Callable[[SubmissionFigures], Any], str], ...]
     ("batch.submit -> all SUBMITTED (s)", lambda s: s.seconds, "<= 10"),
     ("submissions/s", lambda s: s.submissions_per_second, ""),
     ("submission requests per job", lambda s: s.requests_per_job, "1"),
-    ("other requests meanwhile (polls)", lambda s: s.other_requests, ""),
+    ("status requests meanwhile (polls)", lambda s: s.other_requests, ""),
+    ("workflow ids those polls asked", lambda s: s.poll_ids_requested, ""),
     ("replayed submissions", lambda s: s.replays, "0"),
     ("loop lag p50 / p99 (ms)", lambda s: _pair(s.loop_lag.p50_ms, s.loop_lag.p99_ms), "p99 <= 50"),
     ("log lines, most in 30 s", lambda s: s.log_lines_max_30s, "< 10,000"),
+    ("CPU s: irpd / fake / pg / other", lambda s: _cpu_text(s.cpu), ""),
 )
+
+
+def _cpu_text(cpu: CpuFigures | None) -> str:
+    if cpu is None:
+        return "-"
+    return (
+        f"{_fmt(cpu.daemon_s)} / {_fmt(cpu.fake_s)} / {_fmt(cpu.postgres_s)} / "
+        f"{_fmt(cpu.other_s)} in {_fmt(cpu.wall_s)}"
+    )
 
 
 def _grid(header: list[str], rows: list[list[str]]) -> str:

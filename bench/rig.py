@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import logscan
-from bench.benchdb import Server
+from bench.benchdb import BenchDb, Server
+from bench.cpu import CpuMeter
 from bench.daemon import Daemon, DaemonSettings
 from bench.fake_client import FakeProcess
 from bench.figures import LoopLag
@@ -58,11 +60,30 @@ class Rig:
         )
         return Daemon(settings, self.workdir, name)
 
-    def profiler(self, daemon: Daemon, name: str) -> Profiler | None:
-        """A py-spy recorder of ``daemon`` when ``--profile-dir`` was given."""
-        if self.options.profile_dir is None:
-            return None
-        return Profiler(daemon.pid, self.options.profile_dir / f"{name}.txt")
+    @contextmanager
+    def profiling(self, daemon: Daemon, name: str) -> Iterator[None]:
+        """With ``--profile-dir``: py-spy profiles of the daemon (``name.txt``) and of the fake
+        (``name-fake.txt``) for the duration of the block."""
+        folder = self.options.profile_dir
+        if folder is None:
+            yield
+            return
+        recorders = [
+            Profiler(daemon.pid, folder / f"{name}.txt"),
+            Profiler(self.fake.pid, folder / f"{name}-fake.txt"),
+        ]
+        started = [recorder for recorder in recorders if recorder.start()]
+        try:
+            yield
+        finally:
+            for recorder in started:
+                path = recorder.stop()
+                if path is not None:
+                    self.profiles.append(str(path))
+
+    def cpu_meter(self, db: BenchDb) -> CpuMeter:
+        """A CPU meter of the daemon, the fake and the daemon's backends on ``db``."""
+        return CpuMeter(self.fake.pid, db.daemon_backends)
 
     async def status(self, daemon: Daemon) -> dict[str, Any]:
         """``irpctl status`` of the daemon."""

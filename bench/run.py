@@ -40,6 +40,8 @@ DEFAULTS = Options()
 
 
 def _sizes(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
     try:
         sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
     except ValueError:
@@ -61,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes",
         type=_sizes,
         default=DEFAULTS.sizes,
-        help="in-flight job counts N (default 1000,10000,100000)",
+        help="in-flight job counts N (default 1000,10000,100000; none: submission only)",
     )
     p.add_argument(
         "--dsn",

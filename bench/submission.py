@@ -39,11 +39,15 @@ async def measure_submission(rig: Rig, jobs: int) -> SubmissionFigures:
         batch_id = int(created["batch_id"])
         mark = (await rig.fake.requests()).last_seq
         ledger_mark = (await rig.fake.ledger()).last_seq
+        meter = rig.cpu_meter(db)
+        await meter.start(daemon.pid)
         started = time.time()
-        await asyncio.to_thread(daemon.call, "batch.submit", {"batch_id": batch_id})
-        done = await db.wait_until_none_in(
-            batch_id, UNSUBMITTED, timeout=rig.options.phase_timeout, alive=daemon.alive
-        )
+        with rig.profiling(daemon, "submission"):
+            await asyncio.to_thread(daemon.call, "batch.submit", {"batch_id": batch_id})
+            done = await db.wait_until_none_in(
+                batch_id, UNSUBMITTED, timeout=rig.options.phase_timeout, alive=daemon.alive
+            )
+        cpu = await meter.stop(daemon.pid)
         span = await db.transitions("SUBMITTING", "SUBMITTED")
         seen = await rig.fake.requests(mark, until=span.last_ts)
         ledger = await rig.fake.ledger(ledger_mark)
@@ -66,9 +70,11 @@ async def measure_submission(rig: Rig, jobs: int) -> SubmissionFigures:
         submissions_per_second=rounded(span.count / seconds if seconds else None, 1),
         submit_requests=submits,
         other_requests=seen.requests - submits,
+        poll_ids_requested=seen.ids_requested,
         requests_per_job=rounded(submits / jobs if jobs else None, 3),
         replays=ledger.replays,
         loop_lag=loop_lag(status),
+        cpu=cpu,
         log_lines_max_30s=logscan.max_lines_per_window(daemon.log),
         errors=errors,
     )
@@ -76,5 +82,5 @@ async def measure_submission(rig: Rig, jobs: int) -> SubmissionFigures:
 
 def _failed(jobs: int, error: str) -> SubmissionFigures:
     return SubmissionFigures(
-        jobs, None, None, None, None, None, None, LoopLag(), 0, errors=(error,)
+        jobs, None, None, None, None, None, None, None, LoopLag(), None, 0, errors=(error,)
     )

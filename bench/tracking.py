@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from bench import benchdb, logscan
 from bench.benchdb import BenchDb
@@ -96,25 +97,34 @@ async def sweep_phase(
     """Start with N SUBMITTED jobs; measure the first sweep, then memory and control."""
     mark = (await rig.fake.requests()).last_seq
     daemon = rig.daemon(dsn, f"n{jobs}-sweep")
+    meter = rig.cpu_meter(db)
+    await meter.start()
     started = daemon.start()
-    profiler = rig.profiler(daemon, f"n{jobs}-sweep")
-    if profiler is not None:
-        profiler.start()
     try:
-        await _wait_for_transitions(rig, db, daemon, batch_id, "SUBMITTED")
-        if profiler is not None and (path := profiler.stop()) is not None:
-            rig.profiles.append(str(path))
+        with rig.profiling(daemon, f"n{jobs}-sweep"):
+            await _wait_for_transitions(rig, db, daemon, batch_id, "SUBMITTED")
+        cpu = await meter.stop(daemon.pid)
         span = await db.transitions("SUBMITTED", "QUEUED")
         seen = await rig.fake.requests(mark, until=span.last_ts)
         status = await rig.status(daemon)
         memory = daemon.memory()
-        control = await asyncio.to_thread(
-            sample_control, daemon, batch_id, rig.options.control_calls
-        )
+        steady_mark = (await rig.fake.requests()).last_seq
+        steady_meter = rig.cpu_meter(db)
+        await steady_meter.start(daemon.pid)
+        with rig.profiling(daemon, f"n{jobs}-control"):
+            latencies = await asyncio.to_thread(
+                sample_control, daemon, batch_id, rig.options.control_calls
+            )
+        steady_cpu = await steady_meter.stop(daemon.pid)
+        steady = await rig.fake.requests(steady_mark)
     finally:
-        if profiler is not None:
-            profiler.stop()
         await daemon.stop()
+    control = replace(
+        latencies,
+        tracking_status_requests=steady.count(STATUS_LIST),
+        tracking_ids_requested=steady.ids_requested,
+        tracking_cpu=steady_cpu,
+    )
     first_poll = seen.first_wall
     last = span.last_ts
     status_requests = seen.count(STATUS_LIST)
@@ -128,6 +138,7 @@ async def sweep_phase(
         ids_requested=seen.ids_requested,
         other_requests=seen.requests - status_requests,
         loop_lag=loop_lag(status),
+        cpu=cpu,
         log_lines=logscan.line_count(daemon.log),
         log_lines_max_30s=logscan.max_lines_per_window(daemon.log),
     )
@@ -148,20 +159,17 @@ async def throughput_phase(
     await rig.fake.advance(ADVANCE_TO_RUNNING)
     mark = (await rig.fake.requests()).last_seq
     daemon = rig.daemon(dsn, f"n{jobs}-throughput", THROUGHPUT_OVERRIDES)
+    meter = rig.cpu_meter(db)
+    await meter.start()
     started = daemon.start()
-    profiler = rig.profiler(daemon, f"n{jobs}-throughput")
-    if profiler is not None:
-        profiler.start()
     try:
-        await _wait_for_transitions(rig, db, daemon, batch_id, "QUEUED")
-        if profiler is not None and (path := profiler.stop()) is not None:
-            rig.profiles.append(str(path))
+        with rig.profiling(daemon, f"n{jobs}-throughput"):
+            await _wait_for_transitions(rig, db, daemon, batch_id, "QUEUED")
+        cpu = await meter.stop(daemon.pid)
         span = await db.transitions("QUEUED", "RUNNING")
         seen = await rig.fake.requests(mark, until=span.last_ts)
         status = await rig.status(daemon)
     finally:
-        if profiler is not None:
-            profiler.stop()
         await daemon.stop()
     pgbench = await run_pgbench_async(
         dsn, scale=rig.options.pgbench_scale, seconds=rig.options.pgbench_seconds
@@ -179,6 +187,7 @@ async def throughput_phase(
         pgbench_tps=rounded(pgbench.tps, 1),
         ratio_to_pgbench=rounded(rate / pgbench.tps if rate and pgbench.tps else None, 2),
         loop_lag=loop_lag(status),
+        cpu=cpu,
         log_lines_max_30s=logscan.max_lines_per_window(daemon.log),
     )
 

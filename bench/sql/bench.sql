@@ -67,3 +67,8 @@ SELECT current_setting('server_version') AS server_version,
        current_setting('fsync') AS fsync,
        current_setting('shared_buffers') AS shared_buffers,
        current_setting('max_connections') AS max_connections
+
+-- name: daemon_backends
+-- Server processes of the daemon's pool (application_name 'irpd') on this database.
+SELECT pid FROM pg_stat_activity
+ WHERE datname = current_database() AND application_name = 'irpd'
