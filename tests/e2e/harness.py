@@ -189,22 +189,25 @@ class Irpctl:
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
 
-    def __call__(
-        self, *args: str | float | Path, check: bool = True, timeout: float = 120.0
-    ) -> CtlResult:
-        """Run irpctl; with ``check`` a non-zero exit fails the test with irpctl's output."""
-        shown = tuple(str(a) for a in args)
-        command = [
+    def command(self, args: Sequence[str]) -> list[str]:
+        """The irpctl command line for ``args``."""
+        return [
             sys.executable,
             "-m",
             "irpd.cli.irpctl",
             "--socket",
             str(self.socket_path),
             "--json",
-            *shown,
+            *args,
         ]
+
+    def __call__(
+        self, *args: str | float | Path, check: bool = True, timeout: float = 120.0
+    ) -> CtlResult:
+        """Run irpctl; with ``check`` a non-zero exit fails the test with irpctl's output."""
+        shown = tuple(str(a) for a in args)
         done = subprocess.run(
-            command,
+            self.command(shown),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -215,6 +218,16 @@ class Irpctl:
         if check and result.rc != EXIT_OK:
             raise HarnessError(f"unexpected failure: {result}")
         return result
+
+    def spawn(self, *args: str | float | Path) -> subprocess.Popen[str]:
+        """Start irpctl in the background (e.g. a ``batch wait`` across a restart)."""
+        return subprocess.Popen(
+            self.command(tuple(str(a) for a in args)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_environment(),
+        )
 
     def json(self, *args: str | float | Path) -> Any:
         """Run irpctl (must succeed) and return its JSON output."""

@@ -3,6 +3,7 @@ the same database finishes it, and Moody's got exactly one workflow per job."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -67,8 +68,7 @@ def _finish_on_a_new_daemon(stack: Stack, batch: GenericBatch) -> None:
     assert summary["fulfilled_configs"] == summary["total_configs"] == JOBS
 
 
-def test_sigterm_mid_batch_drains_and_a_new_daemon_finishes(stack: Stack, tmp_path: Path) -> None:
-    batch = _submit_and_wait_for_first_workflows(stack, tmp_path, "term")
+def _stop_then_finish(stack: Stack, batch: GenericBatch) -> None:
     stack.stop_daemon()  # graceful: exit 0
 
     # nothing acknowledged by Moody's was lost: every workflow it created is on a job
@@ -85,6 +85,21 @@ def test_sigterm_mid_batch_drains_and_a_new_daemon_finishes(stack: Stack, tmp_pa
     assert at_stop["FINISHED"] < JOBS, at_stop  # work was left for the next daemon
 
     _finish_on_a_new_daemon(stack, batch)
+
+
+def test_sigterm_mid_batch_drains_and_a_new_daemon_finishes(stack: Stack, tmp_path: Path) -> None:
+    batch = _submit_and_wait_for_first_workflows(stack, tmp_path, "term")
+    waiter = stack.ctl.spawn("batch", "wait", batch.batch_id, "--timeout", 150)
+    try:
+        _stop_then_finish(stack, batch)
+        # an operator's `batch wait` rode out the restart and saw the batch complete
+        out, err = waiter.communicate(timeout=60)
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.communicate()
+    assert waiter.returncode == 0, err
+    assert json.loads(out)["status"] == "COMPLETED"
 
 
 def test_sigkill_mid_submission_loses_nothing_and_duplicates_nothing(

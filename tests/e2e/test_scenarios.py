@@ -10,7 +10,7 @@ import pytest
 from . import steps
 from .harness import EXIT_USAGE
 from .ledger import duplicate_problems
-from .scripted import name_of, run_with_failures, script_failures
+from .scripted import generic_batch, name_of, run_with_failures, script_failures
 from .stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -177,3 +177,30 @@ def test_force_ok_needs_a_reason_and_completes_a_failed_batch(stack: Stack, tmp_
     assert summary["fulfilled_configs"] == summary["total_configs"] == 2
     assert summary["job_status_counts"].get("FORCED_OK") == 1
     assert steps.batch_status(ctl, batch.batch_id) == "COMPLETED"
+
+
+def test_jobs_set_aside_before_submission_and_a_cancelled_one_resubmitted(
+    stack: Stack, tmp_path: Path
+) -> None:
+    ctl = stack.ctl
+    batch = generic_batch(stack, tmp_path, 3, "aside")
+    cancelled, skipped, kept = batch.job_ids
+    assert ctl.json("job", "cancel", cancelled)["status"] == "CANCELLED"
+    ctl.json("job", "skip", skipped, "--reason", "not this time (e2e)")
+
+    submitted = steps.submit(ctl, batch.batch_id)
+    assert submitted["submitted_jobs"] == 1
+    steps.wait_job(ctl, kept, {"FINISHED"})
+    # a FINISHED and a CANCELLED job: a configuration is unfulfilled, so the batch waits
+    result = steps.recon(ctl, batch.batch_id)
+    assert steps.recon_status(result) == "ACTIVE"
+    assert steps.recon_summary(result)["fulfilled_configs"] == 1
+
+    replacement = int(ctl.json("job", "resubmit", cancelled)["job_id"])
+    ctl.json("job", "submit", replacement)
+    assert steps.wait(ctl, batch.batch_id) == (0, "COMPLETED")
+    summary = steps.recon_summary(steps.recon(ctl, batch.batch_id))
+    assert summary["total_configs"] == summary["fulfilled_configs"] == 2
+    jobs = steps.jobs(ctl, batch.batch_id)
+    assert duplicate_problems(stack.ledger(), jobs, unique_names=True) == []
+    assert len(stack.ledger()) == 2
