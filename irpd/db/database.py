@@ -7,7 +7,7 @@ queries by name, and receive rows as read-only mappings.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -65,12 +65,33 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+#: told after every database call: ``None`` when it reached the database, else the
+#: :class:`DatabaseUnavailable` it raised (the daemon's health state listens to this)
+Observer = Callable[[DatabaseUnavailable | None], None]
+
+
 class _Runner:
     """Named-query execution over something with asyncpg's query methods."""
 
-    def __init__(self, target: Any, queries: Mapping[str, str]) -> None:
+    def __init__(
+        self, target: Any, queries: Mapping[str, str], observers: list[Observer] | None = None
+    ) -> None:
         self._target = target
         self._queries = queries
+        self._observers: list[Observer] = observers if observers is not None else []
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Translate connection failures and tell the observers how the call went."""
+        try:
+            with _translated():
+                yield
+        except DatabaseUnavailable as exc:
+            for observer in self._observers:
+                observer(exc)
+            raise
+        for observer in self._observers:
+            observer(None)
 
     def sql(self, name: str) -> str:
         """The text of a named query."""
@@ -81,38 +102,40 @@ class _Runner:
 
     async def fetch(self, name: str, *args: Any) -> list[Row]:
         """All rows of a named query."""
-        with _translated():
+        with self._translated():
             rows: list[Row] = await self._target.fetch(self.sql(name), *args)
         return rows
 
     async def fetchrow(self, name: str, *args: Any) -> Row | None:
         """The first row of a named query, or None."""
-        with _translated():
+        with self._translated():
             row: Row | None = await self._target.fetchrow(self.sql(name), *args)
         return row
 
     async def fetchval(self, name: str, *args: Any) -> Any:
         """The first column of the first row of a named query."""
-        with _translated():
+        with self._translated():
             return await self._target.fetchval(self.sql(name), *args)
 
     async def execute(self, name: str, *args: Any) -> str:
         """Run a named statement; return its status tag (e.g. ``UPDATE 1``)."""
-        with _translated():
+        with self._translated():
             status: str = await self._target.execute(self.sql(name), *args)
         return status
 
     async def executemany(self, name: str, args: Iterable[Sequence[Any]]) -> None:
         """Run a named statement once per argument tuple, in one round trip pipeline."""
-        with _translated():
+        with self._translated():
             await self._target.executemany(self.sql(name), args)
 
 
 class Tx(_Runner):
     """A connection inside an open transaction."""
 
-    def __init__(self, conn: Any, queries: Mapping[str, str]) -> None:
-        super().__init__(conn, queries)
+    def __init__(
+        self, conn: Any, queries: Mapping[str, str], observers: list[Observer] | None = None
+    ) -> None:
+        super().__init__(conn, queries, observers)
         self._conn = conn
 
     async def execute_script(self, script: str) -> None:
@@ -123,7 +146,7 @@ class Tx(_Runner):
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
         """Bulk-insert rows with COPY (the fastest way to write audit rows)."""
-        with _translated():
+        with self._translated():
             await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
@@ -131,7 +154,7 @@ class Database(_Runner):
     """A connection pool plus the named queries; the one way irpd talks to PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool, queries: Mapping[str, str], dsn: str) -> None:
-        super().__init__(pool, queries)
+        super().__init__(pool, queries, [])
         self._pool = pool
         self.dsn = dsn
 
@@ -161,9 +184,13 @@ class Database(_Runner):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A connection in a transaction: committed on success, rolled back on any error."""
-        with _translated():
+        with self._translated():
             async with self._pool.acquire() as conn, conn.transaction():
-                yield Tx(conn, self._queries)
+                yield Tx(conn, self._queries, self._observers)
+
+    def observe(self, observer: Observer) -> None:
+        """Call ``observer`` after every database call (success: ``None``; outage: the error)."""
+        self._observers.append(observer)
 
     async def ping(self) -> bool:
         """True when a trivial query succeeds."""

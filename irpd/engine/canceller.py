@@ -71,9 +71,7 @@ class Canceller:
         while True:
             try:
                 sent = await self._round()
-                self._health.ok()
-            except DatabaseUnavailable as exc:
-                self._health.failed(exc)
+            except DatabaseUnavailable:
                 sent = 0
             if not sent:
                 self._wake.clear()

@@ -115,10 +115,8 @@ class Dispatcher:
         while self._accepting:
             try:
                 launched = await self._round()
-                self._health.ok()
                 backoff = 0.5
-            except DatabaseUnavailable as exc:
-                self._health.failed(exc)
+            except DatabaseUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
                 continue
@@ -274,10 +272,8 @@ class Dispatcher:
         while True:
             try:
                 await self._write(batch)
-                self._health.ok()
                 break
-            except DatabaseUnavailable as exc:
-                self._health.failed(exc)
+            except DatabaseUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
         for outcome in batch:

@@ -59,6 +59,7 @@ class Engine:
         self.store = store
         self.config = config
         self.health = DatabaseHealth()
+        store.db.observe(self.health.record)
         self.loop_lag = LoopLagMonitor()
         self.events = TransitionEvents(interval=log_interval)
         rng = rng or random.Random()

@@ -37,6 +37,13 @@ class DatabaseHealth:
             self.outages += 1
             log.error("database_unavailable", error=self.last_error)
 
+    def record(self, error: BaseException | None) -> None:
+        """The database observer: every call reports here (see ``Database.observe``)."""
+        if error is None:
+            self.ok()
+        else:
+            self.failed(error)
+
     def snapshot(self) -> dict[str, Any]:
         """JSON-able state for ``irpctl status``."""
         return {

@@ -60,9 +60,8 @@ class LeaseKeeper:
         """One renewal round; a database outage is recorded, not raised."""
         try:
             await self.tick()
-            self._health.ok()
-        except DatabaseUnavailable as exc:
-            self._health.failed(exc)
+        except DatabaseUnavailable:
+            return  # the database observer records the outage; try again next round
 
     async def tick(self) -> None:
         """Heartbeat, renew, then claim or release towards an even share."""

@@ -69,19 +69,15 @@ class Reconciler:
         while True:
             try:
                 self.notify(await self._list_active())
-                self._health.ok()
                 return
-            except DatabaseUnavailable as exc:
-                self._health.failed(exc)
+            except DatabaseUnavailable:
                 await asyncio.sleep(1.0)
 
     async def _one(self, batch_id: int) -> None:
         started = time.monotonic()
         try:
             result = await self._reconcile(batch_id)
-            self._health.ok()
-        except DatabaseUnavailable as exc:
-            self._health.failed(exc)
+        except DatabaseUnavailable:
             self.notify([batch_id])
             await asyncio.sleep(1.0)
             return

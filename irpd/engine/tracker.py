@@ -156,9 +156,7 @@ class Tracker:
         self._added_during_resync = set()
         try:
             rows = await self._store.in_flight(sorted(owned)) if owned else []
-            self._health.ok()
-        except DatabaseUnavailable as exc:
-            self._health.failed(exc)
+        except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
         seen: set[int] = set()
@@ -289,10 +287,8 @@ class Tracker:
             try:
                 moved = await self._store.apply_reports(reports)
                 await self._store.record_polls(polls)
-                self._health.ok()
                 return moved
-            except DatabaseUnavailable as exc:
-                self._health.failed(exc)
+            except DatabaseUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
 
@@ -328,8 +324,7 @@ class Tracker:
         """Re-read jobs whose compare-and-set lost (someone else moved them)."""
         try:
             rows = await self._store.job_states(list(job_ids))
-        except DatabaseUnavailable as exc:
-            self._health.failed(exc)
+        except DatabaseUnavailable:
             self._resync_needed = True
             return
         now = self._clock()
