@@ -136,8 +136,18 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def render_table(report: Report) -> str:
-    """The figures as text: one column per N, then the target at N = 100,000."""
+def _markdown(header: list[str], rows: list[list[str]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", *("--:" for _ in header[1:])]) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_table(report: Report, *, markdown: bool = False) -> str:
+    """The figures as text (or Markdown): one column per N, then the target at N = 100,000."""
+    grid = _markdown if markdown else _grid
     m = report.machine
     s = report.settings
     head = (
@@ -153,14 +163,14 @@ def render_table(report: Report) -> str:
     rows = [
         [label, *(_fmt(get(r)) for r in report.sizes), target] for label, get, target in SIZE_ROWS
     ]
-    parts = [head, _grid(header, rows)]
+    parts = [head, grid(header, rows)]
     if report.submission is not None:
         sub = report.submission
         sub_rows = [[label, _fmt(get(sub)), target] for label, get, target in SUBMISSION_ROWS]
         parts += [
             "",
             "submission (default concurrency limits)",
-            _grid(["figure", "value", "target"], sub_rows),
+            grid(["figure", "value", "target"], sub_rows),
         ]
     errors = [f"N={r.jobs:,}: {e}" for r in report.sizes for e in r.errors]
     if report.submission is not None:

@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.phase_timeout,
         help="seconds a phase may take before it is recorded as failed",
     )
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--keep-databases", action="store_true", help="do not drop the databases")
     p.add_argument(
         "--keep-workdir",
@@ -226,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     write_json(report, args.out)
-    print(render_table(report))
+    print(render_table(report, markdown=args.markdown))
     _progress(f"JSON written to {args.out}")
     return 0
 
