@@ -248,7 +248,8 @@ class Tracker:
                 example_workflow_id=missing[0].workflow_id,
             )
             self._reschedule(missing, self.settings.policy.max_interval / 4)
-        lost = [r.job_id for r in reports if r.job_id not in {m.id for m in moved}]
+        moved_ids = {m.id for m in moved}
+        lost = [r.job_id for r in reports if r.job_id not in moved_ids]
         if lost:
             await self._refresh(lost)
 
