@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.cpu import CpuFigures
+from bench.provenance import Provenance
 
 
 def percentile(samples: Sequence[float], q: float) -> float | None:
@@ -165,6 +166,7 @@ class Report:
 
     generated_at: str
     command: str
+    product: Provenance
     machine: Machine
     settings: BenchSettings
     baseline_rss_mb: float | None

@@ -150,12 +150,15 @@ def render_table(report: Report, *, markdown: bool = False) -> str:
     grid = _markdown if markdown else _grid
     m = report.machine
     s = report.settings
+    p = report.product
     head = (
         f"irpd scale benchmark, {report.generated_at}\n"
         f"machine: {m.cores} cores, {m.platform}, Python {m.python}; PostgreSQL "
         f"{m.postgres_version} ({m.postgres_server}; synchronous_commit={m.synchronous_commit}, "
         f"fsync={m.fsync}, shared_buffers={m.shared_buffers}); load average before "
         f"{m.load_average_before[0]:.2f}, after {m.load_average_after[0]:.2f}\n"
+        f"irpd from {p.source} at {p.commit or 'no git commit'}"
+        f"{' + changed: ' + ', '.join(p.changed_files) if p.changed_files else ''}\n"
         f"client rate limit {s.requests_per_second:g} req/s (initial = max); status batch size "
         f"{s.status_batch_size}; every other daemon setting is the default\n"
     )
@@ -177,6 +180,8 @@ def render_table(report: Report, *, markdown: bool = False) -> str:
         errors += [f"submission: {e}" for e in report.submission.errors]
     if errors:
         parts += ["", "errors:", *errors]
+    if report.notes:
+        parts += ["", "notes:", *report.notes]
     return "\n".join(parts) + "\n"
 
 

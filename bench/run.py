@@ -28,6 +28,7 @@ from bench.benchdb import BenchDb
 from bench.fake_client import FakeProcess
 from bench.figures import BenchSettings, Machine, Report, SizeResult
 from bench.profiler import summarise
+from bench.provenance import product_provenance
 from bench.report import render_table, write_json
 from bench.rig import Options, Rig
 from bench.submission import measure_submission
@@ -165,6 +166,7 @@ def _progress(text: str) -> None:
 
 async def run_with(options: Options, dsn: str | None, workdir: Path, command: str) -> Report:
     """Every measurement on the server ``dsn`` (or the default one)."""
+    product = product_provenance()
     server = await benchdb.choose_server(dsn, workdir)
     fake = FakeProcess(workdir / "fake.log")
     rig = Rig(server, fake, workdir, options)
@@ -193,9 +195,13 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
         server.stop()
     for path in rig.profiles:
         _progress("profile " + summarise(Path(path)))
+    notes: tuple[str, ...] = ()
+    if product_provenance() != product:
+        notes = ("the product's files changed during the run: figures may mix two versions",)
     return Report(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         command=command,
+        product=product,
         machine=machine,
         settings=BenchSettings(
             sizes=options.sizes,
@@ -210,6 +216,7 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
         baseline_rss_mb=round(baseline.rss / MB, 1),
         sizes=tuple(sizes),
         submission=submission,
+        notes=notes,
     )
 
 
