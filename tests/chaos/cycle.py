@@ -75,8 +75,16 @@ class ChaosCycle:
         cycle.configuration_id = int(loaded["configuration_id"])
         return cycle
 
-    def add_round(self, batches: int, failing_batches: int, rng: random.Random) -> Round:
-        """Create ``batches`` batches; script 1–2 failures in ``failing_batches`` of them."""
+    def add_round(
+        self,
+        batches: int,
+        failing_batches: int,
+        rng: random.Random,
+        *,
+        expected_status: str | None = None,
+    ) -> Round:
+        """Create ``batches`` batches; script 1–2 failures in ``failing_batches`` of them.
+        ``expected_status`` overrides the status every batch of the round must end in."""
         batch_ids: list[int] = []
         job_ids: list[int] = []
         failing: dict[int, str] = {}
@@ -98,6 +106,7 @@ class ChaosCycle:
                 for job_id in rng.sample(sorted(names), rng.randint(1, 2)):
                     failing[job_id] = names[job_id]
                 expected[batch_id] = "FAILED"
+            expected[batch_id] = expected_status or expected[batch_id]
         self.fake.script(
             [{"name": name, "outcome": "FAILED", "message": FAILURE_MESSAGE}
              for name in failing.values()]

@@ -56,3 +56,8 @@ def chaos_settings() -> ChaosSettings:
 def kill_loop_timeout() -> float:
     """Per-test time-out of the kill loop, scaled with the number of kills."""
     return max(120.0, 60.0 + _int(KILLS_ENV, DEFAULT_KILLS) * SECONDS_PER_KILL)
+
+
+def soak_timeout() -> float:
+    """Per-test time-out of the fault soak, scaled with its number of jobs."""
+    return max(120.0, 60.0 + _int(SOAK_JOBS_ENV, DEFAULT_SOAK_JOBS) * 0.5)

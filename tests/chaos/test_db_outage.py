@@ -167,12 +167,6 @@ def _sent_without_committed_intent(
     return late
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: once the shard leases lapse during an outage, the dispatcher, "
-    "canceller and tracker call DatabaseHealth.ok() after rounds that made no database call, "
-    "so status and logs flap to 'available' while PostgreSQL is down",
-)
 def test_status_shows_the_outage_for_as_long_as_it_lasts(
     chaos: ChaosRun, procs: Processes, cluster: DedicatedPostgres
 ) -> None:

@@ -34,7 +34,7 @@ LATER_ROUND_BATCHES = 3
 
 @pytest.mark.timeout(kill_loop_timeout())
 def test_sigkill_loop_loses_and_duplicates_nothing(
-    chaos: ChaosRun, procs: Processes, db_dsn: str
+    chaos: ChaosRun, db_dsn: str, procs: Processes
 ) -> None:
     seed = chaos.settings.seed
     rng = random.Random(seed)
