@@ -300,4 +300,6 @@ UPDATE irp_job AS j
 SELECT b.id FROM irp_batch b WHERE b.status = 'ACTIVE' ORDER BY b.id
 
 -- name: engine_job_counts
-SELECT status, count(*)::bigint AS n FROM irp_job GROUP BY status ORDER BY status
+-- Jobs by status across all batches, from the live counts (cheap at any size).
+SELECT status, sum(n)::bigint AS n FROM irp_batch_job_count
+ GROUP BY status HAVING sum(n) > 0 ORDER BY status
