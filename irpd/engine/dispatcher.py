@@ -45,6 +45,9 @@ class DispatcherSettings:
     """Dispatcher tuning (from ``[engine]``)."""
 
     batch_size: int = 500
+    #: HTTP submissions at once (the client has the same bound); a job waiting for a slot when
+    #: a drain begins is left SUBMITTING, to be replayed with its key after the restart
+    concurrency: int = 8
     idle_interval: float = 1.0
     first_poll_in: float = 5.0
     max_attempts: int = 20
@@ -58,7 +61,7 @@ class Outcome:
     """What one submission attempt produced, waiting to be written."""
 
     job: QueuedJob
-    kind: Literal["acked", "settled", "retry"]
+    kind: Literal["acked", "settled", "retry", "abandoned"]
     workflow_id: str | None = None
     target: str | None = None
     error: str | None = None
@@ -96,6 +99,7 @@ class Dispatcher:
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         self._in_flight: set[int] = set()
         self._drained = asyncio.Event()
+        self._slots = asyncio.Semaphore(settings.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
         self.submitted = 0
@@ -222,6 +226,12 @@ class Dispatcher:
         return await self._send(job, key, name)
 
     async def _send(self, job: QueuedJob, key: uuid.UUID, name: str) -> Outcome:
+        async with self._slots:
+            if not self._accepting:
+                return Outcome(job, "abandoned")  # draining: replayed after the restart
+            return await self._send_now(job, key, name)
+
+    async def _send_now(self, job: QueuedJob, key: uuid.UUID, name: str) -> Outcome:
         log_ = log.bind(job_id=job.id, batch_id=job.batch_id, workflow_name=name)
         try:
             result = await self._moodys.submit(

@@ -102,6 +102,7 @@ class Engine:
             self.events,
             DispatcherSettings(
                 batch_size=max(config.dispatch_batch_size, submit_concurrency),
+                concurrency=submit_concurrency,
                 idle_interval=config.dispatch_idle_interval,
                 first_poll_in=config.poll_min_interval,
                 db_retry_max=config.db_retry_max_interval,
