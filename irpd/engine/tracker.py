@@ -235,7 +235,9 @@ class Tracker:
                 reports.append(report)
             else:
                 polls.append(report)
-                if job.progress != answer.progress or now - job.persisted >= persist_after:
+                if _progress_moved(job.progress, answer.progress) or (
+                    now - job.persisted >= persist_after
+                ):
                     job.persisted, job.progress = now, answer.progress
                     to_persist.append(report)
         moved = await self._write(reports, to_persist)
@@ -344,6 +346,16 @@ class Tracker:
         now = self._clock()
         for job in jobs:
             self.schedule.reschedule(job.id, now + base * (0.75 + self._rng.random() / 2))
+
+
+#: progress is written when it moved by at least this many points (or a minute passed)
+PROGRESS_STEP = 10
+
+
+def _progress_moved(stored: int | None, reported: int | None) -> bool:
+    if reported is None:
+        return False
+    return stored is None or abs(reported - stored) >= PROGRESS_STEP or reported == 100
 
 
 def _tracked(row: InFlightJob, now: float, due: float) -> TrackedJob:
