@@ -1,9 +1,9 @@
-"""Database outage mid-cycle: PostgreSQL (a cluster of this test's own) is stopped for a while
-in the middle of a cycle, then started again.
+"""Database outage and restarts mid-cycle, on a PostgreSQL cluster of this test's own.
 
-While it is down the daemon stays up, ``irpctl status`` answers and shows the outage, the log
-says so, and nothing new reaches Moody's: only submissions whose intent was committed before
-the outage may still be sent. Afterwards everything completes with the usual end checks.
+Stopped for a while in the middle of a cycle: the daemon stays up, ``irpctl status`` answers
+and shows the outage, the log says so, and nothing new reaches Moody's (only submissions whose
+intent was committed before the outage may still be sent); afterwards everything completes
+with the usual end checks. Restarted (``pg_ctl restart``) several times: the same end checks.
 """
 
 from __future__ import annotations
@@ -206,3 +206,32 @@ def test_status_shows_the_outage_for_as_long_as_it_lasts(
         f"{len(shown_ok)} of {len(samples)} samples: {shown_ok[:2]}"
     )
     assert not flapped, f"database_available logged during the outage at {flapped[:5]}"
+
+
+def test_database_restarts_mid_cycle_lose_nothing(
+    chaos: ChaosRun, procs: Processes, cluster: DedicatedPostgres
+) -> None:
+    """``pg_ctl restart -m fast`` three times while a cycle runs: the same end checks."""
+    seed = chaos.settings.seed
+    rng = random.Random(seed + 4)
+    dsn = cluster.new_database()
+    fake = procs.fake(seed + 4)
+    fake.set_faults([{"methods": ["POST"], "latency_seconds": 0.05, "seed": seed}])
+    settings = DaemonSettings(
+        dsn, fake.base_url, procs.workdir,
+        extra_env={"IRPD_MOODYS_SUBMIT_CONCURRENCY": "4", "IRPD_ENGINE_DISPATCH_BATCH_SIZE": "20"},
+    )
+    daemon = procs.daemon(settings)
+    cycle = ChaosCycle.create(settings.socket_path, fake, 50)
+    cycle.submit(cycle.add_round(4, 2, rng))
+    for _ in range(3):
+        time.sleep(rng.uniform(0.5, 2.0))
+        cluster.server.restart()
+    time.sleep(1.0)
+    assert daemon.running, f"irpd died when the database restarted:\n{_crashes(daemon)}"
+    wait_settled(dsn, cycle.expected, timeout=90)
+    found = verdict(dsn, fake, cycle)
+    chaos.report(f"3 restarts; {found.describe()}")
+    assert not found.problems, f"seed {seed}:\n" + "\n".join(found.problems[:50])
+    assert daemon.running, f"irpd exited:\n{_crashes(daemon)}"
+    assert daemon.terminate() == 0

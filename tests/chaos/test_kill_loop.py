@@ -74,4 +74,7 @@ def test_sigkill_loop_loses_and_duplicates_nothing(
         f"seed {seed}: {len(found.problems)} broken promises after {census.kills} kills:\n"
         + "\n".join(found.problems[:50])
     )
+    if census.kills >= 10:
+        assert census.kills_in_submit_window, "no kill landed between intent commit and answer"
+        assert census.kills_after_answer, "no kill landed between Moody's answer and its commit"
     assert daemon.terminate() == 0
