@@ -91,6 +91,7 @@ class EngineConfig:
     tracker_tick: float = 0.5
     tracker_max_due: int = 20000
     recovery_spread: float = 30.0
+    recovery_rate: float = 20000.0
     reconcile_debounce: float = 0.5
     drain_timeout: float = 20.0
     lease_ttl: float = 15.0
@@ -260,6 +261,7 @@ def _check_positive(config: Config) -> None:
         "engine.dispatch_batch_size": config.engine.dispatch_batch_size,
         "engine.poll_min_interval": config.engine.poll_min_interval,
         "engine.tracker_tick": config.engine.tracker_tick,
+        "engine.recovery_rate": config.engine.recovery_rate,
         "engine.drain_timeout": config.engine.drain_timeout,
         "engine.lease_ttl": config.engine.lease_ttl,
         "control.max_request_bytes": config.control.max_request_bytes,

@@ -7,7 +7,7 @@ fenced by this worker's shard leases, and inserts their tracking-log rows in the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +208,13 @@ class EngineStore:
         """Every in-flight job of ``shards``."""
         rows = await self.db.fetch("engine_in_flight_jobs", list(shards))
         return [_in_flight(r) for r in rows]
+
+    async def in_flight_batches(
+        self, shards: Sequence[int], size: int = 5000
+    ) -> AsyncIterator[list[InFlightJob]]:
+        """Every in-flight job of ``shards``, ``size`` at a time."""
+        async for rows in self.db.fetch_batches("engine_in_flight_jobs", list(shards), size=size):
+            yield [_in_flight(r) for r in rows]
 
     async def job_states(self, ids: Sequence[int]) -> list[InFlightJob]:
         """Current state of specific jobs (workflow id may be empty)."""

@@ -290,6 +290,7 @@ class Dispatcher:
             self._in_flight.discard(outcome.job.id)
         if not self._in_flight:
             self._drained.set()
+        self._wake.set()  # room for more: claim the next jobs now, not at the idle tick
 
     async def _write(self, batch: list[Outcome]) -> None:
         acked = [o for o in batch if o.kind == "acked"]

@@ -89,6 +89,7 @@ class Engine:
                 tick=config.tracker_tick,
                 max_due=config.tracker_max_due,
                 recovery_spread=config.recovery_spread,
+                recovery_rate=config.recovery_rate,
                 db_retry_max=config.db_retry_max_interval,
             ),
             on_settled=self._settled,

@@ -47,7 +47,10 @@ class TrackerSettings:
     max_due: int = 20000
     chunk: int = 2000
     parallel_chunks: int = 4
-    recovery_rate: float = 10000.0
+    #: first polls after a start are spread so that at most this many jobs are due per second
+    recovery_rate: float = 20000.0
+    #: jobs due within this many seconds are polled together with the ones due now
+    lookahead: float = 1.0
     recovery_spread: float = 30.0
     resync_interval: float = 60.0
     db_retry_max: float = 10.0
@@ -134,9 +137,12 @@ class Tracker:
                 and await self._resync()
             ):
                 last_resync = self._clock()
-            now = self._clock()
+            # polling jobs up to `lookahead` early groups them into full ids= requests
+            horizon = self._clock() + self.settings.lookahead
             due = (
-                self.schedule.pop_due(now, self.settings.max_due) if self._health.available else []
+                self.schedule.pop_due(horizon, self.settings.max_due)
+                if self._health.available
+                else []
             )
             if due:
                 await self._sweep(due)
@@ -145,7 +151,7 @@ class Tracker:
             wait = (
                 self.settings.tick
                 if next_due is None
-                else min(self.settings.tick, max(0.0, next_due - now))
+                else min(self.settings.tick, max(0.0, next_due - horizon))
             )
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -154,8 +160,12 @@ class Tracker:
     async def _resync(self) -> bool:
         owned = self._leases.usable()
         self._added_during_resync = set()
+        rows: list[InFlightJob] = []
         try:
-            rows = await self._store.in_flight(sorted(owned)) if owned else []
+            if owned:
+                async for chunk in self._store.in_flight_batches(sorted(owned)):
+                    rows.extend(chunk)
+                    await asyncio.sleep(0)  # loading 100k jobs must not stall the loop
         except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
