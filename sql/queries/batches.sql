@@ -147,3 +147,19 @@ WITH moved AS (
 )
 SELECT m.id AS batch_id, m.status, m.completed_ts, l.id AS recon_log_id, l.recon_ts
   FROM moved m, logged l
+
+-- name: recon_quick
+-- The batch's status and its live job counts (non-skipped), for the daemon's cheap check of
+-- whether a full reconciliation could change anything.
+SELECT b.status,
+       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status NOT IN
+                ('FINISHED', 'FAILED', 'CANCELLED', 'FORCED_OK', 'ERROR')), 0) AS open_jobs,
+       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status IN ('FAILED', 'ERROR')), 0)
+           AS failed_jobs,
+       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status = 'CANCELLED'), 0)
+           AS cancelled_jobs,
+       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped), 0) AS live_jobs
+  FROM irp_batch b
+  LEFT JOIN irp_batch_job_count c ON c.batch_id = b.id
+ WHERE b.id = $1
+ GROUP BY b.status
