@@ -82,8 +82,9 @@ SELECT m.id, m.status, m.submitted_ts, (SELECT count(*) FROM activated) AS confi
 -- name: batch_read
 SELECT b.id, b.configuration_id, c.cycle_id, cy.cycle_name, b.batch_type, b.step_id, b.status,
        b.created_ts, b.submitted_ts, b.completed_ts, b.updated_ts,
-       (SELECT count(*) FROM irp_job_configuration jc WHERE jc.batch_id = b.id) AS job_configurations,
-       (SELECT count(*) FROM irp_job j WHERE j.batch_id = b.id) AS jobs
+       (SELECT coalesce(sum(n), 0) FROM irp_batch_config_count cc WHERE cc.batch_id = b.id)
+           AS job_configurations,
+       (SELECT coalesce(sum(n), 0) FROM irp_batch_job_count jc WHERE jc.batch_id = b.id) AS jobs
   FROM irp_batch b
   JOIN irp_configuration c ON c.id = b.configuration_id
   JOIN irp_cycle cy ON cy.id = c.cycle_id
