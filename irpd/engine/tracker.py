@@ -33,7 +33,7 @@ from statemachines.job import (
     JobStatus,
     apply_reported_status,
 )
-from statemachines.polling import PollPolicy, next_poll_delay, recovery_spread
+from statemachines.polling import PollPolicy, next_poll_delay
 
 log = structlog.get_logger("irpd.tracker")
 
@@ -172,12 +172,10 @@ class Tracker:
         seen: set[int] = set()
         fresh = [r for r in rows if r.id not in self.schedule]
         window = min(self.settings.recovery_spread, len(fresh) / self.settings.recovery_rate)
-        order = list(range(len(fresh)))
-        self._rng.shuffle(order)
         now = self._clock()
-        for count, (index, row) in enumerate(zip(order, fresh, strict=True)):
-            delay = recovery_spread(len(fresh), index, window, self._rng)
-            self.schedule.put(_tracked(row, now, now + delay))
+        for count, row in enumerate(fresh):
+            # first polls land uniformly at random over the window: no burst after a restart
+            self.schedule.put(_tracked(row, now, now + window * self._rng.random()))
             if count % 5000 == 4999:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
         for count, row in enumerate(rows):
