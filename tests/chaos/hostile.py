@@ -9,6 +9,7 @@ on ids that do not exist.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 from dataclasses import dataclass
@@ -172,7 +173,9 @@ def exchange(socket_path: Path, payload: bytes, timeout: float = 10.0) -> bytes:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(socket_path))
-        sock.sendall(payload)
+        # the daemon may answer (e.g. Busy) and hang up before reading: read the answer anyway
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(payload)
         received = b""
         while not received.endswith(b"\n"):
             chunk = sock.recv(65536)
