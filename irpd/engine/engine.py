@@ -7,6 +7,7 @@ and :meth:`Engine.batch_changed`.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import socket
@@ -21,7 +22,7 @@ from irpd.db.engine_store import Acknowledged, EngineStore, Moved
 from irpd.engine.canceller import Canceller, CancellerSettings
 from irpd.engine.dispatcher import Dispatcher, DispatcherSettings
 from irpd.engine.events import TransitionEvents
-from irpd.engine.health import DatabaseHealth, LoopLagMonitor
+from irpd.engine.health import DatabaseHealth, GcPauses, LoopLagMonitor
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.reconciler import ReconcileBatch, Reconciler
@@ -61,6 +62,8 @@ class Engine:
         self.health = DatabaseHealth()
         store.db.observe(self.health.record)
         self.loop_lag = LoopLagMonitor()
+        self.gc_pauses = GcPauses()
+        gc.callbacks.append(self.gc_pauses)
         self.events = TransitionEvents(interval=log_interval)
         rng = rng or random.Random()
         self.leases = LeaseKeeper(
@@ -175,6 +178,8 @@ class Engine:
 
     async def release(self) -> None:
         """Give the shards back so another process can take over at once."""
+        if self.gc_pauses in gc.callbacks:
+            gc.callbacks.remove(self.gc_pauses)
         await self.leases.release_all()
 
     def snapshot(self) -> dict[str, Any]:
@@ -191,4 +196,5 @@ class Engine:
             "database": self.health.snapshot(),
             "moodys": self.tracker.moodys_health.snapshot(),
             "event_loop_lag": self.loop_lag.percentiles(),
+            "gc": self.gc_pauses.snapshot(),
         }

@@ -82,6 +82,34 @@ class MoodysHealth:
         }
 
 
+class GcPauses:
+    """Longest garbage-collector pauses by generation (they stall the event loop too)."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.longest = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info.get("generation", 0)
+        pause = time.perf_counter() - self._started
+        self.count[generation] += 1
+        self.longest[generation] = max(self.longest[generation], pause)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Collections and the longest pause (ms) per generation since start."""
+        return {
+            f"gen{g}": {
+                "collections": self.count[g],
+                "longest_ms": round(self.longest[g] * 1000, 1),
+            }
+            for g in range(3)
+        }
+
+
 class LoopLagMonitor:
     """Measures how late the event loop wakes a sleeping coroutine (p50/p99 over a window)."""
 
