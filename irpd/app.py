@@ -250,9 +250,7 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
             )
         daemon.supervisor.start("stats", _periodic_stats(daemon, 30.0))
         await asyncio.wait_for(daemon.engine.tracker.loaded.wait(), 60.0)
-        # what was loaded lives as long as the process: keep it out of every GC pass
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # start-up objects live as long as the process: out of every GC pass
         daemon.notifier.ready(daemon.status_line())
         log.info("irpd_ready", socket=str(daemon.control.path), **describe(config)["engine"])
         stop = asyncio.create_task(daemon.stop_requested.wait())
