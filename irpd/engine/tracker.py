@@ -10,8 +10,8 @@ plain poll bookkeeping in a few bulk statements. Transitions are logged only aft
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -170,7 +170,6 @@ class Tracker:
         except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
-        seen: set[int] = set()
         fresh = [r for r in rows if r.id not in self.schedule]
         window = min(self.settings.recovery_spread, len(fresh) / self.settings.recovery_rate)
         now = self._clock()
@@ -179,18 +178,7 @@ class Tracker:
             self.schedule.put(_tracked(row, now, now + window * self._rng.random()))
             if count % 5000 == 4999:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
-        for count, row in enumerate(rows):
-            if count % 5000 == 4999:
-                await asyncio.sleep(0)
-            seen.add(row.id)
-            job = self.schedule.get(row.id)
-            if job is not None and job.status != row.status:
-                job.status, job.since, job.polls_in_status = row.status, now, 0
-        for job_id in self.schedule.ids():
-            # a job acknowledged while the query ran is not in its answer: keep it
-            if job_id not in seen and job_id not in self._added_during_resync:
-                self.schedule.remove(job_id)
-        self.schedule.compact()
+        await self._forget_others(rows, now)
         if len(fresh) >= FREEZE_AFTER_LOADING:
             # long-lived now: keep them out of full GC passes (40+ ms each at 100k jobs)
             gc.collect()
@@ -207,6 +195,23 @@ class Tracker:
             )
         self.loaded.set()
         return True
+
+    async def _forget_others(self, rows: list[InFlightJob], now: float) -> None:
+        """Align the schedule with the database: statuses changed elsewhere, and jobs that
+        are no longer in flight on the owned shards."""
+        seen: set[int] = set()
+        for count, row in enumerate(rows):
+            if count % 5000 == 4999:
+                await asyncio.sleep(0)
+            seen.add(row.id)
+            job = self.schedule.get(row.id)
+            if job is not None and job.status != row.status:
+                job.status, job.since, job.polls_in_status = row.status, now, 0
+        for job_id in self.schedule.ids():
+            # a job acknowledged while the query ran is not in its answer: keep it
+            if job_id not in seen and job_id not in self._added_during_resync:
+                self.schedule.remove(job_id)
+        self.schedule.compact()
 
     # --- one sweep ----------------------------------------------------------------------------
     async def _sweep(self, due: list[TrackedJob]) -> None:
