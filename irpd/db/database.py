@@ -28,6 +28,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # raised when the pool resets a connection the server just dropped ("cannot switch to
+    # state N; another operation is in progress"): the connection is gone, not misused
+    asyncpg.InternalClientError,
 )
 
 
