@@ -87,10 +87,13 @@ class RequestRecord:
     monotonic: float
     duration: float
     sim_time: str
+    #: the client's User-Agent (irpd sends its worker id there)
+    user_agent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The admin endpoint's view."""
         return {
+            "user_agent": self.user_agent,
             "seq": self.seq,
             "method": self.method,
             "path": self.path,

@@ -84,6 +84,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
                 monotonic=arrival,
                 duration=time.monotonic() - arrival,
                 sim_time=ctx.sim_iso(),
+                user_agent=request.headers.get("User-Agent"),
             )
         )
 
