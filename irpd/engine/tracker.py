@@ -46,7 +46,7 @@ class TrackerSettings:
     policy: PollPolicy = field(default_factory=PollPolicy)
     tick: float = 0.5
     max_due: int = 20000
-    chunk: int = 2000
+    chunk: int = 500
     parallel_chunks: int = 4
     #: first polls after a start are spread so that at most this many jobs are due per second
     recovery_rate: float = 20000.0
