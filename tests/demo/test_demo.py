@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from irpd.demo import BATCH_ORDER
+
 
 @pytest.mark.e2e
 @pytest.mark.timeout(300)
@@ -26,16 +28,7 @@ def test_demo_runs_the_sample_cycle_to_completion(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "cycle COMPLETED" in output
-    for batch_type in (
-        "edm_creation",
-        "portfolio_creation",
-        "mri_import",
-        "geohaz",
-        "analysis",
-        "grouping",
-        "grouping_rollup",
-        "export_to_rdm",
-    ):
+    for batch_type in BATCH_ORDER:
         assert batch_type in output
     assert "resubmitted with an override" in output
     assert not state.exists(), "a successful demo cleans up after itself"

@@ -8,21 +8,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from irpd.demo import BATCH_ORDER
 from irpd.samples import sample_path
 
 from .harness import EXIT_REFUSED, HarnessError, Irpctl, eventually
 
-#: the sample cycle's batch types in their natural order
-SAMPLE_BATCH_ORDER = (
-    "edm_creation",
-    "portfolio_creation",
-    "mri_import",
-    "geohaz",
-    "analysis",
-    "grouping",
-    "grouping_rollup",
-    "export_to_rdm",
-)
+#: the sample cycle's batch types in their natural order (the demo's order)
+SAMPLE_BATCH_ORDER = BATCH_ORDER
 TERMINAL_JOB_STATUSES = frozenset({"FINISHED", "FAILED", "CANCELLED", "FORCED_OK", "ERROR"})
 
 
