@@ -145,6 +145,7 @@ class Daemon:
             policy=poll_policy(engine),
             tick=engine.tracker_tick,
             max_due=engine.tracker_max_due,
+            max_polls_per_second=engine.max_polls_per_second,
             recovery_spread=engine.recovery_spread,
         )
         dispatcher.settings = replace(

@@ -92,6 +92,7 @@ class EngineConfig:
     tracker_max_due: int = 20000
     recovery_spread: float = 30.0
     recovery_rate: float = 20000.0
+    max_polls_per_second: float = 15000.0
     reconcile_debounce: float = 0.5
     drain_timeout: float = 20.0
     lease_ttl: float = 15.0

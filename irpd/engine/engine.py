@@ -93,6 +93,7 @@ class Engine:
                 max_due=config.tracker_max_due,
                 recovery_spread=config.recovery_spread,
                 recovery_rate=config.recovery_rate,
+                max_polls_per_second=config.max_polls_per_second,
                 db_retry_max=config.db_retry_max_interval,
             ),
             on_settled=self._settled,

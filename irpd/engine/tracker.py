@@ -52,6 +52,9 @@ class TrackerSettings:
     recovery_rate: float = 20000.0
     #: jobs due within this many seconds are polled together with the ones due now
     lookahead: float = 1.0
+    #: at most this many workflow ids polled per second (0: no cap); keeps a very large fleet
+    #: from saturating the CPU (and Moody's) when thousands of jobs fall due together
+    max_polls_per_second: float = 15000.0
     recovery_spread: float = 30.0
     resync_interval: float = 60.0
     db_retry_max: float = 10.0
@@ -94,6 +97,8 @@ class Tracker:
         self.polled = 0
         self.loaded = asyncio.Event()
         self._added_during_resync: set[int] = set()
+        self._budget = settings.max_polls_per_second
+        self._budget_at = clock()
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -140,12 +145,14 @@ class Tracker:
                 last_resync = self._clock()
             # polling jobs up to `lookahead` early groups them into full ids= requests
             horizon = self._clock() + self.settings.lookahead
+            allowed = self._poll_budget()
             due = (
-                self.schedule.pop_due(horizon, self.settings.max_due)
-                if self._health.available
+                self.schedule.pop_due(horizon, allowed)
+                if self._health.available and allowed > 0
                 else []
             )
             if due:
+                self._budget -= len(due)
                 await self._sweep(due)
                 continue
             next_due = self.schedule.next_due()
@@ -157,6 +164,17 @@ class Tracker:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
+
+    def _poll_budget(self) -> int:
+        """How many jobs may be polled now under ``max_polls_per_second`` (a token bucket
+        holding at most one second of polls)."""
+        rate = self.settings.max_polls_per_second
+        if rate <= 0:
+            return self.settings.max_due
+        now = self._clock()
+        self._budget = min(rate, self._budget + (now - self._budget_at) * rate)
+        self._budget_at = now
+        return min(self.settings.max_due, int(self._budget))
 
     async def _resync(self) -> bool:
         owned = self._leases.usable()
@@ -285,9 +303,9 @@ class Tracker:
                 else next_poll_delay(target, 0.0, 0, policy, self._rng)
             )
             error = "; ".join(answer.messages)[:2000] if target is JobStatus.FAILED else None
-            data: dict[str, object] = {"status": answer.status, "progress": answer.progress}
-            if answer.messages:
-                data["messages"] = list(answer.messages)[:20]
+            # the status is a column of the log row (progress lives on the job); only Moody's
+            # messages need JSON, and most transitions carry none: nothing to encode or store
+            data = {"messages": list(answer.messages)[:20]} if answer.messages else None
             return Report(job.id, job.status, target.value, answer.progress, poll_in, error, data)
         if decision.kind != "unchanged":
             self._throttled.warning(
