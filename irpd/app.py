@@ -194,6 +194,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             config.engine,
             reconcile=functools.partial(ops.recon_batch, only_on_change=True),
             submit_concurrency=config.moodys.submit_concurrency,
+            status_batch_size=config.moodys.status_batch_size,
             log_interval=config.logging.aggregate_interval,
         )
         holder: dict[str, Daemon] = {}
@@ -217,6 +218,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
         await opened.close()
         raise
     daemon = Daemon(config, config_path, opened, moodys, ops, engine, control)
+    engine.tracker.prioritise(control.recently_used)
     holder["daemon"] = daemon
     return daemon
 

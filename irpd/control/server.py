@@ -7,6 +7,7 @@ import contextlib
 import os
 import socket
 import stat
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ class ControlServer:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[Any]] = set()
         self.requests = 0
+        self.last_request_at = float("-inf")
 
     async def start(self) -> None:
         """Bind the socket (replacing a stale one) with the configured mode."""
@@ -153,12 +155,17 @@ class ControlServer:
             return None
         return line
 
+    def recently_used(self, window: float = 2.0) -> bool:
+        """True when a request arrived within the last ``window`` seconds."""
+        return time.monotonic() - self.last_request_at < window
+
     async def _answer(self, line: bytes, uid: int) -> bytes:
         try:
             request = protocol.parse_request(line)
         except protocol.ProtocolError as exc:
             return protocol.error(exc.request_id, exc.kind, str(exc))
         self.requests += 1
+        self.last_request_at = time.monotonic()
         bound = log.bind(command=request.command, uid=uid)
         try:
             result = await self._handlers[request.command](request.args)

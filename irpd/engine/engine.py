@@ -54,6 +54,7 @@ class Engine:
         *,
         reconcile: ReconcileBatch,
         submit_concurrency: int = 8,
+        status_batch_size: int = 100,
         rng: random.Random | None = None,
         log_interval: float = 10.0,
     ) -> None:
@@ -94,6 +95,7 @@ class Engine:
                 recovery_spread=config.recovery_spread,
                 recovery_rate=config.recovery_rate,
                 max_polls_per_second=config.max_polls_per_second,
+                ids_per_request=status_batch_size,
                 db_retry_max=config.db_retry_max_interval,
             ),
             on_settled=self._settled,

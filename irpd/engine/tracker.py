@@ -52,9 +52,11 @@ class TrackerSettings:
     recovery_rate: float = 20000.0
     #: jobs due within this many seconds are polled together with the ones due now
     lookahead: float = 1.0
-    #: at most this many workflow ids polled per second (0: no cap); keeps a very large fleet
-    #: from saturating the CPU (and Moody's) when thousands of jobs fall due together
+    #: while operators use the control socket, at most this many workflow ids are polled per
+    #: second (0: no cap): their commands come before background polling on a busy machine
     max_polls_per_second: float = 15000.0
+    #: ids per status request; a capped poll takes whole requests' worth
+    ids_per_request: int = 100
     recovery_spread: float = 30.0
     resync_interval: float = 60.0
     db_retry_max: float = 10.0
@@ -99,6 +101,7 @@ class Tracker:
         self._added_during_resync: set[int] = set()
         self._budget = settings.max_polls_per_second
         self._budget_at = clock()
+        self._interactive: Callable[[], bool] = lambda: False
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -165,16 +168,21 @@ class Tracker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
 
+    def prioritise(self, interactive: Callable[[], bool]) -> None:
+        """Poll under ``max_polls_per_second`` whenever ``interactive()`` is true."""
+        self._interactive = interactive
+
     def _poll_budget(self) -> int:
-        """How many jobs may be polled now under ``max_polls_per_second`` (a token bucket
-        holding at most one second of polls)."""
+        """How many jobs may be polled now: all that are due, or while operators are active,
+        whole requests' worth under ``max_polls_per_second`` (a bucket of one second)."""
         rate = self.settings.max_polls_per_second
-        if rate <= 0:
-            return self.settings.max_due
         now = self._clock()
         self._budget = min(rate, self._budget + (now - self._budget_at) * rate)
         self._budget_at = now
-        return min(self.settings.max_due, int(self._budget))
+        if rate <= 0 or not self._interactive():
+            return self.settings.max_due
+        step = max(1, self.settings.ids_per_request)
+        return min(self.settings.max_due, int(self._budget) // step * step)
 
     async def _resync(self) -> bool:
         owned = self._leases.usable()
