@@ -174,10 +174,12 @@ class Tracker:
 
     def _poll_budget(self) -> int:
         """How many jobs may be polled now: all that are due, or while operators are active,
-        whole requests' worth under ``max_polls_per_second`` (a bucket of one second)."""
+        whole requests' worth under ``max_polls_per_second``."""
         rate = self.settings.max_polls_per_second
         now = self._clock()
-        self._budget = min(rate, self._budget + (now - self._budget_at) * rate)
+        # a bucket of a tenth of a second (at least one request): small, even steps
+        capacity = max(rate * 0.1, float(self.settings.ids_per_request))
+        self._budget = min(capacity, self._budget + (now - self._budget_at) * rate)
         self._budget_at = now
         if rate <= 0 or not self._interactive():
             return self.settings.max_due
@@ -206,8 +208,8 @@ class Tracker:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
         await self._forget_others(rows, now)
         if len(fresh) >= FREEZE_AFTER_LOADING:
-            # long-lived now: keep them out of full GC passes (40+ ms each at 100k jobs)
-            gc.collect()
+            # long-lived now: keep them out of full GC passes (40+ ms each at 100k jobs);
+            # no gc.collect() first, which would itself stall the loop that long
             gc.freeze()
         self._owned = owned
         self._resync_needed = False
