@@ -148,15 +148,10 @@ class Tracker:
                 last_resync = self._clock()
             # polling jobs up to `lookahead` early groups them into full ids= requests
             horizon = self._clock() + self.settings.lookahead
-            allowed = self._poll_budget()
-            due = (
-                self.schedule.pop_due(horizon, allowed)
-                if self._health.available and allowed > 0
-                else []
-            )
-            if due:
-                self._budget -= len(due)
-                await self._sweep(due)
+            allowed = self._poll_budget() if self._health.available else 0
+            polled = await self._sweep(horizon, allowed) if allowed > 0 else 0
+            if polled:
+                self._budget -= polled
                 continue
             next_due = self.schedule.next_due()
             wait = (
@@ -242,16 +237,35 @@ class Tracker:
         self.schedule.compact()
 
     # --- one sweep ----------------------------------------------------------------------------
-    async def _sweep(self, due: list[TrackedJob]) -> None:
-        size = self.settings.chunk
+    async def _sweep(self, horizon: float, allowed: int) -> int:
+        """Poll up to ``allowed`` jobs due by ``horizon``: chunks are taken off the schedule
+        one at a time as workers free up (``parallel_chunks`` at once), so no single step
+        pops tens of thousands of heap entries; returns how many were polled."""
         gate = asyncio.Semaphore(self.settings.parallel_chunks)
+        tasks: list[asyncio.Task[None]] = []
+        taken = 0
 
         async def one(chunk: list[TrackedJob]) -> None:
-            async with gate:
+            try:
                 await self._poll_chunk(chunk)
+            finally:
+                gate.release()
 
-        await asyncio.gather(*(one(due[i : i + size]) for i in range(0, len(due), size)))
-        self.sweeps += 1
+        try:
+            while taken < allowed:
+                await gate.acquire()
+                chunk = self.schedule.pop_due(horizon, min(self.settings.chunk, allowed - taken))
+                if not chunk:
+                    gate.release()
+                    break
+                taken += len(chunk)
+                tasks.append(asyncio.create_task(one(chunk)))
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks)
+        if taken:
+            self.sweeps += 1
+        return taken
 
     async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
         try:
