@@ -93,8 +93,12 @@ class PollSchedule:
                 return
             heapq.heappop(self._heap)
 
+    def needs_compaction(self) -> bool:
+        """True when stale heap entries outnumber the live ones."""
+        return len(self._heap) > 2 * len(self._jobs) + 1024
+
     def compact(self) -> None:
         """Rebuild the heap when stale entries dominate (keeps memory bounded)."""
-        if len(self._heap) > 2 * len(self._jobs) + 1024:
+        if self.needs_compaction():
             self._heap = [(j.due, j.id) for j in self._jobs.values() if j.due != float("inf")]
             heapq.heapify(self._heap)

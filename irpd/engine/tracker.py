@@ -230,11 +230,15 @@ class Tracker:
             job = self.schedule.get(row.id)
             if job is not None and job.status != row.status:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
-        for job_id in self.schedule.ids():
+        for count, job_id in enumerate(self.schedule.ids()):
+            if count % 5000 == 4999:
+                await asyncio.sleep(0)
             # a job acknowledged while the query ran is not in its answer: keep it
             if job_id not in seen and job_id not in self._added_during_resync:
                 self.schedule.remove(job_id)
-        self.schedule.compact()
+        if self.schedule.needs_compaction():
+            await asyncio.sleep(0)
+            self.schedule.compact()
 
     # --- one sweep ----------------------------------------------------------------------------
     async def _sweep(self, horizon: float, allowed: int) -> int:
