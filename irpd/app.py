@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import gc
@@ -122,7 +123,7 @@ class Daemon:
             "moodys": {
                 "base_url": self.config.moodys.base_url,
                 **self.engine.tracker.moodys_health.snapshot(),
-                **_stats(self.moodys),
+                **dataclasses.asdict(self.moodys.stats()),
             },
             "engine": self.engine.snapshot(),
             "tasks": self.supervisor.running(),
@@ -164,15 +165,6 @@ class Daemon:
             applied=plan.apply or "none",
             restart_needed=plan.restart_needed or "none",
         )
-
-
-def _stats(client: MoodysClient) -> dict[str, Any]:
-    stats = client.stats()
-    as_dict = getattr(stats, "as_dict", None)
-    if callable(as_dict):
-        result: dict[str, Any] = as_dict()
-        return result
-    return {k: getattr(stats, k) for k in getattr(stats, "__slots__", ()) if hasattr(stats, k)}
 
 
 async def build_daemon(config: Config, config_path: Path | None) -> Daemon:

@@ -25,6 +25,7 @@ from typing import Any
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.engine.workflow_names import workflow_name
 from irpd.samples import sample_path
+from statemachines.job import TERMINAL_JOB_STATUSES
 
 BATCH_ORDER = (
     "edm_creation",
@@ -141,9 +142,6 @@ def _wait(client: ControlClient, batch_id: int, label: str, timeout: float = 300
     raise RuntimeError(f"batch {batch_id} did not finish within {timeout:g} s")
 
 
-TERMINAL_JOB = ("FINISHED", "FAILED", "CANCELLED", "FORCED_OK", "ERROR")
-
-
 def _settle(client: ControlClient, batch_id: int, timeout: float = 300) -> list[dict[str, Any]]:
     """Wait until every non-skipped job of the batch is terminal; return the jobs."""
     deadline = time.monotonic() + timeout
@@ -151,7 +149,7 @@ def _settle(client: ControlClient, batch_id: int, timeout: float = 300) -> list[
         jobs: list[dict[str, Any]] = client.call(
             "batch.jobs", {"batch_id": batch_id, "skipped": False}
         )["jobs"]
-        if all(j["status"] in TERMINAL_JOB for j in jobs) or time.monotonic() > deadline:
+        if all(j["status"] in TERMINAL_JOB_STATUSES for j in jobs) or time.monotonic() > deadline:
             return jobs
         time.sleep(0.5)
 
