@@ -8,19 +8,19 @@ its JSON log; the fake through its ``/__fake__/`` admin API over plain HTTP.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
+from tests.processes import HarnessError, clean_environment, eventually
 
 API_KEY = "chaos-key"
 #: real seconds a daemon may take to answer ``status`` after start
@@ -29,32 +29,6 @@ STARTUP_TIMEOUT = 60.0
 TIME_SCALE = 3600.0
 #: ``X-RMS-RequestId`` lifetime on the fake, in *simulated* seconds: 24 real hours
 IDEMPOTENCY_TTL = 86_400.0 * TIME_SCALE
-
-T = TypeVar("T")
-
-
-class HarnessError(AssertionError):
-    """A process of the harness did not behave (the test fails with this message)."""
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Call ``probe`` until it returns something other than None (fail after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise HarnessError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.1)
-
-
-def clean_environment(**overrides: str) -> dict[str, str]:
-    """This process's environment without any ``IRPD_*`` variable, plus ``overrides``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRPD_")}
-    env.update(overrides)
-    return env
-
 
 # --- the fake Moody's server ---------------------------------------------------------------
 
@@ -80,9 +54,20 @@ class FakeServer:
         log_path = workdir / f"fake-{len(list(workdir.glob('fake-*.log'))) + 1}.log"
         keys = [arg for key in api_keys for arg in ("--api-key", key)]
         command = [
-            sys.executable, "-m", "irpd.cli.main", "fake-moodys", "--port", "0",
-            "--time-scale", str(TIME_SCALE), "--idempotency-ttl", str(IDEMPOTENCY_TTL),
-            "--seed", str(seed), *keys, *extra_args,
+            sys.executable,
+            "-m",
+            "irpd.cli.main",
+            "fake-moodys",
+            "--port",
+            "0",
+            "--time-scale",
+            str(TIME_SCALE),
+            "--idempotency-ttl",
+            str(IDEMPOTENCY_TTL),
+            "--seed",
+            str(seed),
+            *keys,
+            *extra_args,
         ]
         with log_path.open("w") as log:
             proc = subprocess.Popen(
@@ -182,10 +167,20 @@ def irpctl(socket_path: Path, *args: str | int | Path, timeout: float = 120.0) -
     """Run ``irpctl --socket … --json <args>`` as a subprocess."""
     shown = tuple(str(a) for a in args)
     command = [
-        sys.executable, "-m", "irpd.cli.irpctl", "--socket", str(socket_path), "--json", *shown,
+        sys.executable,
+        "-m",
+        "irpd.cli.irpctl",
+        "--socket",
+        str(socket_path),
+        "--json",
+        *shown,
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=clean_environment(),
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_environment(),
         check=False,
     )
     return CtlResult(shown, done.returncode, done.stdout, done.stderr)

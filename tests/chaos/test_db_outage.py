@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import eventually
+
 from . import dbtools
 from .conftest import ChaosRun, Processes
 from .cycle import ChaosCycle
-from .harness import Daemon, DaemonSettings, eventually, irpctl
+from .harness import Daemon, DaemonSettings, irpctl
 from .pgcluster import DedicatedPostgres
 from .verdict import verdict, wait_settled
 
@@ -172,7 +174,9 @@ def test_status_shows_the_outage_for_as_long_as_it_lasts(
 ) -> None:
     fake = procs.fake(chaos.settings.seed)
     settings = DaemonSettings(
-        cluster.new_database(), fake.base_url, procs.workdir,
+        cluster.new_database(),
+        fake.base_url,
+        procs.workdir,
         extra_env={"IRPD_ENGINE_LEASE_TTL": "2"},
     )
     daemon = procs.daemon(settings)
@@ -218,7 +222,9 @@ def test_database_restarts_mid_cycle_lose_nothing(
     fake = procs.fake(seed + 4)
     fake.set_faults([{"methods": ["POST"], "latency_seconds": 0.05, "seed": seed}])
     settings = DaemonSettings(
-        dsn, fake.base_url, procs.workdir,
+        dsn,
+        fake.base_url,
+        procs.workdir,
         extra_env={"IRPD_MOODYS_SUBMIT_CONCURRENCY": "4", "IRPD_ENGINE_DISPATCH_BATCH_SIZE": "20"},
     )
     daemon = procs.daemon(settings)

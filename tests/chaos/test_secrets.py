@@ -14,10 +14,12 @@ from functools import partial
 
 import pytest
 
+from tests.processes import eventually
+
 from . import dbtools
 from .conftest import ChaosRun, Processes
 from .cycle import jobs_workbook
-from .harness import CtlResult, Daemon, DaemonSettings, eventually, irpctl
+from .harness import CtlResult, Daemon, DaemonSettings, irpctl
 from .verdict import wait_settled
 from .workbooks import corrupt_zip
 
@@ -62,16 +64,21 @@ def test_the_api_key_is_never_revealed(chaos: ChaosRun, db_dsn: str, procs: Proc
         assert daemon.terminate() == 0
         daemon = procs.daemon(replace(settings, moodys_url=fake.base_url), name)
         ctl("job", "track", job_id, expect=1)
-        second = ctl("batch", "create", "multi_job", "--config",
-                     configuration["configuration_id"]).json
+        second = ctl(
+            "batch", "create", "multi_job", "--config", configuration["configuration_id"]
+        ).json
         ctl("batch", "submit", int(second.get("batch_id", second.get("id"))), "--no-wait")
         eventually(partial(_refusals, daemon), "a refused submission logged", timeout=30)
         ctl("status")
     assert daemon.terminate() == 0
 
     shown_config = subprocess.run(
-        [sys.executable, "-m", "irpd.cli.main", "config"], capture_output=True, text=True,
-        env=settings.environment(), check=False, timeout=60,
+        [sys.executable, "-m", "irpd.cli.main", "config"],
+        capture_output=True,
+        text=True,
+        env=settings.environment(),
+        check=False,
+        timeout=60,
     )
     assert shown_config.returncode == 0, shown_config.stderr
     places = {
@@ -81,8 +88,9 @@ def test_the_api_key_is_never_revealed(chaos: ChaosRun, db_dsn: str, procs: Proc
         "database": dbtools.dump_all(db_dsn),
     }
     encoded = base64.b64encode(key.encode()).decode()
-    leaks = [where for where, text in places.items()
-             if key in text or suffix in text or encoded in text]
+    leaks = [
+        where for where, text in places.items() if key in text or suffix in text or encoded in text
+    ]
     assert not leaks, f"the API key appears in: {leaks}"
     refusals = [o for o in outputs if o.rc != 0]
     assert all(o.stderr.strip() for o in refusals), "a refusal without an error message"

@@ -14,10 +14,12 @@ from collections import Counter
 
 import pytest
 
+from tests.processes import eventually
+
 from . import checks, dbtools
 from .conftest import ChaosRun, Processes
 from .cycle import ChaosCycle
-from .harness import Daemon, DaemonSettings, eventually
+from .harness import Daemon, DaemonSettings
 from .verdict import verdict, wait_settled
 
 pytestmark = pytest.mark.chaos
@@ -30,9 +32,7 @@ SLACK = 2.0
 
 
 def _owners(dsn: str) -> Counter[str | None]:
-    return Counter(
-        str(s["owner_worker_id"]) if s["live"] else None for s in dbtools.shards(dsn)
-    )
+    return Counter(str(s["owner_worker_id"]) if s["live"] else None for s in dbtools.shards(dsn))
 
 
 def test_two_daemons_one_killed_never_share_a_job(

@@ -7,9 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tests.processes import HarnessError
+
 from . import checks, dbtools
 from .cycle import ChaosCycle
-from .harness import FakeServer, HarnessError
+from .harness import FakeServer
 
 TERMINAL_BATCH = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
@@ -22,7 +24,8 @@ def wait_settled(dsn: str, batch_ids: Iterable[int], timeout: float) -> dict[int
     while True:
         statuses = {int(b["id"]): str(b["status"]) for b in dbtools.batches(dsn)}
         open_jobs = dbtools.fetch(
-            dsn, "SELECT count(*) AS n FROM irp_job WHERE status <> ALL($1::text[])",
+            dsn,
+            "SELECT count(*) AS n FROM irp_job WHERE status <> ALL($1::text[])",
             sorted(checks.TERMINAL_JOB),
         )[0]["n"]
         if not open_jobs and all(statuses.get(b) in TERMINAL_BATCH for b in wanted):

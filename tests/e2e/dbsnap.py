@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from .harness import eventually
+from tests.processes import eventually
 
 #: engine bookkeeping that changes while the daemon merely runs
 LIVENESS_TABLES = frozenset({"irp_worker", "irp_shard"})

@@ -8,16 +8,16 @@ admin API over plain HTTP, the daemon only through ``irpctl``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from tests.processes import HarnessError, clean_environment, eventually
 
 API_KEY = "e2e-key"
 #: real seconds a daemon may take to answer ``irpctl status`` after start
@@ -26,32 +26,6 @@ STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 60.0
 #: ``irpctl`` exit codes
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-
-T = TypeVar("T")
-
-
-class HarnessError(AssertionError):
-    """A process of the harness did not behave (it is the test that fails)."""
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Call ``probe`` until it returns something other than None (or fail after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise HarnessError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.2)
-
-
-def clean_environment(**overrides: str) -> dict[str, str]:
-    """This process's environment without any ``IRPD_*`` variable, plus ``overrides``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRPD_")}
-    env.update(overrides)
-    return env
-
 
 # --- the fake Moody's server ---------------------------------------------------------------
 

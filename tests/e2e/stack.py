@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tests.processes import HarnessError
+
 from .harness import (
     EXIT_OK,
     Daemon,
     DaemonSettings,
     FakeMark,
     FakeMoodys,
-    HarnessError,
     Irpctl,
 )
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from irpd.demo import BATCH_ORDER
 from irpd.samples import sample_path
+from tests.processes import HarnessError, eventually
 
-from .harness import EXIT_REFUSED, HarnessError, Irpctl, eventually
+from .harness import EXIT_REFUSED, Irpctl
 
 #: the sample cycle's batch types in their natural order (the demo's order)
 SAMPLE_BATCH_ORDER = BATCH_ORDER

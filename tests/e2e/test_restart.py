@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import eventually
+
 from . import steps
 from .dbsnap import fetch
-from .harness import eventually
 from .ledger import created_workflows, duplicate_problems
 from .scripted import GenericBatch, generic_batch
 from .stack import Stack
