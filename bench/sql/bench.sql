@@ -49,8 +49,10 @@ RETURNING id
 ANALYZE
 
 -- name: jobs_in_status
--- Jobs of batch $1 still in one of the statuses $2 (irp_job_batch_idx answers it).
-SELECT count(*)::bigint FROM irp_job WHERE batch_id = $1 AND status = ANY($2::text[])
+-- Jobs of batch $1 still in one of the statuses $2, from the live counts the product keeps
+-- in the same transaction as every job write (polled every 0.1 s: it must cost nothing).
+SELECT coalesce(sum(n), 0)::bigint FROM irp_batch_job_count
+ WHERE batch_id = $1 AND status = ANY($2::text[])
 
 -- name: transition_span
 -- Committed transitions previous → status: how many, and the first and last statement times

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
+
+import msgspec
 
 from irpd.moodys.errors import ErrorDetails
 from irpd.moodys.models import WorkflowStatus
@@ -53,6 +55,45 @@ def decode_json(body: bytes) -> Any:
         raise ValueError(f"invalid JSON ({exc.msg} at char {exc.pos})") from None
 
 
+class WorkflowFields(msgspec.Struct):
+    """The members of an RM Workflow object a status read uses, decoded from JSON text
+    without building the rest (``jobs`` with their inputs make up most of the bytes).
+
+    Every member is typed ``Any``: their values are judged by :func:`parse_workflow`, exactly
+    as for a workflow decoded into a dict.
+    """
+
+    id: Any = None
+    status: Any = None
+    progress: Any = None
+    name: Any = None
+    type: Any = None
+    submitTime: Any = None  # Moody's member names
+    startTime: Any = None
+    endTime: Any = None
+    messages: Any = None
+
+
+class WorkflowPage(msgspec.Struct):
+    """``{totalMatchCount, workflows}`` with lean workflow objects."""
+
+    totalMatchCount: Any = None
+    workflows: list[WorkflowFields] | None = None
+
+
+_WORKFLOW_PAGE: Final = msgspec.json.Decoder(WorkflowPage)
+
+
+def decode_workflow_page(body: bytes) -> Any:
+    """A workflow list body for status reads: a :class:`WorkflowPage` (about five times
+    faster than :func:`decode_json` on Moody's pages), or, when the body has another shape,
+    whatever :func:`decode_json` makes of it, so the usual checks report it."""
+    try:
+        return _WORKFLOW_PAGE.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return decode_json(body)
+
+
 def error_details(body: bytes) -> ErrorDetails:
     """Moody's ``{code, message, logId}`` from an error body, else a sanitised excerpt."""
     try:
@@ -88,21 +129,28 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def parse_workflow(obj: object, *, keep_raw: bool = False) -> WorkflowStatus:
-    """An RM Workflow object (spec §2.3) → :class:`WorkflowStatus`."""
+    """An RM Workflow object (spec §2.3), as a dict or as :class:`WorkflowFields` (which
+    keeps no raw object) → :class:`WorkflowStatus`."""
+    if isinstance(obj, WorkflowFields):
+        return _workflow_status(obj.__getattribute__, None)
     if not isinstance(obj, Mapping):
         raise ValueError("workflow is not a JSON object")
-    workflow_id, status = _required_id(obj, "id"), _required_status(obj)
+    return _workflow_status(obj.get, dict(obj) if keep_raw else None)
+
+
+def _workflow_status(get: Callable[[str], Any], raw: dict[str, Any] | None) -> WorkflowStatus:
+    workflow_id, status = _required_id(get, "id"), _required_status(get)
     return WorkflowStatus(
         workflow_id=workflow_id,
         status=status,
-        progress=_opt_int(obj.get("progress")),
-        name=_opt_str(obj.get("name")),
-        type=_opt_str(obj.get("type")),
-        submit_time=parse_timestamp(obj.get("submitTime")),
-        start_time=parse_timestamp(obj.get("startTime")),
-        end_time=parse_timestamp(obj.get("endTime")),
-        messages=_workflow_messages(obj.get("messages")),
-        raw=dict(obj) if keep_raw else None,
+        progress=_opt_int(get("progress")),
+        name=_opt_str(get("name")),
+        type=_opt_str(get("type")),
+        submit_time=parse_timestamp(get("submitTime")),
+        start_time=parse_timestamp(get("startTime")),
+        end_time=parse_timestamp(get("endTime")),
+        messages=_workflow_messages(get("messages")),
+        raw=raw,
     )
 
 
@@ -111,8 +159,8 @@ def parse_platform_job(obj: object, *, keep_raw: bool = False) -> WorkflowStatus
     if not isinstance(obj, Mapping):
         raise ValueError("job is not a JSON object")
     return WorkflowStatus(
-        workflow_id=_required_id(obj, "jobId"),
-        status=_required_status(obj),
+        workflow_id=_required_id(obj.get, "jobId"),
+        status=_required_status(obj.get),
         progress=_opt_int(obj.get("progress")),
         name=_opt_str(obj.get("name")),
         type=_opt_str(obj.get("type")),
@@ -125,7 +173,11 @@ def parse_platform_job(obj: object, *, keep_raw: bool = False) -> WorkflowStatus
 
 
 def parse_workflow_page(value: object) -> tuple[int, list[object]]:
-    """``{totalMatchCount, workflows}`` → (total, items)."""
+    """``{totalMatchCount, workflows}`` (a dict or a :class:`WorkflowPage`) → (total, items)."""
+    if isinstance(value, WorkflowPage):
+        lean: list[object] = list(value.workflows or ())
+        count = _opt_int(value.totalMatchCount)
+        return (count if count is not None else len(lean)), lean
     if not isinstance(value, Mapping):
         raise ValueError("workflow list is not a JSON object")
     items = value.get("workflows")
@@ -154,15 +206,15 @@ def parse_search_items(value: object) -> list[Mapping[str, Any]]:
     return [item for item in items if isinstance(item, Mapping)]
 
 
-def _required_id(obj: Mapping[str, Any], key: str) -> str:
-    value = obj.get(key)
+def _required_id(get: Callable[[str], Any], key: str) -> str:
+    value = get(key)
     if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
         raise ValueError(f"object has no usable {key!r}")
     return str(value).strip()
 
 
-def _required_status(obj: Mapping[str, Any]) -> str:
-    value = obj.get("status")
+def _required_status(get: Callable[[str], Any]) -> str:
+    value = get("status")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("object has no status")
     return value.strip()

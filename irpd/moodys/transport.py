@@ -12,7 +12,7 @@ import asyncio
 import json
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -113,6 +113,7 @@ class _Prepared:
     safe_headers: dict[str, str]
     kind: RequestKind
     record: dict[str, Any]
+    decode: Callable[[bytes], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +226,13 @@ class Transport:
         body: Any = None,
         request_id: uuid.UUID | None = None,
         kind: RequestKind | None = None,
+        decode: Callable[[bytes], Any] = decode_json,
     ) -> HttpResponse:
         """Send with retries; the 2xx response, or the typed error of the last attempt.
 
         ``kind`` picks the semaphore (default: ``read`` for GET, else ``submission``). A POST
-        is retried only when it carries ``request_id`` (sent as ``X-RMS-RequestId``).
+        is retried only when it carries ``request_id`` (sent as ``X-RMS-RequestId``). A 200
+        GET's body is decoded with ``decode`` (``ValueError``: a retryable malformed answer).
         """
         method = method.upper()
         safe = self.safe_headers(request_id if method in ("POST", "PATCH") else None)
@@ -241,6 +244,7 @@ class Transport:
             safe_headers=safe,
             kind=kind or ("read" if method == "GET" else "submission"),
             record=request_record(method, path, params=params, body=body, headers=safe),
+            decode=decode,
         )
         may_retry = method != "POST" or request_id is not None
         start, attempt = self._limiter.now(), 0
@@ -338,7 +342,9 @@ class Transport:
         self._log_warnings(method, path, resp_headers)
         if 200 <= status < 300:
             response = HttpResponse(method, path, status, resp_headers, payload, prepared.record)
-            return _checked_read(response) if method == "GET" and status == 200 else response
+            if method == "GET" and status == 200:
+                return _checked_read(response, prepared.decode)
+            return response
         retry_after = parse_retry_after(resp_headers.get("Retry-After"))
         details = _scrubbed(error_details(payload), self._scrub)
         error = error_for_status(
@@ -362,10 +368,12 @@ class Transport:
             )
 
 
-def _checked_read(response: HttpResponse) -> HttpResponse | _Failure:
+def _checked_read(
+    response: HttpResponse, decode: Callable[[bytes], Any]
+) -> HttpResponse | _Failure:
     """A 200 read must carry JSON; an unreadable one is a retryable failure."""
     try:
-        parsed = decode_json(response.body)
+        parsed = decode(response.body)
     except ValueError as exc:
         return _Failure(response.malformed(str(exc)), None)
     return HttpResponse(

@@ -11,7 +11,12 @@ import structlog
 
 from irpd.moodys.errors import MoodysBadRequest, NotCancellable
 from irpd.moodys.models import WorkflowStatus
-from irpd.moodys.responses import parse_workflow, parse_workflow_page
+from irpd.moodys.responses import (
+    decode_json,
+    decode_workflow_page,
+    parse_workflow,
+    parse_workflow_page,
+)
 from irpd.moodys.transport import Transport
 
 _log = structlog.get_logger(__name__)
@@ -109,9 +114,13 @@ class Workflows:
     ) -> list[WorkflowStatus]:
         collected: list[WorkflowStatus] = []
         offset, seen = 0, 0
+        # without the raw objects, only the members a status needs are decoded
+        decode = decode_json if keep_raw else decode_workflow_page
         for _ in range(_MAX_PAGES):
             page_params = {**params, "limit": str(limit), "offset": str(offset)}
-            response = await self._transport.request("GET", WORKFLOWS, params=page_params)
+            response = await self._transport.request(
+                "GET", WORKFLOWS, params=page_params, decode=decode
+            )
             try:
                 total, items = parse_workflow_page(response.json())
             except ValueError as exc:

@@ -56,8 +56,7 @@ SELECT j.id, j.batch_id, b.batch_type, jc.job_configuration_data
   FROM irp_job j
   JOIN irp_batch b ON b.id = j.batch_id
   JOIN irp_job_configuration jc ON jc.id = j.job_configuration_id
- WHERE j.status = 'INITIATED'
-   AND j.submit_requested_ts IS NOT NULL
+ WHERE j.engine_phase = 'queued'  -- INITIATED and asked to be submitted
    AND NOT j.skipped
    AND irp_job_shard(j.id) = ANY($1::smallint[])
    AND (b.batch_type <> 'export_to_rdm'
@@ -90,9 +89,9 @@ SELECT j.id, j.batch_id, j.status, j.idempotency_key, j.workflow_name, j.submitt
   FROM irp_job j
   JOIN irp_batch b ON b.id = j.batch_id
   JOIN irp_job_configuration jc ON jc.id = j.job_configuration_id
- WHERE (j.status = 'SUBMITTING'
-        OR (j.status = 'CANCEL_REQUESTED' AND j.moodys_workflow_id IS NULL
-            AND j.idempotency_key IS NOT NULL))
+ WHERE (j.engine_phase = 'submitting'  -- SUBMITTING
+        OR (j.engine_phase = 'cancel'  -- CANCEL_REQUESTED
+            AND j.moodys_workflow_id IS NULL AND j.idempotency_key IS NOT NULL))
    AND (j.next_poll_at IS NULL OR j.next_poll_at <= now())
    AND irp_job_shard(j.id) = ANY($1::smallint[])
    AND NOT (j.id = ANY($2::bigint[]))
@@ -212,7 +211,7 @@ SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
        extract(epoch FROM now() - j.status_changed_ts)::float8 AS seconds_in_status,
        j.poll_count
   FROM irp_job j
- WHERE j.status IN ('SUBMITTED', 'QUEUED', 'PENDING', 'RUNNING', 'CANCEL_REQUESTED', 'CANCELLING')
+ WHERE j.engine_phase IN ('in_flight', 'cancel')  -- SUBMITTED … CANCELLING
    AND j.moodys_workflow_id IS NOT NULL
    AND irp_job_shard(j.id) = ANY($1::smallint[])
 
@@ -269,7 +268,7 @@ UPDATE irp_job AS j
 -- name: engine_cancels_to_send
 SELECT j.id, j.batch_id, j.moodys_workflow_id
   FROM irp_job j
- WHERE j.status = 'CANCEL_REQUESTED' AND j.moodys_workflow_id IS NOT NULL
+ WHERE j.engine_phase = 'cancel' AND j.moodys_workflow_id IS NOT NULL
    AND (j.next_poll_at IS NULL OR j.next_poll_at <= now() OR j.last_error IS NULL)
    AND irp_job_shard(j.id) = ANY($1::smallint[])
    AND NOT (j.id = ANY($2::bigint[]))
