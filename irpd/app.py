@@ -147,6 +147,7 @@ class Daemon:
             tick=engine.tracker_tick,
             max_due=engine.tracker_max_due,
             max_polls_per_second=engine.max_polls_per_second,
+            operator_yield=engine.operator_yield,
             recovery_spread=engine.recovery_spread,
         )
         dispatcher.settings = replace(
@@ -210,7 +211,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
         await opened.close()
         raise
     daemon = Daemon(config, config_path, opened, moodys, ops, engine, control)
-    engine.tracker.prioritise(control.recently_used)
+    engine.tracker.prioritise(control.activity)
     holder["daemon"] = daemon
     return daemon
 

@@ -92,7 +92,8 @@ class EngineConfig:
     tracker_max_due: int = 20000
     recovery_spread: float = 30.0
     recovery_rate: float = 20000.0
-    max_polls_per_second: float = 15000.0
+    max_polls_per_second: float = 5000.0
+    operator_yield: float = 0.25
     reconcile_debounce: float = 0.5
     drain_timeout: float = 20.0
     lease_ttl: float = 15.0
@@ -292,6 +293,9 @@ def _check_ranges(config: Config) -> None:
         raise ConfigError("engine.poll_max_interval: must be >= engine.poll_min_interval")
     if config.engine.poll_growth < 1:
         raise ConfigError(f"engine.poll_growth: must be >= 1, got {config.engine.poll_growth}")
+    if config.engine.operator_yield < 0:
+        wait = config.engine.operator_yield
+        raise ConfigError(f"engine.operator_yield: must be >= 0 (0: never wait), got {wait}")
     if not 0 <= config.engine.poll_jitter < 1:
         raise ConfigError(f"engine.poll_jitter: must be in [0, 1), got {config.engine.poll_jitter}")
 

@@ -7,7 +7,6 @@ import contextlib
 import os
 import socket
 import stat
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import structlog
 
 from irpd.control import protocol
 from irpd.control.peers import PeerPolicy, peer_of
+from irpd.engine.priority import OperatorActivity, OperatorSpan
 from irpd.errors import IrpdError
 
 log = structlog.get_logger("irpd.control")
@@ -43,6 +43,7 @@ class ControlServer:
         idle_timeout: float = 30.0,
         max_clients: int = 64,
         translate_error: Callable[[BaseException], tuple[str, str, Any] | None] | None = None,
+        activity: OperatorActivity | None = None,
     ) -> None:
         missing = sorted(set(protocol.COMMANDS) - set(handlers))
         if missing:
@@ -58,7 +59,8 @@ class ControlServer:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[Any]] = set()
         self.requests = 0
-        self.last_request_at = float("-inf")
+        #: commands in progress and recently (background work yields to them)
+        self.activity = activity or OperatorActivity()
 
     async def start(self) -> None:
         """Bind the socket (replacing a stale one) with the configured mode."""
@@ -90,18 +92,22 @@ class ControlServer:
         task = asyncio.current_task()
         if task is not None:
             self._clients.add(task)
+        span = OperatorSpan(self.activity)
         try:
-            await self._serve(reader, writer)
+            await self._serve(reader, writer, span)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            span.stop()
             if task is not None:
                 self._clients.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, span: OperatorSpan
+    ) -> None:
         sock = writer.get_extra_info("socket")
         peer = peer_of(sock) if sock is not None else None
         if peer is None or not self._policy.allows(peer):
@@ -121,13 +127,17 @@ class ControlServer:
             writer.write(protocol.error(None, "Busy", "too many control clients; try again"))
             await writer.drain()
             return
+        # an admitted operator's first request is on its way: background work yields from now
+        span.start()
         async with self._slots:
             while True:
                 line = await self._read_line(reader, writer)
                 if line is None:
                     return
+                span.start()
                 writer.write(await self._answer(line, peer.uid))
                 await writer.drain()
+                span.stop()
 
     async def _read_line(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -155,17 +165,12 @@ class ControlServer:
             return None
         return line
 
-    def recently_used(self, window: float = 2.0) -> bool:
-        """True when a request arrived within the last ``window`` seconds."""
-        return time.monotonic() - self.last_request_at < window
-
     async def _answer(self, line: bytes, uid: int) -> bytes:
         try:
             request = protocol.parse_request(line)
         except protocol.ProtocolError as exc:
             return protocol.error(exc.request_id, exc.kind, str(exc))
         self.requests += 1
-        self.last_request_at = time.monotonic()
         bound = log.bind(command=request.command, uid=uid)
         try:
             result = await self._handlers[request.command](request.args)

@@ -61,6 +61,13 @@ def _translated() -> Iterator[None]:
         raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}: {exc}") from exc
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's reset query (``RESET ALL; UNLISTEN *; ...``): irpd sets
+    no session state (advisory locks are transaction-scoped, cursors live in transactions),
+    so the query would be one more round trip per database call. An open transaction is
+    still rolled back by the pool before this runs."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -180,6 +187,7 @@ class Database(_Runner):
                 max_size=max_size,
                 command_timeout=command_timeout,
                 init=_init_connection,
+                reset=_keep_session,
                 # JIT compilation costs hundreds of ms on report queries and never pays back
                 # for short OLTP statements
                 server_settings={"application_name": application_name, "jit": "off"},

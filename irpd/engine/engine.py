@@ -95,6 +95,7 @@ class Engine:
                 recovery_spread=config.recovery_spread,
                 recovery_rate=config.recovery_rate,
                 max_polls_per_second=config.max_polls_per_second,
+                operator_yield=config.operator_yield,
                 ids_per_request=status_batch_size,
                 db_retry_max=config.db_retry_max_interval,
             ),

@@ -25,6 +25,7 @@ from irpd.engine.events import Throttled, TransitionEvents
 from irpd.engine.health import DatabaseHealth, MoodysHealth
 from irpd.engine.leases import SHARDS, LeaseKeeper
 from irpd.engine.ports import MoodysGateway
+from irpd.engine.priority import OperatorActivity
 from irpd.engine.schedule import PollSchedule, TrackedJob
 from irpd.errors import PermanentError, RetryableError
 from irpd.moodys.models import WorkflowStatus
@@ -54,7 +55,9 @@ class TrackerSettings:
     lookahead: float = 1.0
     #: while operators use the control socket, at most this many workflow ids are polled per
     #: second (0: no cap): their commands come before background polling on a busy machine
-    max_polls_per_second: float = 15000.0
+    max_polls_per_second: float = 5000.0
+    #: while an operator command runs, each tracker step waits up to this long for it
+    operator_yield: float = 0.25
     #: ids per status request; a capped poll takes whole requests' worth
     ids_per_request: int = 100
     recovery_spread: float = 30.0
@@ -101,7 +104,7 @@ class Tracker:
         self._added_during_resync: set[int] = set()
         self._budget = settings.max_polls_per_second
         self._budget_at = clock()
-        self._interactive: Callable[[], bool] = lambda: False
+        self._operators = OperatorActivity()
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -151,7 +154,6 @@ class Tracker:
             allowed = self._poll_budget() if self._health.available else 0
             polled = await self._sweep(horizon, allowed) if allowed > 0 else 0
             if polled:
-                self._budget -= polled
                 continue
             next_due = self.schedule.next_due()
             wait = (
@@ -163,9 +165,10 @@ class Tracker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
 
-    def prioritise(self, interactive: Callable[[], bool]) -> None:
-        """Poll under ``max_polls_per_second`` whenever ``interactive()`` is true."""
-        self._interactive = interactive
+    def prioritise(self, operators: OperatorActivity) -> None:
+        """Yield to operator commands: wait while one runs (up to ``operator_yield``
+        seconds per step), and poll under ``max_polls_per_second`` for a while after one."""
+        self._operators = operators
 
     def _poll_budget(self) -> int:
         """How many jobs may be polled now: all that are due, or while operators are active,
@@ -174,20 +177,34 @@ class Tracker:
         now = self._clock()
         # a bucket of a tenth of a second (at least one request): small, even steps
         capacity = max(rate * 0.1, float(self.settings.ids_per_request))
+        if rate <= 0 or not self._operators.recent():
+            # no debt from unhurried times: operators find a full (small) bucket
+            self._budget, self._budget_at = capacity, now
+            return self.settings.max_due
         self._budget = min(capacity, self._budget + (now - self._budget_at) * rate)
         self._budget_at = now
-        if rate <= 0 or not self._interactive():
-            return self.settings.max_due
         step = max(1, self.settings.ids_per_request)
         return min(self.settings.max_due, int(self._budget) // step * step)
 
     async def _resync(self) -> bool:
+        # Loading 100,000 jobs allocates a few hundred thousand long-lived objects: with the
+        # collector running, that triggers full collections over all of them (~100 ms loop
+        # stalls). It is paused for the load, and what was loaded is frozen afterwards.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return await self._load()
+        finally:
+            if paused:
+                gc.enable()
+
+    async def _load(self) -> bool:
         owned = self._leases.usable()
         self._added_during_resync = set()
         rows: list[InFlightJob] = []
         try:
             if owned:
-                async for chunk in self._store.in_flight_batches(sorted(owned)):
+                async for chunk in self._store.in_flight_batches(sorted(owned), LOAD_STEP):
                     rows.extend(chunk)
                     await asyncio.sleep(0)  # loading 100k jobs must not stall the loop
         except DatabaseUnavailable:
@@ -199,7 +216,7 @@ class Tracker:
         for count, row in enumerate(fresh):
             # first polls land uniformly at random over the window: no burst after a restart
             self.schedule.put(_tracked(row, now, now + window * self._rng.random()))
-            if count % 5000 == 4999:
+            if count % LOAD_STEP == LOAD_STEP - 1:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
         await self._forget_others(rows, now)
         if len(fresh) >= FREEZE_AFTER_LOADING:
@@ -224,14 +241,14 @@ class Tracker:
         are no longer in flight on the owned shards."""
         seen: set[int] = set()
         for count, row in enumerate(rows):
-            if count % 5000 == 4999:
+            if count % (4 * LOAD_STEP) == 0:
                 await asyncio.sleep(0)
             seen.add(row.id)
             job = self.schedule.get(row.id)
             if job is not None and job.status != row.status:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
         for count, job_id in enumerate(self.schedule.ids()):
-            if count % 5000 == 4999:
+            if count % (4 * LOAD_STEP) == 0:
                 await asyncio.sleep(0)
             # a job acknowledged while the query ran is not in its answer: keep it
             if job_id not in seen and job_id not in self._added_during_resync:
@@ -258,12 +275,27 @@ class Tracker:
         try:
             while taken < allowed:
                 await gate.acquire()
-                chunk = self.schedule.pop_due(horizon, min(self.settings.chunk, allowed - taken))
+                await self._operators.yield_to_operators(self.settings.operator_yield)
+                # the budget is checked per chunk: an operator arriving mid-sweep slows it
+                budget = self._poll_budget()
+                if budget <= 0:
+                    gate.release()
+                    break
+                # while operators are active, one request's worth per chunk: short loop steps
+                size = (
+                    self.settings.ids_per_request
+                    if self._operators.recent()
+                    else self.settings.chunk
+                )
+                chunk = self.schedule.pop_due(horizon, min(max(1, size), allowed - taken, budget))
                 if not chunk:
                     gate.release()
                     break
                 taken += len(chunk)
+                if self._operators.recent():
+                    self._budget -= len(chunk)
                 tasks.append(asyncio.create_task(one(chunk)))
+                await asyncio.sleep(0)  # popping the next chunk waits for a later loop step
         finally:
             if tasks:
                 await asyncio.gather(*tasks)
@@ -283,13 +315,16 @@ class Tracker:
             self._reschedule(chunk, self.settings.policy.min_interval)
             return
         self.polled += len(chunk)
+        await self._pause()
         now = self._clock()
         reports: list[Report] = []
         polls: list[Poll] = []
         to_persist: list[Poll] = []
         missing: list[TrackedJob] = []
         persist_after = self.settings.persist_unchanged_after
-        for job in chunk:
+        for count, job in enumerate(chunk, 1):
+            if count % SLICE == 0:
+                await self._pause()
             answer = answers.get(job.workflow_id)
             if answer is None:
                 missing.append(job)
@@ -305,7 +340,8 @@ class Tracker:
                     job.persisted, job.progress = now, answer.progress
                     to_persist.append(report)
         moved = await self._write(reports, to_persist)
-        self._apply_in_memory(moved, reports, polls, now)
+        await self._pause()
+        await self._apply_in_memory(moved, reports, polls, now)
         if missing:
             self._throttled.warning(
                 "moodys_workflow_missing",
@@ -359,12 +395,21 @@ class Tracker:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
 
-    def _apply_in_memory(
+    async def _pause(self) -> None:
+        """Between slices of CPU work: nothing, unless operators are active; then wait for
+        a running command, and let the loop serve their I/O before the next slice."""
+        if self._operators.recent():
+            await self._operators.yield_to_operators(self.settings.operator_yield)
+            await asyncio.sleep(0)
+
+    async def _apply_in_memory(
         self, moved: list[Moved], reports: list[Report], polls: list[Poll], now: float
     ) -> None:
         poll_in = {r.job_id: r.poll_in for r in reports}
         settled: list[Moved] = []
-        for row in moved:
+        for count, row in enumerate(moved, 1):
+            if count % SLICE == 0:
+                await self._pause()
             job = self.schedule.get(row.id)
             self._events.transitioned(
                 row.id,
@@ -379,7 +424,9 @@ class Tracker:
             elif job is not None:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
                 self.schedule.reschedule(row.id, now + float(poll_in[row.id] or 0.0))
-        for poll in polls:
+        for count, poll in enumerate(polls, 1):
+            if count % SLICE == 0:
+                await self._pause()
             job = self.schedule.get(poll.job_id)
             if job is not None:
                 job.polls_in_status += 1
@@ -411,6 +458,12 @@ class Tracker:
         for job in jobs:
             self.schedule.reschedule(job.id, now + base * (0.75 + self._rng.random() / 2))
 
+
+#: jobs decided or applied between two checks for operator activity
+SLICE = 100
+
+#: jobs loaded (or scheduled) per event-loop step while loading the in-flight set
+LOAD_STEP = 1000
 
 #: loading this many jobs at once moves them out of the garbage collector's full passes
 FREEZE_AFTER_LOADING = 10_000

@@ -59,18 +59,18 @@ class WorkflowFields(msgspec.Struct):
     """The members of an RM Workflow object a status read uses, decoded from JSON text
     without building the rest (``jobs`` with their inputs make up most of the bytes).
 
-    Every member is typed ``Any``: their values are judged by :func:`parse_workflow`, exactly
-    as for a workflow decoded into a dict.
+    A member of another type than these fails the page's lean decoding, and the page is
+    decoded into dicts instead: :func:`parse_workflow` judges both the same way.
     """
 
-    id: Any = None
-    status: Any = None
+    id: int | str
+    status: str
     progress: Any = None
     name: Any = None
     type: Any = None
-    submitTime: Any = None  # Moody's member names
-    startTime: Any = None
-    endTime: Any = None
+    submitTime: datetime | None = None  # Moody's member names
+    startTime: datetime | None = None
+    endTime: datetime | None = None
     messages: Any = None
 
 
@@ -132,10 +132,37 @@ def parse_workflow(obj: object, *, keep_raw: bool = False) -> WorkflowStatus:
     """An RM Workflow object (spec §2.3), as a dict or as :class:`WorkflowFields` (which
     keeps no raw object) → :class:`WorkflowStatus`."""
     if isinstance(obj, WorkflowFields):
-        return _workflow_status(obj.__getattribute__, None)
+        return _lean_workflow_status(obj)
     if not isinstance(obj, Mapping):
         raise ValueError("workflow is not a JSON object")
     return _workflow_status(obj.get, dict(obj) if keep_raw else None)
+
+
+def _lean_workflow_status(obj: WorkflowFields) -> WorkflowStatus:
+    """:func:`_workflow_status` for members msgspec already typed (the hot path of polls)."""
+    workflow_id = str(obj.id).strip()
+    status = obj.status.strip()
+    if not workflow_id:
+        raise ValueError("object has no usable 'id'")
+    if not status:
+        raise ValueError("object has no status")
+    return WorkflowStatus(
+        workflow_id,
+        status,
+        _opt_int(obj.progress),
+        _opt_str(obj.name),
+        _opt_str(obj.type),
+        _utc(obj.submitTime),
+        _utc(obj.startTime),
+        _utc(obj.endTime),
+        _workflow_messages(obj.messages) if obj.messages else (),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _workflow_status(get: Callable[[str], Any], raw: dict[str, Any] | None) -> WorkflowStatus:

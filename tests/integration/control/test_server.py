@@ -26,6 +26,7 @@ from irpd.control.handlers import translate_error
 from irpd.control.peers import Peer, PeerPolicy
 from irpd.control.protocol import COMMANDS
 from irpd.control.server import ControlServer, Handler, SocketInUseError
+from irpd.engine.priority import OperatorActivity
 from irpd.errors import JobError
 
 #: a bound on waiting for something to happen (never asserted as a duration)
@@ -491,3 +492,59 @@ async def test_the_blocking_client_reports_busy_not_a_broken_pipe(
         kinds = [await asyncio.to_thread(ping) for _ in range(20)]
         await holder.close()
     assert set(kinds) == {"Busy"}
+
+
+async def _eventually(check: Callable[[], bool]) -> None:
+    for _ in range(int(PATIENCE / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_operator_activity_spans_a_request_from_admission_to_answer(
+    sock_path: Path,
+) -> None:
+    """Background work yields while an operator waits: from the connection's admission until
+    the answer is written, again for each further request, and not while idle after it."""
+    release = asyncio.Event()
+    seen_running: list[int] = []
+    activity = OperatorActivity()
+
+    async def slow(_args: dict[str, Any]) -> Any:
+        seen_running.append(activity.running)
+        await release.wait()
+        return {"done": True}
+
+    server = ControlServer(
+        sock_path, {**handlers(), "status": slow}, policy=PeerPolicy(), activity=activity
+    )
+    await server.start()
+    try:
+        assert activity.running == 0
+        conn = await Conn.open(sock_path)
+        await _eventually(lambda: activity.running == 1)  # admitted, no request yet
+        await conn.send(b'{"v": 1, "id": 1, "command": "status", "args": {}}\n')
+        await _eventually(lambda: bool(seen_running))
+        assert seen_running == [1]
+        release.set()
+        assert (await conn.answer())["result"] == {"done": True}
+        await _eventually(lambda: activity.running == 0)  # idle connection: not counted
+        assert activity.recent()
+        assert (await conn.ask("ping"))["ok"] is True
+        await conn.close()
+        await _eventually(lambda: activity.running == 0)
+    finally:
+        await server.stop()
+
+
+async def test_a_refused_peer_is_not_operator_activity(
+    serve: ServeFactory, sock_path: Path
+) -> None:
+    async with serve(policy=RefuseEveryone()) as server:
+        conn = await Conn.open(sock_path)
+        await conn.answer()
+        assert await conn.closed_by_server()
+        await conn.close()
+        assert server.activity.running == 0
+        assert not server.activity.recent()

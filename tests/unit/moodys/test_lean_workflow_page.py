@@ -23,7 +23,7 @@ FULL = {
     "tenantName": "t",
     "status": "RUNNING",
     "submitTime": "2024-03-01T10:00:00.123Z",
-    "startTime": 1709287200000,
+    "startTime": "2024-03-01T10:00:05",
     "endTime": None,
     "name": "ANALYSIS_1",
     "type": "ANALYTICS_JOB",
@@ -63,6 +63,22 @@ def test_lean_objects_keep_no_raw_json() -> None:
     "body",
     [
         {"totalMatchCount": 2, "workflows": [FULL, "not an object", 5]},
+        {"workflows": [{**FULL, "startTime": 1709287200000}]},  # epoch milliseconds
+        {"workflows": [{**FULL, "endTime": "yesterday"}, {**FULL, "submitTime": ""}]},
+        {
+            "workflows": [
+                {**FULL, "submitTime": "2024-03-01"},
+                {**FULL, "endTime": "2024-03-01T10:00:00+02:00"},
+            ]
+        },
+        {
+            "workflows": [
+                {**FULL, "id": True},
+                {**FULL, "id": " 7 "},
+                {**FULL, "status": " RUNNING "},
+            ]
+        },
+        {"workflows": [{**FULL, "id": ""}, {**FULL, "status": None}, {**FULL, "progress": "55.5"}]},
         {"totalMatchCount": "2", "workflows": [FULL, {"status": "QUEUED"}]},
         {"workflows": None},
         {},
