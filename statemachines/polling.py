@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
 
@@ -26,6 +26,9 @@ class PollPolicy:
     growth: float = 1.5
     jitter: float = 0.1
     age_fraction: float = 0.1
+    #: unchanged polls after which the delay is ``max_interval`` (derived; computed once,
+    #: not per call: the tracker asks for a delay 100,000 times per sweep)
+    growth_cap: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
@@ -37,21 +40,20 @@ class PollPolicy:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
         if self.age_fraction < 0:
             raise ValueError(f"age_fraction must be >= 0, got {self.age_fraction}")
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
+        # compare logarithms so that a huge poll count cannot overflow growth ** polls
+        headroom = math.log(self.max_interval / self.min_interval)
+        per_poll = math.log(self.growth)
+        cap = headroom / per_poll if per_poll > 0 else (0.0 if headroom <= 0 else math.inf)
+        object.__setattr__(self, "growth_cap", cap)
 
 
 def _unjittered_delay(seconds_in_status: float, polls_in_status: int, policy: PollPolicy) -> float:
-    # compare logarithms so that a huge poll count cannot overflow growth ** polls
-    headroom = math.log(policy.max_interval / policy.min_interval)
-    if polls_in_status * math.log(policy.growth) >= headroom:
+    if polls_in_status >= policy.growth_cap:
         by_count = policy.max_interval
     else:
         by_count = policy.min_interval * policy.growth**polls_in_status
     by_age = seconds_in_status * policy.age_fraction
-    return _clamp(max(by_count, by_age), policy.min_interval, policy.max_interval)
+    return min(max(by_count, by_age, policy.min_interval), policy.max_interval)
 
 
 def next_poll_delay(
@@ -70,8 +72,8 @@ def next_poll_delay(
         msg = f"negative age: {seconds_in_status} s, {polls_in_status} polls"
         raise ValueError(msg)
     base = _unjittered_delay(seconds_in_status, polls_in_status, policy)
-    jittered = base * (1 + policy.jitter * rng.uniform(-1.0, 1.0))
-    return _clamp(jittered, policy.min_interval, policy.max_interval)
+    jittered = base * (1 + policy.jitter * (2.0 * rng.random() - 1.0))  # uniform in ±jitter
+    return min(max(jittered, policy.min_interval), policy.max_interval)
 
 
 def recovery_spread(n_jobs: int, index: int, window: float, rng: random.Random) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from irpd.db.database import Database
 
@@ -29,8 +29,12 @@ class QueuedJob:
     seconds_since_intent: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class InFlightJob:
+# The tracker's per-job records are named tuples: cheap to build (a frozen dataclass costs
+# several microseconds each, paid 100,000 times per sweep) and transposed into the bulk
+# statements' column arrays with one zip().
+
+
+class InFlightJob(NamedTuple):
     """A job with a Moody's workflow to track."""
 
     id: int
@@ -41,8 +45,7 @@ class InFlightJob:
     poll_count: int
 
 
-@dataclass(frozen=True, slots=True)
-class Moved:
+class Moved(NamedTuple):
     """A job whose status a batched write changed."""
 
     id: int
@@ -61,8 +64,7 @@ class Acknowledged:
     workflow_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """One status change reported by Moody's, to apply with compare-and-set."""
 
     job_id: int
@@ -74,8 +76,7 @@ class Report:
     data: dict[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
-class Poll:
+class Poll(NamedTuple):
     """A poll that found no status change."""
 
     job_id: int
@@ -225,30 +226,18 @@ class EngineStore:
         """Apply reported status changes (compare-and-set); return those that moved."""
         if not reports:
             return []
+        # one array per column: (ids, expected, target, progress, poll_in, error, data)
         rows = await self.db.fetch(
-            "engine_apply_reports",
-            [r.job_id for r in reports],
-            [r.expected for r in reports],
-            [r.target for r in reports],
-            [r.progress for r in reports],
-            [r.poll_in for r in reports],
-            [r.error for r in reports],
-            [r.data for r in reports],
-            self.worker_id,
+            "engine_apply_reports", *zip(*reports, strict=True), self.worker_id
         )
-        return [Moved(r["id"], r["batch_id"], r["target"], r["expected"]) for r in rows]
+        return [Moved._make(r) for r in rows]  # id, batch_id, target, expected
 
     async def record_polls(self, polls: Sequence[Poll]) -> None:
         """Bookkeeping for polls that found no change."""
         if not polls:
             return
-        await self.db.execute(
-            "engine_record_polls",
-            [p.job_id for p in polls],
-            [p.expected for p in polls],
-            [p.progress for p in polls],
-            [p.poll_in for p in polls],
-        )
+        # one array per column: (ids, expected, progress, poll_in)
+        await self.db.execute("engine_record_polls", *zip(*polls, strict=True))
 
     # --- canceller ------------------------------------------------------------------
     async def cancels_to_send(
@@ -278,11 +267,6 @@ class EngineStore:
 
 
 def _in_flight(r: Any) -> InFlightJob:
-    return InFlightJob(
-        id=r["id"],
-        batch_id=r["batch_id"],
-        status=r["status"],
-        workflow_id=r["moodys_workflow_id"] or "",
-        seconds_in_status=r["seconds_in_status"] or 0.0,
-        poll_count=r["poll_count"],
-    )
+    # columns: id, batch_id, status, moodys_workflow_id, seconds_in_status, poll_count
+    job_id, batch_id, status, workflow_id, seconds, polls = r
+    return InFlightJob(job_id, batch_id, status, workflow_id or "", seconds or 0.0, polls)

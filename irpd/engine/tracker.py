@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import structlog
 
@@ -356,7 +357,7 @@ class Tracker:
             await self._refresh(lost)
 
     def _decide(self, job: TrackedJob, answer: WorkflowStatus, now: float) -> Report | Poll:
-        status = JobStatus(job.status)
+        status = _JOB_STATUSES[job.status]
         decision = apply_reported_status(status, answer.status)
         policy = self.settings.policy
         if decision.kind == "apply" and decision.target is not None:
@@ -458,6 +459,9 @@ class Tracker:
         for job in jobs:
             self.schedule.reschedule(job.id, now + base * (0.75 + self._rng.random() / 2))
 
+
+#: status text → JobStatus without the enum's call machinery (once per polled job)
+_JOB_STATUSES: Final = {status.value: status for status in JobStatus}
 
 #: jobs decided or applied between two checks for operator activity
 SLICE = 100

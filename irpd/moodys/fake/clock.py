@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -49,7 +50,13 @@ class SimClock:
 def iso(epoch: float) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, the fake's timestamp format."""
     millis = int(epoch * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+    return _iso_second(int(epoch // 1)) + f".{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    # strftime is the slow part, and workflows started together share their second
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def parse_iso(text: str) -> float:

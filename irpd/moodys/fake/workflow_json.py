@@ -8,6 +8,7 @@ reference. The fake's tests check both give the same document in every state.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 
@@ -23,6 +24,19 @@ from irpd.moodys.fake.render import (
 from irpd.moodys.fake.timeline import FAILED, FINISHED, WorkflowRecord
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@functools.lru_cache(maxsize=256)
+def _text(value: str) -> str:
+    """A few distinct strings (tenant, user) rendered on every workflow."""
+    return _encode(value)
+
+
+def _fixed(record: WorkflowRecord) -> tuple[str, str, str]:
+    """Name, type and summary as JSON: fixed at birth, so rendered once per record."""
+    if record.fixed_json is None:
+        record.fixed_json = (_encode(record.name), _encode(record.type), _encode(record.summary))
+    return record.fixed_json
 
 
 def _optional(text: str | None) -> str:
@@ -45,7 +59,7 @@ def workflow_json(record: WorkflowRecord, view: View) -> str:
         output = job_output = "{}"
     messages = workflow_messages(record, status, view.paused)
     submitted = f'"{record.submit_iso}"'
-    kind = _encode(record.type)
+    name, kind, summary = _fixed(record)
     body = record.body_text if record.body_text.strip() else "{}"
     job = (
         f'{{"id":"{job_uuid(record.id, 0)}","taskId":1,"workflowId":{record.id},'
@@ -54,11 +68,11 @@ def workflow_json(record: WorkflowRecord, view: View) -> str:
         f'"percentComplete":{progress},"continueOnFailure":false}}'
     )
     return (
-        f'{{"id":{record.id},"tenantName":{_encode(view.tenant)},'
-        f'"userName":{_encode(view.user)},"status":"{status}","submitTime":{submitted},'
+        f'{{"id":{record.id},"tenantName":{_text(view.tenant)},'
+        f'"userName":{_text(view.user)},"status":"{status}","submitTime":{submitted},'
         f'"startTime":{_optional(start_iso)},"endTime":{_optional(end_iso)},'
-        f'"name":{_encode(record.name)},"type":{kind},"progress":{progress},"jobs":[{job}],'
-        f'"summary":{_encode(record.summary)},"output":{output},'
+        f'"name":{name},"type":{kind},"progress":{progress},"jobs":[{job}],'
+        f'"summary":{summary},"output":{output},'
         f'"messages":{_encode(messages) if messages else "[]"}}}'
     )
 

@@ -4,11 +4,12 @@ tracking to terminal states, reconciliation, crash recovery, cancellation, two w
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from irpd.db.engine_store import EngineStore
 from irpd.engine.workflow_names import workflow_name
 
-from .conftest import Rig
+from .conftest import FAST, Rig
 
 ALL_SHARDS = list(range(64))
 
@@ -38,6 +39,26 @@ async def test_a_batch_is_submitted_once_tracked_and_reconciled(rig: Rig) -> Non
     assert {j["moodys_workflow_id"] for j in jobs} == {
         e.workflow_id for e in rig.fake.ledger if e.workflow_id
     }
+    await rig.stop(engine, supervisor)
+
+
+async def test_a_large_batch_is_claimed_in_few_rounds_and_acknowledged_in_bulk(rig: Rig) -> None:
+    """The dispatcher refills its window when half of it is free (not after every outcome),
+    and gathers outcomes briefly before writing them: every claim and every acknowledgement
+    write is one statement, so their distinct statement times count them."""
+    batch_id = await rig.multi_job_batch(300)
+    engine = rig.engine(config=replace(FAST, dispatch_batch_size=100))
+    supervisor = await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    await rig.wait_batch(batch_id, ("COMPLETED", "FAILED"))
+    jobs = [await rig.ops.read_job(j["id"]) for j in await rig.ops.get_batch_jobs(batch_id)]
+    claims = {j["submitting_ts"] for j in jobs}
+    acknowledgements = {j["submitted_ts"] for j in jobs}
+    assert len(jobs) == 300
+    assert len(claims) <= 7  # 300 jobs: a window of 100, refilled 50 or more at a time
+    assert len(acknowledgements) <= 60  # five or more outcomes per write on average
+    assert set((await _ledger_workflows(rig)).values()) == {1}
     await rig.stop(engine, supervisor)
 
 
