@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -60,6 +60,27 @@ class TransitionEvents:
             )
         else:
             self._suppressed[(source, target)] += 1
+
+    def transitioned_many(
+        self, moves: Sequence[tuple[int, int, str, str, str | None]], *, cause: str = "moodys"
+    ) -> None:
+        """Record committed transitions ``(job_id, batch_id, source, target, workflow_id)``:
+        :meth:`transitioned` for each, counted in bulk (a tracker chunk moves hundreds)."""
+        self._roll()
+        self.total.update(move[3] for move in moves)
+        room = max(0, self._per_interval - self._logged)
+        for job_id, batch_id, source, target, workflow_id in moves[:room]:
+            self._logged += 1
+            log.info(
+                "job_transitioned",
+                job_id=job_id,
+                batch_id=batch_id,
+                workflow_id=workflow_id,
+                **{"from": source, "to": target},
+                cause=cause,
+            )
+        if len(moves) > room:
+            self._suppressed.update((move[2], move[3]) for move in moves[room:])
 
     def flush(self) -> None:
         """Emit the summary of suppressed events now (e.g. at shutdown)."""

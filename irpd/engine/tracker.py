@@ -408,16 +408,13 @@ class Tracker:
     ) -> None:
         poll_in = {r.job_id: r.poll_in for r in reports}
         settled: list[Moved] = []
+        events: list[tuple[int, int, str, str, str | None]] = []
         for count, row in enumerate(moved, 1):
             if count % SLICE == 0:
                 await self._pause()
             job = self.schedule.get(row.id)
-            self._events.transitioned(
-                row.id,
-                row.batch_id,
-                row.previous,
-                row.status,
-                workflow_id=job.workflow_id if job else None,
+            events.append(
+                (row.id, row.batch_id, row.previous, row.status, job.workflow_id if job else None)
             )
             if row.status in TERMINAL_JOB_STATUSES or poll_in.get(row.id) is None:
                 self.schedule.remove(row.id)
@@ -425,6 +422,8 @@ class Tracker:
             elif job is not None:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
                 self.schedule.reschedule(row.id, now + float(poll_in[row.id] or 0.0))
+        if events:
+            self._events.transitioned_many(events)
         for count, poll in enumerate(polls, 1):
             if count % SLICE == 0:
                 await self._pause()
