@@ -48,7 +48,7 @@ class TrackerSettings:
     policy: PollPolicy = field(default_factory=PollPolicy)
     tick: float = 0.5
     max_due: int = 20000
-    chunk: int = 500
+    chunk: int = 250
     parallel_chunks: int = 4
     #: first polls after a start are spread so that at most this many jobs are due per second
     recovery_rate: float = 20000.0
