@@ -23,6 +23,10 @@ log = structlog.get_logger("irpd.control")
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
+#: seconds an admitted connection counts as operator activity before its first request
+ADMISSION_GRACE = 1.0
+
+
 class SocketInUseError(IrpdError):
     """Another live process is serving the control socket path."""
 
@@ -127,14 +131,16 @@ class ControlServer:
             writer.write(protocol.error(None, "Busy", "too many control clients; try again"))
             await writer.drain()
             return
-        # an admitted operator's first request is on its way: background work yields from now
+        # an admitted operator's first request is on its way: background work yields from now,
+        # but a client that connects and sends nothing stops counting after a moment
         span.start()
+        asyncio.get_running_loop().call_later(ADMISSION_GRACE, span.stop_if_idle)
         async with self._slots:
             while True:
                 line = await self._read_line(reader, writer)
                 if line is None:
                     return
-                span.start()
+                span.request()
                 writer.write(await self._answer(line, peer.uid))
                 await writer.drain()
                 span.stop()

@@ -64,6 +64,7 @@ class OperatorSpan:
     def __init__(self, activity: OperatorActivity) -> None:
         self._activity = activity
         self._counted = False
+        self._requests = 0
 
     def start(self) -> None:
         """The operator is waiting for us."""
@@ -71,8 +72,18 @@ class OperatorSpan:
             self._counted = True
             self._activity.begin()
 
+    def request(self) -> None:
+        """A request arrived and is being answered."""
+        self._requests += 1
+        self.start()
+
     def stop(self) -> None:
         """Nothing of this connection's is pending."""
         if self._counted:
             self._counted = False
             self._activity.end()
+
+    def stop_if_idle(self) -> None:
+        """Stop counting a connection that has not sent a request since it was admitted."""
+        if self._requests == 0:
+            self.stop()

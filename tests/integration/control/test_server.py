@@ -548,3 +548,14 @@ async def test_a_refused_peer_is_not_operator_activity(
         await conn.close()
         assert server.activity.running == 0
         assert not server.activity.recent()
+
+
+async def test_a_connection_that_sends_nothing_stops_counting_as_activity(
+    serve: ServeFactory, sock_path: Path
+) -> None:
+    async with serve() as server:
+        conn = await Conn.open(sock_path)
+        await _eventually(lambda: server.activity.running == 1)
+        await _eventually(lambda: server.activity.running == 0)  # after the admission grace
+        assert (await conn.ask("ping"))["ok"] is True
+        await conn.close()

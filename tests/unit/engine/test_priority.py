@@ -70,3 +70,17 @@ def test_a_span_counts_once_however_often_it_starts_or_stops(stops: int) -> None
     assert activity.running == 0
     span.start()
     assert activity.running == 1
+
+
+def test_an_idle_admitted_connection_stops_counting_but_a_requesting_one_does_not() -> None:
+    activity = OperatorActivity()
+    idle, busy = OperatorSpan(activity), OperatorSpan(activity)
+    idle.start()
+    busy.start()
+    busy.request()
+    assert activity.running == 2
+    idle.stop_if_idle()
+    busy.stop_if_idle()
+    assert activity.running == 1
+    idle.request()  # a late first request counts again
+    assert activity.running == 2
