@@ -48,7 +48,8 @@ class TrackerSettings:
     policy: PollPolicy = field(default_factory=PollPolicy)
     tick: float = 0.5
     max_due: int = 20000
-    chunk: int = 250
+    #: jobs per chunk (rounded down to whole status requests)
+    chunk: int = 400
     parallel_chunks: int = 4
     #: first polls after a start are spread so that at most this many jobs are due per second
     recovery_rate: float = 20000.0
@@ -150,17 +151,20 @@ class Tracker:
                 and await self._resync()
             ):
                 last_resync = self._clock()
-            # polling jobs up to `lookahead` early groups them into full ids= requests
-            horizon = self._clock() + self.settings.lookahead
-            allowed = self._poll_budget() if self._health.available else 0
-            polled = await self._sweep(horizon, allowed) if allowed > 0 else 0
-            if polled:
-                continue
+            # A sweep starts when a job is due and takes every job due within `lookahead`
+            # with it: requests go out full even while jobs become due one by one (a stream
+            # of acknowledgements), and no job is polled later than it is due.
+            now = self._clock()
             next_due = self.schedule.next_due()
+            if next_due is not None and next_due <= now:
+                allowed = self._poll_budget() if self._health.available else 0
+                polled = await self._sweep(now + self.settings.lookahead, allowed) if allowed else 0
+                if polled:
+                    continue
             wait = (
                 self.settings.tick
                 if next_due is None
-                else min(self.settings.tick, max(0.0, next_due - horizon))
+                else min(self.settings.tick, max(0.0, next_due - now))
             )
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -282,11 +286,13 @@ class Tracker:
                 if budget <= 0:
                     gate.release()
                     break
-                # while operators are active, one request's worth per chunk: short loop steps
+                # whole requests per chunk (a partial one costs a request for a few ids);
+                # while operators are active, one request's worth: short loop steps
+                step = max(1, self.settings.ids_per_request)
                 size = (
-                    self.settings.ids_per_request
+                    step
                     if self._operators.recent()
-                    else self.settings.chunk
+                    else max(step, self.settings.chunk // step * step)
                 )
                 chunk = self.schedule.pop_due(horizon, min(max(1, size), allowed - taken, budget))
                 if not chunk:

@@ -251,9 +251,23 @@ def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
     records.append(
         simulation.submit(workflow_type="CREATE_EDM", name="empty", body_text="", summary={})
     )
+    labels = ("ANALYTICS_JOB", "GROUPING \u00e9", "EXPORT_RDM")
+    records += [
+        simulation.submit(
+            workflow_type="USER_DEFINED",
+            name=f"multi_{count}",
+            body_text=body,
+            operations=labels[:count],
+            op_inputs=tuple(json.dumps({"step": i, "q": '"'}) for i in range(count)),
+            summary={"workflowType": "multi"},
+        )
+        for count in (1, 2, 3)
+    ]
+    simulation.script(ScriptedOutcome("multi_3", message="operation 2 failed"))
     simulation.script(ScriptedOutcome("GROUPING_1", message='bad "quote" \\ here'))
     simulation.cancel(records[2])
     seen: set[str] = set()
+    seen_multi: set[str] = set()
     for step in range(200):
         now = simulation.advance(2)
         if step == 10:
@@ -268,4 +282,7 @@ def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
             fast = json.loads(workflow_json(record, view))
             assert fast == materialise(render_workflow(record, view))
             seen.add(fast["status"])
+            if record.operations:
+                seen_multi.add(fast["status"])
     assert seen == set(STATUSES)
+    assert {"QUEUED", "RUNNING", "FINISHED", "FAILED"} <= seen_multi

@@ -95,7 +95,7 @@ def result_output(record: WorkflowRecord, base_url: str) -> dict[str, Any]:
     return {}
 
 
-def _operation_states(record: WorkflowRecord, status: str, now: float) -> list[tuple[str, int]]:
+def operation_states(record: WorkflowRecord, status: str, now: float) -> list[tuple[str, int]]:
     """(status, percent) of each operation of a multi-operation workflow."""
     count = len(record.operations)
     if status not in (RUNNING, FINISHED, FAILED) and record.cancel_at is None:
@@ -123,7 +123,7 @@ def _jobs(record: WorkflowRecord, status: str, progress: int, view: View) -> lis
     jobs = []
     prior: list[str] = []
     for index, (label, (state, percent)) in enumerate(
-        zip(record.operations, _operation_states(record, status, view.now), strict=True)
+        zip(record.operations, operation_states(record, status, view.now), strict=True)
     ):
         op_input = RawJson(record.op_inputs[index] if index < len(record.op_inputs) else "{}")
         output = failure if state == FAILED else {}

@@ -74,3 +74,13 @@ async def test_operators_find_a_full_bucket_after_unhurried_polling() -> None:
     operators.begin()
     operators.end()
     assert tracker._poll_budget() == 500
+
+
+async def test_chunks_are_whole_status_requests() -> None:
+    clock = Clock()
+    settings = TrackerSettings(ids_per_request=100, chunk=250)
+    tracker = RecordingTracker(settings, clock)
+    for i in range(1000):
+        tracker.schedule.put(TrackedJob(i, 1, "QUEUED", str(i), clock.now, 0, clock.now))
+    assert await tracker._sweep(clock.now + 1, tracker._poll_budget()) == 1000
+    assert tracker.chunks == [200] * 5
