@@ -74,17 +74,3 @@ def next_poll_delay(
     base = _unjittered_delay(seconds_in_status, polls_in_status, policy)
     jittered = base * (1 + policy.jitter * (2.0 * rng.random() - 1.0))  # uniform in ±jitter
     return min(max(jittered, policy.min_interval), policy.max_interval)
-
-
-def recovery_spread(n_jobs: int, index: int, window: float, rng: random.Random) -> float:
-    """Delay of the first poll of job ``index`` of ``n_jobs`` found in flight after a
-    restart: one random point in the index's own slice of ``[0, window)``, so the first
-    polls are spread evenly over the window instead of all firing at once."""
-    if not 0 <= index < n_jobs:
-        raise ValueError(f"index {index} out of range for {n_jobs} jobs")
-    if window < 0:
-        raise ValueError(f"window must be >= 0, got {window}")
-    if window == 0:
-        return 0.0
-    point = (index + rng.random()) * window / n_jobs
-    return min(point, math.nextafter(window, 0.0))  # stay inside [0, window) despite rounding

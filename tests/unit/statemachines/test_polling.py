@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
-from statemachines.polling import PollPolicy, next_poll_delay, recovery_spread
+from statemachines.polling import PollPolicy, next_poll_delay
 
 POLICY = PollPolicy()
 NO_JITTER = PollPolicy(jitter=0.0)
@@ -86,32 +86,3 @@ def test_negative_age_is_rejected(seconds: float, polls: int) -> None:
 def test_invalid_policy_is_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"must|need"):
         PollPolicy(**kwargs)
-
-
-@given(st.integers(min_value=1, max_value=10_000), st.data())
-def test_recovery_spread_stays_in_the_index_slice(n_jobs: int, data: st.DataObject) -> None:
-    index = data.draw(st.integers(min_value=0, max_value=n_jobs - 1))
-    window = data.draw(st.floats(min_value=0.001, max_value=1e6))
-    delay = recovery_spread(n_jobs, index, window, random.Random(index))
-    assert 0 <= delay < window
-    slot = window / n_jobs
-    assert index * slot * (1 - 1e-9) <= delay <= (index + 1) * slot * (1 + 1e-9)
-
-
-def test_recovery_spread_covers_the_window_evenly() -> None:
-    rng = random.Random(3)
-    delays = [recovery_spread(100, i, 60.0, rng) for i in range(100)]
-    assert delays == sorted(delays)
-    assert delays[0] < 0.6
-    assert delays[-1] > 59.4
-
-
-def test_recovery_spread_rejects_bad_arguments() -> None:
-    rng = random.Random(1)
-    assert recovery_spread(3, 2, 0.0, rng) == 0.0
-    with pytest.raises(ValueError, match="out of range"):
-        recovery_spread(3, 3, 10.0, rng)
-    with pytest.raises(ValueError, match="out of range"):
-        recovery_spread(0, 0, 10.0, rng)
-    with pytest.raises(ValueError, match="window"):
-        recovery_spread(3, 0, -1.0, rng)
