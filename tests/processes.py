@@ -1,7 +1,9 @@
-"""Helpers shared by the suites that drive real processes (tests/e2e, tests/chaos)."""
+"""Helpers shared by the suites that drive real processes (tests/e2e, tests/chaos), and the
+async wait used by in-process tests of servers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -26,6 +28,15 @@ def eventually(
         if time.monotonic() > deadline:
             raise HarnessError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Yield to the event loop until ``condition()`` holds (fail after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition never became true")
+        await asyncio.sleep(0.005)
 
 
 def clean_environment(**overrides: str) -> dict[str, str]:

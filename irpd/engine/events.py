@@ -46,26 +46,14 @@ class TransitionEvents:
         cause: str = "moodys",
     ) -> None:
         """Record one committed transition (call only after the commit)."""
-        self._roll()
-        self.total[target] += 1
-        if self._logged < self._per_interval:
-            self._logged += 1
-            log.info(
-                "job_transitioned",
-                job_id=job_id,
-                batch_id=batch_id,
-                workflow_id=workflow_id,
-                **{"from": source, "to": target},
-                cause=cause,
-            )
-        else:
-            self._suppressed[(source, target)] += 1
+        self.transitioned_many([(job_id, batch_id, source, target, workflow_id)], cause=cause)
 
     def transitioned_many(
         self, moves: Sequence[tuple[int, int, str, str, str | None]], *, cause: str = "moodys"
     ) -> None:
-        """Record committed transitions ``(job_id, batch_id, source, target, workflow_id)``:
-        :meth:`transitioned` for each, counted in bulk (a tracker chunk moves hundreds)."""
+        """Record committed transitions ``(job_id, batch_id, source, target, workflow_id)``
+        (call only after the commit): each is logged while the interval's budget lasts, the
+        rest are counted for the interval's summary."""
         self._roll()
         self.total.update(move[3] for move in moves)
         room = max(0, self._per_interval - self._logged)

@@ -64,7 +64,7 @@ class OperatorSpan:
     def __init__(self, activity: OperatorActivity) -> None:
         self._activity = activity
         self._counted = False
-        self._requests = 0
+        self._requested = False
 
     def start(self) -> None:
         """The operator is waiting for us."""
@@ -74,7 +74,7 @@ class OperatorSpan:
 
     def request(self) -> None:
         """A request arrived and is being answered."""
-        self._requests += 1
+        self._requested = True
         self.start()
 
     def stop(self) -> None:
@@ -85,5 +85,5 @@ class OperatorSpan:
 
     def stop_if_idle(self) -> None:
         """Stop counting a connection that has not sent a request since it was admitted."""
-        if self._requests == 0:
+        if not self._requested:
             self.stop()

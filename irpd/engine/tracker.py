@@ -289,17 +289,14 @@ class Tracker:
                 # whole requests per chunk (a partial one costs a request for a few ids);
                 # while operators are active, one request's worth: short loop steps
                 step = max(1, self.settings.ids_per_request)
-                size = (
-                    step
-                    if self._operators.recent()
-                    else max(step, self.settings.chunk // step * step)
-                )
-                chunk = self.schedule.pop_due(horizon, min(max(1, size), allowed - taken, budget))
+                hurried = self._operators.recent()
+                size = step if hurried else max(step, self.settings.chunk // step * step)
+                chunk = self.schedule.pop_due(horizon, min(size, allowed - taken, budget))
                 if not chunk:
                     gate.release()
                     break
                 taken += len(chunk)
-                if self._operators.recent():
+                if hurried:
                     self._budget -= len(chunk)
                 tasks.append(asyncio.create_task(one(chunk)))
                 await asyncio.sleep(0)  # popping the next chunk waits for a later loop step

@@ -28,6 +28,7 @@ from irpd.moodys.fake import FakeMoodys, Faults
 from irpd.moodys.retry import RetryPolicy
 from irpd.moodys.secret import Secret
 from irpd.moodys.settings import Timeouts
+from tests.processes import wait_until
 
 ATTEMPTS = 4  # FAST_RETRY.max_attempts in conftest
 GENERIC = {"batch_type": "default", "metadata": {}, "payload": 1}
@@ -37,15 +38,6 @@ async def submit_generic(client: MoodysClient, name: str = "FAULTY") -> str:
     result = await client.submit(GENERIC, workflow_name=name, request_id=uuid.uuid4())
     assert result.workflow_id is not None
     return result.workflow_id
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    """Yield to the event loop until ``condition()`` holds (bounded)."""
-    for _ in range(4000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never became true")
 
 
 def reads(fake: FakeMoodys) -> list[Any]:

@@ -28,6 +28,7 @@ from irpd.control.protocol import COMMANDS
 from irpd.control.server import ControlServer, Handler, SocketInUseError
 from irpd.engine.priority import OperatorActivity
 from irpd.errors import JobError
+from tests.processes import wait_until
 
 #: a bound on waiting for something to happen (never asserted as a duration)
 PATIENCE = 30.0
@@ -494,14 +495,6 @@ async def test_the_blocking_client_reports_busy_not_a_broken_pipe(
     assert set(kinds) == {"Busy"}
 
 
-async def _eventually(check: Callable[[], bool]) -> None:
-    for _ in range(int(PATIENCE / 0.01)):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_operator_activity_spans_a_request_from_admission_to_answer(
     sock_path: Path,
 ) -> None:
@@ -523,17 +516,17 @@ async def test_operator_activity_spans_a_request_from_admission_to_answer(
     try:
         assert activity.running == 0
         conn = await Conn.open(sock_path)
-        await _eventually(lambda: activity.running == 1)  # admitted, no request yet
+        await wait_until(lambda: activity.running == 1)  # admitted, no request yet
         await conn.send(b'{"v": 1, "id": 1, "command": "status", "args": {}}\n')
-        await _eventually(lambda: bool(seen_running))
+        await wait_until(lambda: bool(seen_running))
         assert seen_running == [1]
         release.set()
         assert (await conn.answer())["result"] == {"done": True}
-        await _eventually(lambda: activity.running == 0)  # idle connection: not counted
+        await wait_until(lambda: activity.running == 0)  # idle connection: not counted
         assert activity.recent()
         assert (await conn.ask("ping"))["ok"] is True
         await conn.close()
-        await _eventually(lambda: activity.running == 0)
+        await wait_until(lambda: activity.running == 0)
     finally:
         await server.stop()
 
@@ -555,7 +548,7 @@ async def test_a_connection_that_sends_nothing_stops_counting_as_activity(
 ) -> None:
     async with serve() as server:
         conn = await Conn.open(sock_path)
-        await _eventually(lambda: server.activity.running == 1)
-        await _eventually(lambda: server.activity.running == 0)  # after the admission grace
+        await wait_until(lambda: server.activity.running == 1)
+        await wait_until(lambda: server.activity.running == 0)  # after the admission grace
         assert (await conn.ask("ping"))["ok"] is True
         await conn.close()
