@@ -20,6 +20,8 @@ from types import MappingProxyType
 from typing import Literal
 
 from statemachines.lifecycle import Lifecycle, Transition
+from statemachines.moodys import MOODYS_STATUSES, MoodysStatus
+from statemachines.moodys import MOODYS_TERMINAL_STATUSES as _MOODYS_TERMINAL
 
 
 class JobStatus(StrEnum):
@@ -28,14 +30,15 @@ class JobStatus(StrEnum):
     INITIATED = "INITIATED"
     SUBMITTING = "SUBMITTING"  # intent persisted; Moody's has not acknowledged yet
     SUBMITTED = "SUBMITTED"
-    QUEUED = "QUEUED"
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    FINISHED = "FINISHED"
-    FAILED = "FAILED"
-    CANCEL_REQUESTED = "CANCEL_REQUESTED"
-    CANCELLING = "CANCELLING"
-    CANCELLED = "CANCELLED"
+    # a job in flight mirrors what Moody's reports (statemachines.moodys)
+    QUEUED = MoodysStatus.QUEUED.value
+    PENDING = MoodysStatus.PENDING.value
+    RUNNING = MoodysStatus.RUNNING.value
+    FINISHED = MoodysStatus.FINISHED.value
+    FAILED = MoodysStatus.FAILED.value
+    CANCEL_REQUESTED = MoodysStatus.CANCEL_REQUESTED.value
+    CANCELLING = MoodysStatus.CANCELLING.value
+    CANCELLED = MoodysStatus.CANCELLED.value
     FORCED_OK = "FORCED_OK"  # operator declared it done, with a reason
     ERROR = "ERROR"  # Moody's refused the submission for good
 
@@ -53,18 +56,9 @@ POLLABLE_JOB_STATUSES = IN_FLIGHT_JOB_STATUSES
 LIVE_JOB_STATUSES = (J.SUBMITTED, J.QUEUED, J.PENDING, J.RUNNING)
 #: a cancel is on its way; live reports are ignored meanwhile
 CANCEL_PENDING_JOB_STATUSES = frozenset({J.CANCEL_REQUESTED, J.CANCELLING})
-#: the statuses Moody's reports (spec moodys-api §2.4), in the spec's order
-MOODYS_REPORTED_STATUSES = (
-    J.QUEUED,
-    J.PENDING,
-    J.RUNNING,
-    J.FINISHED,
-    J.FAILED,
-    J.CANCEL_REQUESTED,
-    J.CANCELLING,
-    J.CANCELLED,
-)
-MOODYS_TERMINAL_STATUSES = frozenset({J.FINISHED, J.FAILED, J.CANCELLED})
+#: the statuses Moody's reports (statemachines.moodys), as the job statuses they become
+MOODYS_REPORTED_STATUSES = tuple(JobStatus(status.value) for status in MOODYS_STATUSES)
+MOODYS_TERMINAL_STATUSES = frozenset(JobStatus(status.value) for status in _MOODYS_TERMINAL)
 #: a job in one of these fulfils its job configuration (batch reconciliation)
 SUCCESSFUL_JOB_STATUSES = frozenset({J.FINISHED, J.FORCED_OK})
 #: a non-skipped job in one of these fails its batch (batch reconciliation)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-#: documented workflow / job statuses (spec §2.4)
-TERMINAL_STATUSES: Final = frozenset({"FINISHED", "FAILED", "CANCELLED"})
-ACTIVE_STATUSES: Final = frozenset(
-    {"QUEUED", "PENDING", "RUNNING", "CANCEL_REQUESTED", "CANCELLING"}
-)
+from statemachines.moodys import MOODYS_ACTIVE_STATUSES, MOODYS_TERMINAL_STATUSES
+
+#: documented workflow / job statuses (spec §2.4; defined in statemachines.moodys), as the
+#: plain strings ``WorkflowStatus.status`` holds
+TERMINAL_STATUSES: Final = frozenset(status.value for status in MOODYS_TERMINAL_STATUSES)
+ACTIVE_STATUSES: Final = frozenset(status.value for status in MOODYS_ACTIVE_STATUSES)
 KNOWN_STATUSES: Final = TERMINAL_STATUSES | ACTIVE_STATUSES
 
 

@@ -18,11 +18,12 @@ from irpd.moodys.models import WorkflowStatus
 from irpd.moodys.responses import parse_platform_job
 from irpd.moodys.transport import Transport
 from irpd.moodys.workflows import chunked, note_unknown_status
+from statemachines.moodys import MoodysStatus
 
 _log = structlog.get_logger(__name__)
 
 PLATFORM_APIS: Final = frozenset({"model", "riskdata", "import", "geohaz", "grouping", "export"})
-CANCELLED: Final = "CANCELLED"
+CANCELLED: Final = MoodysStatus.CANCELLED.value
 _MAX_PAGES: Final = 10_000
 
 

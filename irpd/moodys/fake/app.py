@@ -35,6 +35,7 @@ from irpd.moodys.fake.registry import Registry
 from irpd.moodys.fake.render import View, render_platform_job, render_workflow
 from irpd.moodys.fake.settings import FakeSettings, Faults, ScriptedOutcome
 from irpd.moodys.fake.simulation import Simulation
+from irpd.moodys.fake.timeline import FAILED
 
 #: seconds ``stop()`` waits for in-flight handlers
 SHUTDOWN_TIMEOUT = 2.0
@@ -172,7 +173,7 @@ class FakeMoodys:
     def script(
         self,
         name: str,
-        outcome: str = "FAILED",
+        outcome: str = FAILED,
         message: str | None = None,
         times: int | None = None,
     ) -> int:

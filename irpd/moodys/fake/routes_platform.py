@@ -14,7 +14,14 @@ from irpd.moodys.fake.context import FakeContext, context_of
 from irpd.moodys.fake.filters import FilterSyntaxError, parse_filter
 from irpd.moodys.fake.render import render_platform_job
 from irpd.moodys.fake.routes_workflows import view_of
-from irpd.moodys.fake.timeline import PENDING, RUNNING, TERMINAL, WorkflowRecord
+from irpd.moodys.fake.timeline import (
+    CANCEL_REQUESTED,
+    CANCELLED,
+    PENDING,
+    RUNNING,
+    TERMINAL,
+    WorkflowRecord,
+)
 
 APIS = frozenset({"model", "riskdata", "import", "geohaz", "grouping", "export"})
 #: types that may be cancelled while PENDING or RUNNING (any type while QUEUED)
@@ -22,7 +29,7 @@ CANCELLABLE_WHILE_RUNNING = frozenset(
     {"ALM", "BATCH", "CLIMATE_CHANGE", "CONVERT_RESULT_CURRENCY", "DLM", "HD", "DOWNLOAD_RDM"}
 )
 PRIORITIES = ("Very Low", "Low", "Medium", "High", "Very High")
-CANCEL_VALUES = frozenset({"CANCELLED", "CANCEL_REQUESTED", "CANCEL"})
+CANCEL_VALUES = frozenset({CANCELLED, CANCEL_REQUESTED, "CANCEL"})
 
 
 def _api(request: web.Request) -> str:

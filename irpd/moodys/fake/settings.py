@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from irpd.errors import ConfigError
+from irpd.moodys.fake.timeline import FAILED, FINISHED
 
 Range = tuple[float, float]
 
@@ -166,12 +167,12 @@ class ScriptedOutcome:
     """A forced outcome for workflows of one name (``times`` None: every one)."""
 
     name: str
-    outcome: str = "FAILED"
+    outcome: str = FAILED
     message: str | None = None
     times: int | None = None
 
     def __post_init__(self) -> None:
-        if self.outcome not in ("FAILED", "FINISHED"):
+        if self.outcome not in (FAILED, FINISHED):
             raise SettingsError(f"script outcome must be FAILED or FINISHED, got {self.outcome}")
         if self.times is not None and self.times < 1:
             raise SettingsError("script times must be at least 1")

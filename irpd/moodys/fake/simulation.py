@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from irpd.moodys.fake.admission import AdmissionQueue
 from irpd.moodys.fake.clock import SimClock, iso
 from irpd.moodys.fake.settings import FakeSettings, Range, ScriptedOutcome
-from irpd.moodys.fake.timeline import STATUSES, TERMINAL, WorkflowRecord
+from irpd.moodys.fake.timeline import FAILED, STATUSES, TERMINAL, WorkflowRecord
 
 #: types whose FINISHED workflows become analyses / groups (result lookups)
 ANALYSIS_TYPES = frozenset({"ANALYTICS_JOB", "DLM", "HD", "ALM"})
@@ -196,7 +196,7 @@ class Simulation:
         script = self._scripts.get(record.name)
         if script is None:
             return False
-        record.fails = script.outcome == "FAILED"
+        record.fails = script.outcome == FAILED
         record.message = (
             (script.message or f"Scripted failure of {record.name!r}") if (record.fails) else None
         )

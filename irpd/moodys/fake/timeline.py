@@ -8,18 +8,23 @@ a few comparisons, which is what keeps 100,000 live workflows cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-QUEUED = "QUEUED"
-PENDING = "PENDING"
-RUNNING = "RUNNING"
-FINISHED = "FINISHED"
-FAILED = "FAILED"
-CANCEL_REQUESTED = "CANCEL_REQUESTED"
-CANCELLING = "CANCELLING"
-CANCELLED = "CANCELLED"
+from statemachines.moodys import MOODYS_STATUSES, MOODYS_TERMINAL_STATUSES, MoodysStatus
 
-STATUSES = (QUEUED, PENDING, RUNNING, FINISHED, FAILED, CANCEL_REQUESTED, CANCELLING, CANCELLED)
-TERMINAL = frozenset({FINISHED, FAILED, CANCELLED})
+# The shared vocabulary (statemachines.moodys) as plain strings: the fake renders and compares
+# them for every workflow of every status request.
+QUEUED: Final = MoodysStatus.QUEUED.value
+PENDING: Final = MoodysStatus.PENDING.value
+RUNNING: Final = MoodysStatus.RUNNING.value
+FINISHED: Final = MoodysStatus.FINISHED.value
+FAILED: Final = MoodysStatus.FAILED.value
+CANCEL_REQUESTED: Final = MoodysStatus.CANCEL_REQUESTED.value
+CANCELLING: Final = MoodysStatus.CANCELLING.value
+CANCELLED: Final = MoodysStatus.CANCELLED.value
+
+STATUSES: Final = tuple(status.value for status in MOODYS_STATUSES)
+TERMINAL: Final = frozenset(status.value for status in MOODYS_TERMINAL_STATUSES)
 
 
 @dataclass(slots=True, eq=False)
