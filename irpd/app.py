@@ -34,6 +34,7 @@ from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
 from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
+from irpd.monitoring.service import MetricsService
 from irpd.moodys.client import MoodysClient
 from irpd.ops.facade import Operations
 from irpd.reload import plan_reload
@@ -91,6 +92,7 @@ class Daemon:
     ops: Operations
     engine: Engine
     control: ControlServer
+    metrics: MetricsService | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     notifier: Notifier = field(default_factory=Notifier)
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
@@ -126,6 +128,7 @@ class Daemon:
                 **dataclasses.asdict(self.moodys.stats()),
             },
             "engine": self.engine.snapshot(),
+            "metrics_url": None if self.metrics is None else self.metrics.url,
             "tasks": self.supervisor.running(),
         }
 
@@ -211,6 +214,14 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
         await opened.close()
         raise
     daemon = Daemon(config, config_path, opened, moodys, ops, engine, control)
+    if config.metrics.listen:
+        daemon.metrics = MetricsService(
+            config.metrics.listen,
+            engine,
+            moodys,
+            opened.db,
+            database_refresh=config.metrics.database_refresh,
+        )
     engine.tracker.prioritise(control.activity)
     holder["daemon"] = daemon
     return daemon
@@ -243,6 +254,8 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     try:
         await daemon.engine.start(daemon.supervisor)
         await daemon.control.start()
+        if daemon.metrics is not None:
+            await daemon.metrics.start(daemon.supervisor)
         interval = watchdog_interval()
         if interval is not None:
             daemon.supervisor.start(
@@ -282,6 +295,8 @@ async def _shutdown(daemon: Daemon, drain_timeout: float) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(daemon.engine.drain(drain_timeout), drain_timeout + 1)
     await daemon.supervisor.cancel_all(5.0)
+    if daemon.metrics is not None:
+        daemon.metrics.stop()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(daemon.engine.release(), 5.0)
     await daemon.moodys.close()

@@ -123,6 +123,16 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """The Prometheus endpoint (``GET /metrics``, docs/monitoring.md)."""
+
+    #: host:port to serve on (e.g. 127.0.0.1:9464); empty: no endpoint
+    listen: str = ""
+    #: seconds between the small database reads behind the job and batch counts
+    database_refresh: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole validated configuration of one irpd process."""
 
@@ -132,6 +142,7 @@ class Config:
     engine: EngineConfig = field(default_factory=EngineConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     @property
     def socket_path(self) -> Path:
@@ -271,6 +282,7 @@ def _check_positive(config: Config) -> None:
         "control.max_clients": config.control.max_clients,
         "moodys.connect_timeout": config.moodys.connect_timeout,
         "logging.aggregate_interval": config.logging.aggregate_interval,
+        "metrics.database_refresh": config.metrics.database_refresh,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -313,8 +325,19 @@ def _check_formats(config: Config) -> None:
         raise ConfigError(
             f"moodys.base_url: must be an http(s) URL, got {config.moodys.base_url!r}"
         )
+    if config.metrics.listen:
+        listen_address(config.metrics.listen, "metrics.listen")
     if config.database.dsn and not config.database.dsn.startswith(("postgres://", "postgresql://")):
         raise ConfigError("database.dsn: must be a postgresql:// URI")
+
+
+def listen_address(value: str, where: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9464`` for IPv6) as (host, port), or a ConfigError."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{where}: expected host:port such as 127.0.0.1:9464, got {value!r}")
+    return host, int(port)
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

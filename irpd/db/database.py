@@ -219,6 +219,11 @@ class Database(_Runner):
         """Call ``observer`` after every database call (success: ``None``; outage: the error)."""
         self._observers.append(observer)
 
+    def pool_use(self) -> tuple[int, int, int]:
+        """(open connections, idle connections, the pool's maximum) right now."""
+        pool = self._pool
+        return pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+
     async def ping(self) -> bool:
         """True when a trivial query succeeds."""
         try:

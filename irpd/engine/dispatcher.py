@@ -16,6 +16,7 @@ import contextlib
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -109,6 +110,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
         self.submitted = 0
+        #: written submission outcomes by kind (accepted, refused, retry, abandoned)
+        self.outcomes: Counter[str] = Counter()
 
     def wake(self) -> None:
         """New work may be queued: look now instead of at the next idle tick."""
@@ -297,6 +300,7 @@ class Dispatcher:
                 backoff = min(backoff * 2, self.settings.db_retry_max)
         for outcome in batch:
             self._in_flight.discard(outcome.job.id)
+            self.outcomes[_outcome_label(outcome)] += 1
         if not self._in_flight:
             self._drained.set()
         self._wake.set()  # room for more: claim the next jobs now, not at the idle tick
@@ -371,3 +375,12 @@ def _error_record(exc: BaseException) -> dict[str, Any]:
         if value is not None:
             record[attribute] = value
     return record
+
+
+def _outcome_label(outcome: Outcome) -> str:
+    """The metrics label of a written outcome."""
+    if outcome.kind == "acked" or (outcome.kind == "settled" and outcome.target != "ERROR"):
+        return "accepted"
+    if outcome.kind == "settled":
+        return "refused"
+    return outcome.kind

@@ -102,6 +102,11 @@ class Tracker:
         self._throttled = Throttled()
         self.sweeps = 0
         self.polled = 0
+        #: jobs whose status lookup failed (after the client's retries)
+        self.poll_failures = 0
+        #: seconds spent in sweeps (total, and the last one)
+        self.sweep_seconds = 0.0
+        self.last_sweep_seconds = 0.0
         self.loaded = asyncio.Event()
         self._added_during_resync: set[int] = set()
         self._budget = settings.max_polls_per_second
@@ -268,6 +273,7 @@ class Tracker:
         one at a time as workers free up (``parallel_chunks`` at once), so no single step
         pops tens of thousands of heap entries; returns how many were polled."""
         gate = asyncio.Semaphore(self.settings.parallel_chunks)
+        started = self._clock()
         tasks: list[asyncio.Task[None]] = []
         taken = 0
 
@@ -305,6 +311,8 @@ class Tracker:
                 await asyncio.gather(*tasks)
         if taken:
             self.sweeps += 1
+            self.last_sweep_seconds = self._clock() - started
+            self.sweep_seconds += self.last_sweep_seconds
         return taken
 
     async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
@@ -313,6 +321,7 @@ class Tracker:
             self.moodys_health.ok()
         except (RetryableError, PermanentError) as exc:
             self.moodys_health.failed(exc)
+            self.poll_failures += len(chunk)
             self._throttled.warning(
                 "tracking_poll_failed", type(exc).__name__, error=str(exc), jobs=len(chunk)
             )

@@ -21,7 +21,7 @@ from irpd.moodys.refdata import ModelProfile, ReferenceData
 from irpd.moodys.settings import MoodysSettings
 from irpd.moodys.staging import ImportFileUploader, SkipUpload, SupportsClose
 from irpd.moodys.submissions import Submission, SubmissionContext, submit
-from irpd.moodys.transport import Transport, TransportStats
+from irpd.moodys.transport import RequestObserver, Transport, TransportStats
 from irpd.moodys.workflows import Workflows
 
 
@@ -139,6 +139,10 @@ class MoodysClient:
     def clear_reference_cache(self) -> None:
         """Forget cached reference data (e.g. at the start of a batch submission)."""
         self._components()[1].clear()
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell ``observer`` about every HTTP attempt (endpoint, status, latency)."""
+        self.transport.observer = observer
 
     def stats(self) -> TransportStats:
         """Requests sent, retries, 429s, current rate, not-before, in-flight counts."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,8 +42,16 @@ from irpd.moodys.settings import MoodysSettings
 _log = structlog.get_logger(__name__)
 
 RequestKind = Literal["submission", "read"]
+#: told after every HTTP attempt: method, path, HTTP status (or ``timeout``, ``connection``,
+#: ``tls``) and seconds from sending to the answer (the daemon's metrics listen to this)
+RequestObserver = Callable[[str, str, str, float], None]
 WARNING_HEADERS: Final = ("Warning", "X-RMS-Warning")
 _MAX_REMEMBERED_WARNINGS: Final = 256
+_FAILURE_LABELS: Final[dict[type[MoodysError], str]] = {
+    MoodysTimeout: "timeout",
+    MoodysTlsError: "tls",
+    MoodysConnectionError: "connection",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ class Transport:
         }
         self._counters = _Counters()
         self._warnings_seen: set[tuple[str, str]] = set()
+        self.observer: RequestObserver | None = None
         timeouts = settings.timeouts
         self._timeout = aiohttp.ClientTimeout(
             total=timeouts.total, connect=timeouts.connect, sock_read=timeouts.read
@@ -318,6 +328,7 @@ class Transport:
             await self._limiter.acquire()
             self._counters.requests_sent += 1
             self._counters.in_flight[kind] += 1
+            sent = time.monotonic()
             try:
                 async with self._session.request(
                     method,
@@ -337,6 +348,9 @@ class Transport:
                 failure = MoodysConnectionError(self._describe(exc), method=method, path=path)
             finally:
                 self._counters.in_flight[kind] -= 1
+        if self.observer is not None:
+            code = str(status) if failure is None else _FAILURE_LABELS.get(type(failure), "error")
+            self.observer(method, path, code, time.monotonic() - sent)
         if failure is not None:
             return _Failure(failure, None)
         self._log_warnings(method, path, resp_headers)

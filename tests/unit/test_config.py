@@ -106,6 +106,7 @@ _SPECIAL = {
     ("control", "socket_mode"): ("0o600", 0o600),
     ("engine", "poll_jitter"): ("0.5", 0.5),
     ("engine", "poll_max_interval"): ("301", 301.0),
+    ("metrics", "listen"): ("127.0.0.1:9464", "127.0.0.1:9464"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus metrics (:mod:`irpd.monitoring.metrics`) and their HTTP endpoint."""
