@@ -152,7 +152,9 @@ class Daemon:
             max_polls_per_second=engine.max_polls_per_second,
             operator_yield=engine.operator_yield,
             recovery_spread=engine.recovery_spread,
+            lost_workflow_after=engine.lost_workflow_after,
         )
+        tracker.lost.lost_after = engine.lost_workflow_after
         dispatcher.settings = replace(
             dispatcher.settings,
             batch_size=engine.dispatch_batch_size,

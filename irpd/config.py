@@ -98,6 +98,9 @@ class EngineConfig:
     drain_timeout: float = 20.0
     lease_ttl: float = 15.0
     db_retry_max_interval: float = 10.0
+    #: seconds Moody's may answer status lookups without a job's workflow before the job
+    #: becomes ERROR ("unknown to Moody's"), counted from the first such answer
+    lost_workflow_after: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +280,7 @@ def _check_positive(config: Config) -> None:
         "engine.recovery_rate": config.engine.recovery_rate,
         "engine.drain_timeout": config.engine.drain_timeout,
         "engine.lease_ttl": config.engine.lease_ttl,
+        "engine.lost_workflow_after": config.engine.lost_workflow_after,
         "control.max_request_bytes": config.control.max_request_bytes,
         "control.request_timeout": config.control.request_timeout,
         "control.max_clients": config.control.max_clients,

@@ -40,7 +40,7 @@ class JobStatus(StrEnum):
     CANCELLING = MoodysStatus.CANCELLING.value
     CANCELLED = MoodysStatus.CANCELLED.value
     FORCED_OK = "FORCED_OK"  # operator declared it done, with a reason
-    ERROR = "ERROR"  # Moody's refused the submission for good
+    ERROR = "ERROR"  # Moody's refused the submission for good, or lost its workflow
 
 
 J = JobStatus
@@ -79,6 +79,9 @@ JOB_TRANSITIONS: tuple[Transition[JobStatus], ...] = (
     Transition("request_cancel", (J.SUBMITTING, *LIVE_JOB_STATUSES), J.CANCEL_REQUESTED),
     # the daemon sent DELETE and Moody's accepted it
     Transition("cancel_sent", (J.CANCEL_REQUESTED,), J.CANCELLING),
+    # Moody's has said for longer than engine.lost_workflow_after that it does not know the
+    # job's workflow (e.g. it lost it): the tracker gives up on it; the operator may resubmit
+    Transition("declare_lost", tuple(sorted(IN_FLIGHT_JOB_STATUSES, key=list(J).index)), J.ERROR),
     # operator, reason required by the ops layer; never from in-flight statuses nor FINISHED
     Transition("force_ok", (J.INITIATED, J.FAILED, J.ERROR, J.CANCELLED), J.FORCED_OK),
 )

@@ -239,6 +239,44 @@ class EngineStore:
         # one array per column: (ids, expected, progress, poll_in)
         await self.db.execute("engine_record_polls", *zip(*polls, strict=True))
 
+    # --- lost workflows (Moody's answers without them) --------------------------------
+    async def note_missing(self, jobs: Sequence[tuple[int, str]]) -> dict[int, float]:
+        """Remember the first "missing" answer of ``(job id, expected status)`` pairs;
+        return seconds since that first answer per job still in that status."""
+        if not jobs:
+            return {}
+        ids, expected = zip(*jobs, strict=True)
+        rows = await self.db.fetch("engine_note_missing", list(ids), list(expected), self.worker_id)
+        return {r["id"]: r["seconds_missing"] for r in rows}
+
+    async def found_again(self, ids: Sequence[int]) -> None:
+        """Moody's answered for these workflows again: forget that they were missing."""
+        if ids:
+            await self.db.execute("engine_found_again", list(ids))
+
+    async def missing_workflows(self, shards: Sequence[int]) -> dict[int, float]:
+        """In-flight jobs of ``shards`` whose workflow is missing: seconds since first seen."""
+        rows = await self.db.fetch("engine_missing_workflows", list(shards))
+        return {r["id"]: r["seconds_missing"] for r in rows}
+
+    async def declare_lost(
+        self, jobs: Sequence[tuple[int, str, str]], lost_after: float
+    ) -> list[Moved]:
+        """``(job id, expected status, reason)`` → ERROR, for jobs whose workflow has been
+        missing for at least ``lost_after`` seconds (by the database's clock)."""
+        if not jobs:
+            return []
+        ids, expected, errors = zip(*jobs, strict=True)
+        rows = await self.db.fetch(
+            "engine_declare_lost",
+            list(ids),
+            list(expected),
+            list(errors),
+            lost_after,
+            self.worker_id,
+        )
+        return [Moved._make(r) for r in rows]  # id, batch_id, target, expected
+
     # --- canceller ------------------------------------------------------------------
     async def cancels_to_send(
         self, shards: Sequence[int], exclude: Sequence[int], limit: int

@@ -98,6 +98,7 @@ class Engine:
                 operator_yield=config.operator_yield,
                 ids_per_request=status_batch_size,
                 db_retry_max=config.db_retry_max_interval,
+                lost_workflow_after=config.lost_workflow_after,
             ),
             on_settled=self._settled,
             rng=rng,

@@ -25,6 +25,7 @@ from irpd.db.engine_store import EngineStore, InFlightJob, Moved, Poll, Report
 from irpd.engine.events import Throttled, TransitionEvents
 from irpd.engine.health import DatabaseHealth, MoodysHealth
 from irpd.engine.leases import SHARDS, LeaseKeeper
+from irpd.engine.lost import LostWorkflows
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.priority import OperatorActivity
 from irpd.engine.schedule import PollSchedule, TrackedJob
@@ -67,6 +68,8 @@ class TrackerSettings:
     db_retry_max: float = 10.0
     #: a poll that changed nothing is written only when progress moved or this long passed
     persist_unchanged_after: float = 60.0
+    #: a workflow Moody's has not returned for this long is given up: the job becomes ERROR
+    lost_workflow_after: float = 900.0
 
 
 class Tracker:
@@ -112,6 +115,9 @@ class Tracker:
         self._budget = settings.max_polls_per_second
         self._budget_at = clock()
         self._operators = OperatorActivity()
+        self.lost = LostWorkflows(
+            store, settings.lost_workflow_after, db_retry_max=settings.db_retry_max
+        )
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -217,6 +223,7 @@ class Tracker:
                 async for chunk in self._store.in_flight_batches(sorted(owned), LOAD_STEP):
                     rows.extend(chunk)
                     await asyncio.sleep(0)  # loading 100k jobs must not stall the loop
+            await self.lost.load(sorted(owned), self._clock())
         except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
@@ -334,6 +341,7 @@ class Tracker:
         polls: list[Poll] = []
         to_persist: list[Poll] = []
         missing: list[TrackedJob] = []
+        found: list[int] = []
         persist_after = self.settings.persist_unchanged_after
         for count, job in enumerate(chunk, 1):
             if count % SLICE == 0:
@@ -342,6 +350,8 @@ class Tracker:
             if answer is None:
                 missing.append(job)
                 continue
+            if self.lost and job.id in self.lost:
+                found.append(job.id)
             report = self._decide(job, answer, now)
             if isinstance(report, Report):
                 reports.append(report)
@@ -355,18 +365,38 @@ class Tracker:
         moved = await self._write(reports, to_persist)
         await self._pause()
         await self._apply_in_memory(moved, reports, polls, now)
+        if found:
+            await self.lost.found_again(found)
         if missing:
-            self._throttled.warning(
-                "moodys_workflow_missing",
-                "",
-                jobs=len(missing),
-                example_workflow_id=missing[0].workflow_id,
-            )
-            self._reschedule(missing, self.settings.policy.max_interval / 4)
+            await self._missing(missing)
         moved_ids = {m.id for m in moved}
         lost = [r.job_id for r in reports if r.job_id not in moved_ids]
         if lost:
             await self._refresh(lost)
+
+    async def _missing(self, missing: list[TrackedJob]) -> None:
+        """Moody's answered without these workflows: count, and give up the long-missing."""
+        self._throttled.warning(
+            "moodys_workflow_missing",
+            "",
+            jobs=len(missing),
+            example_workflow_id=missing[0].workflow_id,
+        )
+        now = self._clock()
+        lost = await self.lost.missing(missing, now)
+        if lost:
+            self._events.transitioned_many(
+                [(r.id, r.batch_id, r.previous, r.status, None) for r in lost], cause="engine"
+            )
+            for row in lost:
+                self.schedule.remove(row.id)
+            self._on_settled(lost)
+        gone = {row.id for row in lost}
+        regular = self.settings.policy.max_interval / 4
+        for job in missing:
+            if job.id not in gone:
+                delay = self.lost.next_check_in(job, now, regular)
+                self.schedule.reschedule(job.id, now + delay * (0.75 + self._rng.random() / 4))
 
     def _decide(self, job: TrackedJob, answer: WorkflowStatus, now: float) -> Report | Poll:
         status = _JOB_STATUSES[job.status]

@@ -302,3 +302,55 @@ SELECT b.id FROM irp_batch b WHERE b.status = 'ACTIVE' ORDER BY b.id
 -- Jobs by status across all batches, from the live counts (cheap at any size).
 SELECT status, sum(n)::bigint AS n FROM irp_batch_job_count
  GROUP BY status HAVING sum(n) > 0 ORDER BY status
+
+-- name: engine_note_missing
+-- Moody's answered a status lookup without these jobs' workflows: remember when that was
+-- first seen (kept across restarts). Returns seconds since the first "missing" answer.
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($3) AS shards
+)
+UPDATE irp_job AS j
+   SET moodys_missing_since = coalesce(j.moodys_missing_since, now())
+  FROM unnest($1::bigint[], $2::text[]) AS i(id, expected), owned o
+ WHERE j.id = i.id AND j.status = i.expected AND irp_job_shard(i.id) = ANY (o.shards)
+RETURNING j.id, extract(epoch FROM now() - j.moodys_missing_since)::float8 AS seconds_missing
+
+-- name: engine_found_again
+-- Moody's answered for these workflows again: the "missing" count starts over.
+UPDATE irp_job SET moodys_missing_since = NULL
+ WHERE id = ANY($1::bigint[]) AND moodys_missing_since IS NOT NULL
+
+-- name: engine_missing_workflows
+-- In-flight jobs of the given shards whose workflow Moody's did not return last time.
+SELECT j.id, extract(epoch FROM now() - j.moodys_missing_since)::float8 AS seconds_missing
+  FROM irp_job j
+ WHERE j.moodys_missing_since IS NOT NULL AND j.engine_phase IN ('in_flight', 'cancel')
+   AND irp_job_shard(j.id) = ANY($1::smallint[])
+
+-- name: engine_declare_lost
+-- Moody's has not known these workflows for at least $4 seconds (measured by this database's
+-- clock from the first "missing" answer): the jobs become ERROR (trigger declare_lost) with
+-- the reason in last_error, with their tracking-log rows.
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($5) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, expected, error),
+           owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = 'ERROR', last_error = i.error, next_poll_at = NULL,
+           status_changed_ts = now(), completed_ts = now(), updated_ts = now()
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected
+       AND j.moodys_missing_since <= now() - make_interval(secs => $4)
+ RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.error, j.moodys_missing_since
+), logged AS (
+    INSERT INTO irp_job_tracking_log
+           (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
+    SELECT id, moodys_workflow_id, 'ERROR', expected, 'engine',
+           jsonb_build_object('trigger', 'declare_lost', 'error', error,
+                              'missing_since', moodys_missing_since)
+      FROM moved
+)
+SELECT id, batch_id, 'ERROR' AS target, expected FROM moved

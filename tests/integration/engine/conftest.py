@@ -6,6 +6,7 @@ import asyncio
 import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,18 +119,27 @@ class Rig:
             await asyncio.sleep(0.1)
 
 
+@asynccontextmanager
+async def rig_on(db: Database, settings: FakeSettings) -> AsyncIterator[Rig]:
+    """A rig on a fake with ``settings``; its engines are stopped and the client closed
+    at the end (and the fake, which a test may have replaced)."""
+    fake = FakeMoodys(settings)
+    await fake.start()
+    client = client_for(fake)
+    rig = Rig(db, fake, client, Operations(db, builtin_registry(), load_workbook))
+    try:
+        yield rig
+    finally:
+        for supervisor in rig.supervisors:
+            await supervisor.cancel_all(2.0)
+        await client.close()
+        await rig.fake.stop()
+
+
 @pytest.fixture
 async def rig(db: Database) -> AsyncIterator[Rig]:
-    async with FakeMoodys.running(FakeSettings(seed=3, time_scale=3600.0)) as fake:
-        client = client_for(fake)
-        ops = Operations(db, builtin_registry(), load_workbook)
-        rig = Rig(db, fake, client, ops)
-        try:
-            yield rig
-        finally:
-            for supervisor in rig.supervisors:
-                await supervisor.cancel_all(2.0)
-            await client.close()
+    async with rig_on(db, FakeSettings(seed=3, time_scale=3600.0)) as rig:
+        yield rig
 
 
 Waiter = Callable[[], Awaitable[None]]

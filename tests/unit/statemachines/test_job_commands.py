@@ -31,6 +31,13 @@ EXPECTED: dict[tuple[JobStatus, str], JobStatus] = {
     (J.PENDING, "request_cancel"): J.CANCEL_REQUESTED,
     (J.RUNNING, "request_cancel"): J.CANCEL_REQUESTED,
     (J.CANCEL_REQUESTED, "cancel_sent"): J.CANCELLING,
+    # Moody's does not know the workflow any more (engine.lost_workflow_after)
+    (J.SUBMITTED, "declare_lost"): J.ERROR,
+    (J.QUEUED, "declare_lost"): J.ERROR,
+    (J.PENDING, "declare_lost"): J.ERROR,
+    (J.RUNNING, "declare_lost"): J.ERROR,
+    (J.CANCEL_REQUESTED, "declare_lost"): J.ERROR,
+    (J.CANCELLING, "declare_lost"): J.ERROR,
     (J.INITIATED, "force_ok"): J.FORCED_OK,
     (J.FAILED, "force_ok"): J.FORCED_OK,
     (J.ERROR, "force_ok"): J.FORCED_OK,

@@ -1,0 +1,141 @@
+"""Workflows Moody's forgot: a job whose workflow stays missing from status lookups for
+``engine.lost_workflow_after`` becomes ERROR (``declare_lost``), its batch reconciles, and
+the count survives a restart; an answer that includes the workflow starts it over."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from irpd.config import EngineConfig
+from irpd.db.database import Database
+from irpd.engine.engine import Engine
+from irpd.engine.supervisor import Supervisor
+from irpd.moodys.fake import FakeMoodys, FakeSettings
+
+from .conftest import FAST, Rig, rig_on
+
+# real time: workflows stay queued behind a paused quota for the whole test
+SLOW_FAKE = FakeSettings(seed=5, time_scale=1.0, quota=0)
+
+
+@pytest.fixture
+async def slow_rig(db: Database) -> AsyncIterator[Rig]:
+    async with rig_on(db, SLOW_FAKE) as rig:
+        yield rig
+
+
+async def _sql(rig: Rig, query: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(rig.db.dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+async def _until(rig: Rig, query: str, *args: object, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (await _sql(rig, query, *args))[0][0]:
+        for supervisor in rig.supervisors:
+            assert supervisor.failure is None, supervisor.failure
+        assert asyncio.get_running_loop().time() < deadline, f"never true: {query}"
+        await asyncio.sleep(0.1)
+
+
+async def _submitted(rig: Rig, config: EngineConfig, count: int) -> tuple[int, Engine, Supervisor]:
+    batch_id = await rig.multi_job_batch(count)
+    engine = rig.engine(config=config)
+    supervisor = await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    await _until(
+        rig,
+        "SELECT count(*) = $2 FROM irp_job WHERE batch_id = $1 AND moodys_workflow_id IS NOT NULL",
+        batch_id,
+        count,
+    )
+    return batch_id, engine, supervisor
+
+
+async def _forget_everything(rig: Rig) -> None:
+    """Moody's restarted empty: a new fake on the same port."""
+    port = rig.fake.port
+    await rig.fake.stop()
+    rig.fake = FakeMoodys(replace(SLOW_FAKE, port=port))
+    await rig.fake.start()
+
+
+async def test_a_forgotten_workflow_becomes_error_and_its_batch_fails(slow_rig: Rig) -> None:
+    rig = slow_rig
+    batch_id, _, _ = await _submitted(rig, replace(FAST, lost_workflow_after=1.0), 3)
+    await _forget_everything(rig)
+    batch = await rig.wait_batch(batch_id, ("FAILED",), timeout=60.0)
+    assert batch["status"] == "FAILED"
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    assert {j["status"] for j in jobs} == {"ERROR"}
+    for job in jobs:
+        assert f"workflow {job['moodys_workflow_id']} is unknown to Moody's" in job["last_error"]
+    logged = await _sql(
+        rig,
+        "SELECT previous_status, source, tracking_data ->> 'trigger' FROM irp_job_tracking_log"
+        " WHERE job_status = 'ERROR' AND job_id = ANY($1::bigint[])",
+        [j["id"] for j in jobs],
+    )
+    assert len(logged) == 3
+    assert {(r[1], r[2]) for r in logged} == {("engine", "declare_lost")}
+    assert {r[0] for r in logged} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
+    # the operator can resubmit it: a new job on the same configuration
+    child = await rig.ops.resubmit_job(jobs[0]["id"], None, None)
+    assert child["job_id"] != jobs[0]["id"]
+
+
+async def test_the_first_missing_answer_survives_a_restart(slow_rig: Rig) -> None:
+    """An engine that will not give up for an hour notes the first "missing" answer; a new
+    engine (a restart) counts from that stored moment, not from its own start."""
+    rig = slow_rig
+    patient = replace(FAST, lost_workflow_after=3600.0)
+    batch_id, engine, supervisor = await _submitted(rig, patient, 2)
+    await _forget_everything(rig)
+    await _until(
+        rig,
+        "SELECT count(*) = 2 FROM irp_job WHERE batch_id = $1 AND moodys_missing_since IS NOT NULL",
+        batch_id,
+    )
+    await rig.stop(engine, supervisor)
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    assert {j["status"] for j in jobs} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
+    # as if the daemon had been down for two hours
+    await _sql(
+        rig,
+        "UPDATE irp_job SET moodys_missing_since = moodys_missing_since - interval '2 hours'"
+        " WHERE batch_id = $1",
+        batch_id,
+    )
+    await rig.start(rig.engine("w1", patient))
+    await rig.wait_batch(batch_id, ("FAILED",), timeout=60.0)
+    assert {j["status"] for j in await rig.ops.get_batch_jobs(batch_id)} == {"ERROR"}
+
+
+async def test_an_answer_that_includes_the_workflow_starts_the_count_over(slow_rig: Rig) -> None:
+    rig = slow_rig
+    patient = replace(FAST, lost_workflow_after=3600.0)
+    batch_id, engine, supervisor = await _submitted(rig, patient, 2)
+    await rig.stop(engine, supervisor)
+    # missing for two hours as far as the database knows, but Moody's still has them
+    await _sql(
+        rig,
+        "UPDATE irp_job SET moodys_missing_since = now() - interval '2 hours' WHERE batch_id = $1",
+        batch_id,
+    )
+    await rig.start(rig.engine("w1", patient))
+    await _until(
+        rig,
+        "SELECT count(*) = 2 FROM irp_job WHERE batch_id = $1 AND moodys_missing_since IS NULL",
+        batch_id,
+    )
+    jobs = await rig.ops.get_batch_jobs(batch_id)
+    assert {j["status"] for j in jobs} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
