@@ -83,13 +83,19 @@ def batch_after_recon(
     return BATCH_LIFECYCLE.lookup.get((current, trigger), current)
 
 
+def job_submitted_trigger(current: BatchStatus) -> str | None:
+    """The trigger a batch in ``current`` fires once one of its jobs is submitted: ``submit``
+    from INITIATED, ``reactivate`` otherwise (illegal from COMPLETED), none when ACTIVE."""
+    if current == B.ACTIVE:
+        return None
+    return "submit" if current == B.INITIATED else "reactivate"
+
+
 def batch_on_job_submitted(batch_id: int | str, current: BatchStatus) -> BatchStatus:
     """The batch status once one of its jobs was submitted to Moody's.
 
     INITIATED → ACTIVE (``submit``), FAILED/CANCELLED → ACTIVE (``reactivate``), ACTIVE
     stays ACTIVE; a COMPLETED batch raises ``IllegalTransition`` (``reactivate``).
     """
-    if current == B.ACTIVE:
-        return current
-    trigger = "submit" if current == B.INITIATED else "reactivate"
-    return BATCH_LIFECYCLE.next(batch_id, current, trigger)
+    trigger = job_submitted_trigger(current)
+    return current if trigger is None else BATCH_LIFECYCLE.next(batch_id, current, trigger)

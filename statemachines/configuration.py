@@ -51,6 +51,13 @@ def configuration_on_batch_submitted(
 
     VALID → ACTIVE (``activate``); ACTIVE stays ACTIVE; NEW/ERROR raise ``IllegalTransition``.
     """
-    if current == C.ACTIVE:
+    trigger = batch_submitted_trigger(current)
+    if trigger is None:
         return current
-    return CONFIGURATION_LIFECYCLE.next(configuration_id, current, "activate")
+    return CONFIGURATION_LIFECYCLE.next(configuration_id, current, trigger)
+
+
+def batch_submitted_trigger(current: ConfigurationStatus) -> str | None:
+    """The trigger a configuration in ``current`` fires once one of its batches is submitted:
+    ``activate`` (illegal from NEW and ERROR), none when already ACTIVE."""
+    return None if current == C.ACTIVE else "activate"

@@ -1,14 +1,20 @@
-"""A lifecycle as data: one transition table, two ways to run it.
+"""A lifecycle as data: one transition table, one ``transitions`` machine, two ways to run it.
 
 Each machine (configuration, batch, job) is a :class:`Lifecycle`: a tuple of
-:class:`Transition` rows ``(trigger, sources, dest)``. From that one table we derive
+:class:`Transition` rows ``(trigger, sources, dest)``. At import each lifecycle builds its
+``transitions.Machine`` from the rows (:attr:`Lifecycle.machine`, no model attached), and
+derives from that machine
 
-* ``lookup``: a frozen ``{(source, trigger): dest}`` mapping, built once at import. It is
-  the hot path (the daemon applies ~100,000 facts per sweep): a dict probe, no per-entity
-  object, no ``transitions`` model.
-* :meth:`Lifecycle.build_machine`: a ``transitions.Machine`` built from the same rows, for
-  the single-object path (an operator command on one entity) and for validation. Unit tests
-  prove both agree on every ``(state, trigger)`` pair.
+* ``lookup``: a frozen ``{(source, trigger): dest}`` mapping. It is the daemon's hot path
+  (the tracker applies ~100,000 reports per sweep, the dispatcher thousands of outcomes): a
+  dict probe, no per-entity object, no ``transitions`` model.
+* ``pairs``: every ``(expected, target)`` status pair the lifecycle can write, which is
+  what the SQL and the code are checked against (``tests/unit/test_moves.py``).
+
+The single-object path (an operator command on one job, batch or configuration) fires the
+machine itself: :meth:`Lifecycle.fire` attaches one transient model in the current status,
+triggers the event, reads the new status and detaches the model. Unit tests prove both
+paths agree on every ``(status, trigger)`` pair; changing a row changes both.
 """
 
 from __future__ import annotations
@@ -51,23 +57,51 @@ class Lifecycle(Generic[S]):
     initial: S
     final: frozenset[S]
     transitions: tuple[Transition[S], ...]
+    machine: Machine = field(init=False, repr=False, compare=False)
     lookup: Mapping[tuple[S, str], S] = field(init=False, repr=False, compare=False)
     allowed_from: Mapping[str, tuple[S, ...]] = field(init=False, repr=False, compare=False)
+    pairs: frozenset[tuple[S, S]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        lookup: dict[tuple[S, str], S] = {}
-        allowed: dict[str, list[S]] = {}
+        seen: set[tuple[S, str]] = set()
         for row in self.transitions:
             self._check_row(row)
             for source in row.sources:
-                if (source, row.trigger) in lookup:
+                if (source, row.trigger) in seen:
                     msg = f"{self.entity}: {row.trigger} from {source} is defined twice"
                     raise ValueError(msg)
-                lookup[(source, row.trigger)] = row.dest
-                allowed.setdefault(row.trigger, []).append(source)
+                seen.add((source, row.trigger))
+        machine = Machine(
+            model=None,
+            states=self.states,
+            initial=self.initial,
+            transitions=[
+                {"trigger": row.trigger, "source": list(row.sources), "dest": row.dest}
+                for row in self.transitions
+            ],
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+        object.__setattr__(self, "machine", machine)
+        lookup = self._lookup_of(machine)
+        allowed: dict[str, list[S]] = {}
+        for source, trigger in lookup:
+            allowed.setdefault(trigger, []).append(source)
         object.__setattr__(self, "lookup", MappingProxyType(lookup))
         frozen_allowed = {trigger: tuple(sources) for trigger, sources in allowed.items()}
         object.__setattr__(self, "allowed_from", MappingProxyType(frozen_allowed))
+        object.__setattr__(self, "pairs", frozenset((src, dst) for (src, _), dst in lookup.items()))
+
+    def _lookup_of(self, machine: Machine) -> dict[tuple[S, str], S]:
+        """``{(source, trigger): dest}`` read back from the machine's events (table order)."""
+        lookup: dict[tuple[S, str], S] = {}
+        for trigger, event in machine.events.items():
+            for source_name, candidates in event.transitions.items():
+                (transition,) = candidates  # one transition per (source, trigger): no guards
+                dest = transition.dest  # None only for internal transitions (none here)
+                assert dest is not None, (self.entity, trigger, source_name)
+                lookup[(self.states[source_name], trigger)] = self.states[dest]
+        return lookup
 
     def _check_row(self, row: Transition[S]) -> None:
         if not row.trigger.isidentifier():
@@ -98,37 +132,22 @@ class Lifecycle(Generic[S]):
         allowed = tuple(str(status) for status in self.allowed_from.get(attempted, ()))
         return IllegalTransition(self.entity, entity_id, current, attempted, allowed)
 
-    def build_machine(self, model: object, current: S) -> Machine:
-        """A ``transitions.Machine`` from this table, with ``model`` attached in ``current``.
-
-        No auto transitions (``to_X``) and invalid triggers raise ``MachineError``: the
-        Machine allows exactly what the table allows.
-        """
-        return Machine(
-            model=model,
-            states=self.states,
-            initial=current,
-            transitions=[
-                {"trigger": row.trigger, "source": list(row.sources), "dest": row.dest}
-                for row in self.transitions
-            ],
-            auto_transitions=False,
-            ignore_invalid_triggers=False,
-        )
-
     def fire(self, entity_id: int | str, current: S, trigger: str) -> S:
-        """Run ``trigger`` through a ``transitions.Machine`` (the single-object path).
+        """Run ``trigger`` through :attr:`machine` (the single-object path).
 
+        One transient model is attached in ``current`` for the call and detached after it.
         Same result as :meth:`next` (tests prove it); slower, for one-off operator commands.
         """
-        holder = _StatusHolder()
-        machine = self.build_machine(holder, current)
-        if trigger not in machine.events:
+        if trigger not in self.machine.events:
             raise self.illegal(entity_id, current, trigger)
+        holder = _StatusHolder()
+        self.machine.add_model(holder, initial=current)
         try:
-            machine.events[trigger].trigger(holder)
+            self.machine.events[trigger].trigger(holder)
         except MachineError as error:
             raise self.illegal(entity_id, current, trigger) from error
+        finally:
+            self.machine.remove_model(holder)
         state = holder.state
         if not isinstance(state, self.states):  # transitions broke its contract
             raise TypeError(f"{self.entity} machine left {state!r}, not a {self.states.__name__}")

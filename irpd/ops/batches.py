@@ -6,18 +6,17 @@ import asyncio
 from typing import Any, Final
 
 from irpd.db.database import Database, Row
-from irpd.errors import BatchError, StaleStateError
+from irpd.errors import BatchError, ConfigurationError, StaleStateError
 from irpd.ops import validate
-from irpd.ops.machines import batch_move
+from irpd.ops.machines import batch_move, configuration_move
 from irpd.ops.ports import TransformerRegistry
 from irpd.ops.rows import plain, plain_row, plain_rows
 from statemachines.batch import BatchStatus
 from statemachines.configuration import (
     BATCHABLE_CONFIGURATION_STATUSES,
     ConfigurationStatus,
-    configuration_on_batch_submitted,
+    batch_submitted_trigger,
 )
-from statemachines.errors import IllegalTransition
 from statemachines.job import JobStatus
 
 BATCH_STATUSES: Final = tuple(str(status) for status in BatchStatus)
@@ -45,11 +44,13 @@ def require_submittable(context: Row, error: validate.ErrorType) -> None:
 
 def configuration_after_submit(context: Row, error: validate.ErrorType) -> ConfigurationStatus:
     """VALID → ACTIVE (``activate``) once a batch of the configuration is submitted."""
+    current = ConfigurationStatus(context["configuration_status"])
+    trigger = batch_submitted_trigger(current)
+    if trigger is None:
+        return current
     try:
-        return configuration_on_batch_submitted(
-            context["configuration_id"], ConfigurationStatus(context["configuration_status"])
-        )
-    except IllegalTransition as refused:
+        return configuration_move(context["configuration_id"], current, trigger)
+    except ConfigurationError as refused:
         raise error(str(refused)) from refused
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from irpd.db.database import Database, Row, Tx
-from irpd.errors import JobError, StaleStateError
+from irpd.errors import BatchError, JobError, StaleStateError
 from irpd.ops import validate
 from irpd.ops.batches import configuration_after_submit, require_submittable
 from irpd.ops.locking import (
@@ -16,11 +16,10 @@ from irpd.ops.locking import (
     refuse_in_flight,
     refuse_skipped,
 )
-from irpd.ops.machines import job_move
+from irpd.ops.machines import batch_move, job_move
 from irpd.ops.resubmission import require_resubmittable, resubmit_locked
 from irpd.ops.rows import plain, plain_row
-from statemachines.batch import BatchStatus, batch_on_job_submitted
-from statemachines.errors import IllegalTransition
+from statemachines.batch import BatchStatus, job_submitted_trigger
 from statemachines.job import JobStatus
 
 EXACTLY_ONE_CONFIGURATION = (
@@ -176,9 +175,13 @@ class Jobs:
 
     @staticmethod
     def _batch_after_submit(batch: Row) -> BatchStatus:
+        current = BatchStatus(batch["status"])
+        trigger = job_submitted_trigger(current)
+        if trigger is None:
+            return current
         try:
-            return batch_on_job_submitted(batch["id"], BatchStatus(batch["status"]))
-        except IllegalTransition as refused:
+            return batch_move(batch["id"], current, trigger)
+        except BatchError as refused:
             raise JobError(str(refused)) from refused
 
     async def _require_shareable(self, tx: Tx, batch_id: int, job_configuration_id: int) -> None:

@@ -1,23 +1,26 @@
-"""The pure state machines, with their refusals translated into domain errors.
+"""The state machines fired for one object (the operator's single-object path), with their
+refusals translated into domain errors.
 
-``statemachines`` raises ``IllegalTransition`` (it may not import ``irpd``); operations raise
-``JobError`` / ``BatchError`` / ``ConfigurationError`` carrying the same message, which names
-the entity, its status and the attempted move.
+Each function fires the ``transitions`` machine of the lifecycle (one transient model per
+command, :meth:`statemachines.lifecycle.Lifecycle.fire`). ``statemachines`` raises
+``IllegalTransition`` (it may not import ``irpd``); operations raise ``JobError`` /
+``BatchError`` / ``ConfigurationError`` carrying the same message, which names the entity,
+its status and the attempted move.
 """
 
 from __future__ import annotations
 
 from irpd.errors import BatchError, ConfigurationError, JobError
-from statemachines.batch import BatchStatus, batch_next
-from statemachines.configuration import ConfigurationStatus, configuration_next
+from statemachines.batch import BATCH_LIFECYCLE, BatchStatus
+from statemachines.configuration import CONFIGURATION_LIFECYCLE, ConfigurationStatus
 from statemachines.errors import IllegalTransition
-from statemachines.job import JobStatus, job_next
+from statemachines.job import JOB_LIFECYCLE, JobStatus
 
 
 def job_move(job_id: int, current: str, trigger: str) -> JobStatus:
     """The job status ``trigger`` leads to, or ``JobError``."""
     try:
-        return job_next(job_id, JobStatus(current), trigger)
+        return JOB_LIFECYCLE.fire(job_id, JobStatus(current), trigger)
     except IllegalTransition as refused:
         raise JobError(str(refused)) from refused
 
@@ -25,7 +28,7 @@ def job_move(job_id: int, current: str, trigger: str) -> JobStatus:
 def batch_move(batch_id: int, current: str, trigger: str) -> BatchStatus:
     """The batch status ``trigger`` leads to, or ``BatchError``."""
     try:
-        return batch_next(batch_id, BatchStatus(current), trigger)
+        return BATCH_LIFECYCLE.fire(batch_id, BatchStatus(current), trigger)
     except IllegalTransition as refused:
         raise BatchError(str(refused)) from refused
 
@@ -35,6 +38,6 @@ def configuration_move(
 ) -> ConfigurationStatus:
     """The configuration status ``trigger`` leads to, or ``ConfigurationError``."""
     try:
-        return configuration_next(configuration_id, ConfigurationStatus(current), trigger)
+        return CONFIGURATION_LIFECYCLE.fire(configuration_id, ConfigurationStatus(current), trigger)
     except IllegalTransition as refused:
         raise ConfigurationError(str(refused)) from refused

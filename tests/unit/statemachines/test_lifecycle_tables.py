@@ -40,11 +40,26 @@ def test_lookup_and_machine_agree_on_every_state_and_trigger(
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
 def test_machine_offers_exactly_the_lookup_triggers(lifecycle: Lifecycle[Any]) -> None:
-    holder = type("Holder", (), {})()
-    machine = lifecycle.build_machine(holder, lifecycle.initial)
     for state in lifecycle.states:
         from_lookup = {trigger for (source, trigger) in lifecycle.lookup if source == state}
-        assert set(machine.get_triggers(state)) == from_lookup
+        assert set(lifecycle.machine.get_triggers(state)) == from_lookup
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
+def test_the_lookup_is_read_from_the_machine_and_matches_the_table(
+    lifecycle: Lifecycle[Any],
+) -> None:
+    rows = {(src, row.trigger): row.dest for row in lifecycle.transitions for src in row.sources}
+    assert dict(lifecycle.lookup) == rows
+    assert lifecycle.pairs == {(src, dst) for (src, _), dst in rows.items()}
+
+
+def test_firing_leaves_no_model_attached() -> None:
+    before = list(JOB_LIFECYCLE.machine.models)
+    JOB_LIFECYCLE.fire(1, JOB_LIFECYCLE.initial, "begin_submit")
+    with pytest.raises(IllegalTransition):
+        JOB_LIFECYCLE.fire(1, JOB_LIFECYCLE.initial, "acknowledge")
+    assert JOB_LIFECYCLE.machine.models == before
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: f"{lc.entity}-{lc.initial}")
