@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from irpd.cli.paging import all_rows, listing
 from irpd.cli.render import block, table
 from irpd.control.client import ControlClient, DaemonUnreachable
 
@@ -23,6 +24,14 @@ JOB_COLUMNS = (
     "last_error",
 )
 BATCH_COLUMNS = ("id", "batch_type", "status", "configuration_id", "created_ts", "submitted_ts")
+CONFIG_COLUMNS = (
+    "id",
+    "skipped",
+    "overridden",
+    "override_reason_txt",
+    "parent_job_configuration_id",
+)
+TRACKING_COLUMNS = ("id", "tracked_ts", "source", "previous_status", "job_status", "tracking_data")
 TERMINAL_BATCH = ("COMPLETED", "FAILED", "CANCELLED")
 
 
@@ -92,12 +101,8 @@ def types(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
 
 def cycle(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     if a.action == "list":
-        s.emit(
-            s.call("cycle.list"),
-            lambda r: table(
-                _rows(r, "cycles"), ("id", "cycle_name", "status", "created_ts", "archived_ts")
-            ),
-        )
+        columns = ("id", "cycle_name", "status", "created_ts", "archived_ts")
+        listing(s, a, "cycle.list", "cycles", columns)
     else:
         s.emit(s.call(f"cycle.{a.action}", name=a.name), block)
     return Outcome()
@@ -113,13 +118,8 @@ def config(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
             lambda r: json.dumps(r, indent=2, default=str),
         )
     else:
-        s.emit(
-            s.call("config.list", cycle=a.cycle),
-            lambda r: table(
-                _rows(r, "configurations"),
-                ("id", "cycle_id", "status", "configuration_file_name", "created_ts"),
-            ),
-        )
+        columns = ("id", "cycle_id", "status", "configuration_file_name", "created_ts")
+        listing(s, a, "config.list", "configurations", columns, cycle=a.cycle)
     return Outcome()
 
 
@@ -135,29 +135,12 @@ def batch(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     elif action == "wait":
         return _wait(s, a.id, a.wait_timeout)
     elif action == "list":
-        s.emit(
-            s.call("batch.list", status=a.status),
-            lambda r: table(_rows(r, "batches"), BATCH_COLUMNS),
-        )
+        listing(s, a, "batch.list", "batches", BATCH_COLUMNS, status=a.status)
     elif action == "jobs":
-        s.emit(
-            s.call("batch.jobs", batch_id=a.id, status=a.status, skipped=a.skipped),
-            lambda r: table(_rows(r, "jobs"), JOB_COLUMNS),
-        )
+        args = {"batch_id": a.id, "status": a.status, "skipped": a.skipped}
+        listing(s, a, "batch.jobs", "jobs", JOB_COLUMNS, **args)
     elif action == "configs":
-        s.emit(
-            s.call("batch.configs", batch_id=a.id),
-            lambda r: table(
-                _rows(r, "job_configurations"),
-                (
-                    "id",
-                    "skipped",
-                    "overridden",
-                    "override_reason_txt",
-                    "parent_job_configuration_id",
-                ),
-            ),
-        )
+        listing(s, a, "batch.configs", "job_configurations", CONFIG_COLUMNS, batch_id=a.id)
     elif action == "recon":
         s.emit(s.call("batch.recon", batch_id=a.id), lambda r: json.dumps(r, indent=2))
     else:
@@ -170,7 +153,7 @@ def _submit(s: Session, a: argparse.Namespace) -> Outcome:
     if not a.no_wait:
         deadline = time.monotonic() + a.wait_timeout
         while True:
-            jobs = _rows(s.call("batch.jobs", batch_id=a.id, skipped=False), "jobs")
+            jobs = all_rows(s, "batch.jobs", "jobs", batch_id=a.id, skipped=False)
             pending = [
                 j
                 for j in jobs
@@ -247,6 +230,8 @@ def job(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
         s.emit(s.call("job.show", job_id=a.id), lambda r: json.dumps(r, indent=2, default=str))
     elif action == "submit":
         s.emit(s.call("job.submit", job_id=a.id, force=a.force), block)
+    elif action == "tracking":
+        listing(s, a, "job.tracking", "tracking_log", TRACKING_COLUMNS, job_id=a.id)
     elif action == "track":
         s.emit(s.call("job.track", job_id=a.id), block)
     elif action == "resubmit":
@@ -272,6 +257,6 @@ COMMANDS: dict[str, Command] = {
     },
     **{
         f"job {x}": job
-        for x in ("show", "submit", "track", "resubmit", "skip", "cancel", "force-ok")
+        for x in ("show", "submit", "track", "tracking", "resubmit", "skip", "cancel", "force-ok")
     },
 }

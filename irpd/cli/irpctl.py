@@ -17,6 +17,8 @@ from typing import Any
 
 from irpd.cli.commands import COMMANDS, Outcome, Session
 from irpd.cli.common import load
+from irpd.cli.paging import add_paging
+from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
 
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     cycle = sub.add_parser("cycle", help="cycles").add_subparsers(dest="action", required=True)
     for name in ("create", "archive"):
         cycle.add_parser(name, help=f"{name} a cycle").add_argument("name")
-    cycle.add_parser("list", help="list cycles")
+    add_paging(cycle.add_parser("list", help="list cycles"))
 
     config = sub.add_parser("config", help="configurations (workbooks)").add_subparsers(
         dest="action", required=True
@@ -73,10 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     load_.add_argument("--cycle", required=True, help="cycle name")
     load_.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     config.add_parser("show", help="show a configuration").add_argument("id", type=_id)
-    config.add_parser("list", help="list configurations").add_argument("--cycle")
+    config_list = config.add_parser("list", help="list configurations")
+    config_list.add_argument("--cycle")
+    add_paging(config_list)
 
     _add_batch(sub)
     _add_job(sub)
+    add_report_parsers(sub)
     return p
 
 
@@ -90,16 +95,18 @@ def _add_batch(sub: Any) -> None:
     submit.add_argument("id", type=_id)
     submit.add_argument("--no-wait", action="store_true")
     submit.add_argument("--wait-timeout", type=float, default=600.0)
-    for name, text in (
-        ("recon", "reconcile now"),
-        ("show", "batch with its report"),
-        ("configs", "job configurations"),
-    ):
+    for name, text in (("recon", "reconcile now"), ("show", "batch with its report")):
         batch.add_parser(name, help=text).add_argument("id", type=_id)
-    batch.add_parser("list", help="list batches").add_argument("--status")
-    jobs = batch.add_parser("jobs", help="jobs of a batch")
+    configs = batch.add_parser("configs", help="job configurations (paged)")
+    configs.add_argument("id", type=_id)
+    add_paging(configs)
+    batch_list = batch.add_parser("list", help="list batches (paged)")
+    batch_list.add_argument("--status")
+    add_paging(batch_list)
+    jobs = batch.add_parser("jobs", help="jobs of a batch (paged)")
     jobs.add_argument("id", type=_id)
     jobs.add_argument("--status")
+    add_paging(jobs)
     skipped = jobs.add_mutually_exclusive_group()
     skipped.add_argument("--skipped", dest="skipped", action="store_const", const=True)
     skipped.add_argument("--not-skipped", dest="skipped", action="store_const", const=False)
@@ -116,6 +123,9 @@ def _add_job(sub: Any) -> None:
         ("cancel", "cancel (sent to Moody's by the daemon)"),
     ):
         job.add_parser(name, help=text).add_argument("id", type=_id)
+    tracking = job.add_parser("tracking", help="tracking history, oldest first (paged)")
+    tracking.add_argument("id", type=_id)
+    add_paging(tracking)
     jsubmit = job.add_parser("submit", help="queue one job")
     jsubmit.add_argument("id", type=_id)
     jsubmit.add_argument(
@@ -168,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     session = Session(ControlClient(path, timeout=args.timeout), json_output=args.json)
     try:
-        outcome: Outcome = COMMANDS[key](session, args, files)
+        outcome: Outcome = {**COMMANDS, **REPORT_COMMANDS}[key](session, args, files)
     except DaemonRefused as exc:
         print(f"irpctl: {exc.kind}: {exc.message}", file=sys.stderr)
         if exc.details and not args.json:

@@ -18,6 +18,7 @@ from irpd.db.database import DatabaseUnavailable
 from irpd.engine.engine import Engine
 from irpd.errors import ConfigurationError, DomainError, IrpdError, JobError, RetryableError
 from irpd.moodys.client import MoodysClient
+from irpd.ops import listings
 from irpd.ops.facade import Operations
 from statemachines.errors import IllegalTransition
 
@@ -89,8 +90,9 @@ class Handlers:
     async def cycle_archive(self, a: dict[str, Any]) -> Any:
         return await self.ops.archive_cycle(a["name"])
 
-    async def cycle_list(self, _a: dict[str, Any]) -> Any:
-        return {"cycles": await self.ops.list_cycles()}
+    async def cycle_list(self, a: dict[str, Any]) -> Any:
+        page = await listings.cycles(self.ops.db, status=a.get("status"), **_paging(a))
+        return page.as_result("cycles")
 
     async def config_load(self, a: dict[str, Any]) -> Any:
         content = _workbook_bytes(a)
@@ -102,7 +104,8 @@ class Handlers:
         return await self.ops.read_configuration(a["configuration_id"])
 
     async def config_list(self, a: dict[str, Any]) -> Any:
-        return {"configurations": await self.ops.list_configurations(a.get("cycle"))}
+        page = await listings.configurations(self.ops.db, cycle=a.get("cycle"), **_paging(a))
+        return page.as_result("configurations")
 
     async def batch_create(self, a: dict[str, Any]) -> Any:
         return await self.ops.create_batch(a["batch_type"], a["configuration_id"], a.get("step_id"))
@@ -120,15 +123,48 @@ class Handlers:
         return {**batch, "report": await self.ops.batch_report(a["batch_id"])}
 
     async def batch_list(self, a: dict[str, Any]) -> Any:
-        return {"batches": await self.ops.list_batches(a.get("status"))}
+        page = await listings.batches(self.ops.db, status=a.get("status"), **_paging(a))
+        return page.as_result("batches")
 
     async def batch_jobs(self, a: dict[str, Any]) -> Any:
-        jobs = await self.ops.get_batch_jobs(a["batch_id"], a.get("skipped"), a.get("status"))
-        return {"jobs": jobs}
+        page = await listings.batch_jobs(
+            self.ops.db,
+            a["batch_id"],
+            skipped=a.get("skipped"),
+            status=a.get("status"),
+            **_paging(a),
+        )
+        return page.as_result("jobs")
 
     async def batch_configs(self, a: dict[str, Any]) -> Any:
-        configs = await self.ops.get_batch_job_configurations(a["batch_id"], a.get("skipped"))
-        return {"job_configurations": configs}
+        page = await listings.batch_job_configurations(
+            self.ops.db, a["batch_id"], skipped=a.get("skipped"), **_paging(a)
+        )
+        return page.as_result("job_configurations")
+
+    async def report_batches(self, a: dict[str, Any]) -> Any:
+        page = await listings.batch_reports(
+            self.ops.db,
+            status=a.get("status"),
+            next_action=a.get("next_action"),
+            cycle_id=a.get("cycle_id"),
+            **_paging(a),
+        )
+        return page.as_result("batches")
+
+    async def report_jobs(self, a: dict[str, Any]) -> Any:
+        page = await listings.job_reports(
+            self.ops.db,
+            a["batch_id"],
+            next_action=a.get("next_action"),
+            status=a.get("status"),
+            **_paging(a),
+        )
+        return page.as_result("jobs")
+
+    async def job_tracking(self, a: dict[str, Any]) -> Any:
+        page = await listings.job_tracking(self.ops.db, a["job_id"], **_paging(a))
+        return page.as_result("tracking_log")
 
     async def job_show(self, a: dict[str, Any]) -> Any:
         return await self.ops.job_history(a["job_id"])
@@ -186,6 +222,10 @@ class Handlers:
     def as_mapping(self) -> dict[str, Handler]:
         """Command name → handler (``batch.show`` → :meth:`batch_show`), for the server."""
         return {name: getattr(self, name.replace(".", "_")) for name in protocol.COMMANDS}
+
+
+def _paging(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {"limit": args.get("limit"), "after": args.get("after")}
 
 
 def _changed(engine: Engine, result: Mapping[str, Any]) -> None:

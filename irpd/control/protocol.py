@@ -11,7 +11,7 @@ not valid gets a ``ProtocolError`` and changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,6 +43,10 @@ def _c(name: str, help_: str, *args: Arg) -> Command:
     return Command(name, args, help_)
 
 
+#: the arguments of every paged listing: rows per page and the previous page's cursor
+PAGE_ARGS = (Arg("limit", "int", required=False), Arg("after", "str", required=False))
+
+
 COMMANDS: Mapping[str, Command] = {
     c.name: c
     for c in (
@@ -51,7 +55,7 @@ COMMANDS: Mapping[str, Command] = {
         _c("types", "registered batch types"),
         _c("cycle.create", "create the active cycle", Arg("name", "str")),
         _c("cycle.archive", "archive a cycle", Arg("name", "str")),
-        _c("cycle.list", "list cycles"),
+        _c("cycle.list", "list cycles (paged)", Arg("status", "str", required=False), *PAGE_ARGS),
         _c(
             "config.load",
             "validate or register a workbook",
@@ -61,7 +65,12 @@ COMMANDS: Mapping[str, Command] = {
             Arg("dry_run", "bool", required=False),
         ),
         _c("config.show", "show a configuration", Arg("configuration_id", "id")),
-        _c("config.list", "list configurations", Arg("cycle", "str", required=False)),
+        _c(
+            "config.list",
+            "list configurations (paged)",
+            Arg("cycle", "str", required=False),
+            *PAGE_ARGS,
+        ),
         _c(
             "batch.create",
             "create a batch",
@@ -72,21 +81,40 @@ COMMANDS: Mapping[str, Command] = {
         _c("batch.submit", "queue a batch's jobs for submission", Arg("batch_id", "id")),
         _c("batch.recon", "reconcile a batch", Arg("batch_id", "id")),
         _c("batch.show", "show a batch with its report", Arg("batch_id", "id")),
-        _c("batch.list", "list batches", Arg("status", "str", required=False)),
+        _c("batch.list", "list batches (paged)", Arg("status", "str", required=False), *PAGE_ARGS),
         _c(
             "batch.jobs",
-            "jobs of a batch",
+            "jobs of a batch (paged)",
             Arg("batch_id", "id"),
             Arg("status", "str", required=False),
             Arg("skipped", "bool", required=False),
+            *PAGE_ARGS,
         ),
         _c(
             "batch.configs",
-            "job configurations of a batch",
+            "job configurations of a batch (paged)",
             Arg("batch_id", "id"),
             Arg("skipped", "bool", required=False),
+            *PAGE_ARGS,
+        ),
+        _c(
+            "report.batches",
+            "batch reports (paged)",
+            Arg("status", "str", required=False),
+            Arg("next_action", "str", required=False),
+            Arg("cycle_id", "id", required=False),
+            *PAGE_ARGS,
+        ),
+        _c(
+            "report.jobs",
+            "job reports of a batch (paged)",
+            Arg("batch_id", "id"),
+            Arg("next_action", "str", required=False),
+            Arg("status", "str", required=False),
+            *PAGE_ARGS,
         ),
         _c("job.show", "a job with configuration, history and chain", Arg("job_id", "id")),
+        _c("job.tracking", "a job's tracking history (paged)", Arg("job_id", "id"), *PAGE_ARGS),
         _c("job.submit", "queue one job", Arg("job_id", "id"), Arg("force", "bool", False)),
         _c("job.track", "poll a job now", Arg("job_id", "id")),
         _c(
@@ -205,6 +233,36 @@ def ok(request_id: Any, result: Any) -> bytes:
     return _line({"v": VERSION, "id": request_id, "ok": True, "result": result})
 
 
+#: list elements encoded between two yields to the event loop (see :func:`ok_chunks`)
+CHUNK_ROWS = 200
+
+
+def ok_chunks(request_id: Any, result: Any, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The bytes of :func:`ok`, lazily, in pieces of at most ``rows`` list elements.
+
+    A server writes (and yields to its event loop) between pieces, so that encoding a page of
+    thousands of rows never holds the loop for long. The concatenation equals ``ok(...)``.
+    """
+    if not isinstance(result, dict) or not any(
+        isinstance(v, list) and len(v) > rows for v in result.values()
+    ):
+        yield ok(request_id, result)
+        return
+    head = _dumps({"v": VERSION, "id": request_id, "ok": True})
+    yield (head[:-1] + ',"result":{').encode("utf-8")
+    for index, (key, value) in enumerate(result.items()):
+        label = ("," if index else "") + _dumps(key) + ":"
+        if not isinstance(value, list):
+            yield (label + _dumps(value)).encode("utf-8")
+            continue
+        yield (label + "[").encode("utf-8")
+        for start in range(0, len(value), rows):
+            piece = ",".join(_dumps(item) for item in value[start : start + rows])
+            yield (("," if start else "") + piece).encode("utf-8")
+        yield b"]"
+    yield b"}}\n"
+
+
 def error(request_id: Any, kind: str, message: str, details: Any = None) -> bytes:
     """An encoded error response line."""
     body: dict[str, Any] = {"type": kind, "message": message}
@@ -218,5 +276,9 @@ def request_line(command: str, args: Mapping[str, Any], request_id: Any = 1) -> 
     return _line({"v": VERSION, "id": request_id, "command": command, "args": dict(args)})
 
 
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, default=str, separators=(",", ":"))
+
+
 def _line(obj: Mapping[str, Any]) -> bytes:
-    return json.dumps(obj, default=str, separators=(",", ":")).encode("utf-8") + b"\n"
+    return _dumps(obj).encode("utf-8") + b"\n"

@@ -7,7 +7,7 @@ import contextlib
 import os
 import socket
 import stat
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,13 @@ from irpd.errors import IrpdError
 log = structlog.get_logger("irpd.control")
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+#: read-only commands not logged as ``control_command`` (they are asked often, e.g. page by page)
+QUIET_COMMANDS = frozenset(
+    {"status", "ping", "batch.show", "batch.jobs", "batch.configs", "job.show", "job.tracking"}
+    | {"batch.list", "config.list", "cycle.list", "report.batches", "report.jobs"}
+)
 
 
 #: seconds an admitted connection counts as operator activity before its first request
@@ -141,8 +148,7 @@ class ControlServer:
                 if line is None:
                     return
                 span.request()
-                writer.write(await self._answer(line, peer.uid))
-                await writer.drain()
+                await self._write(writer, await self._answer(line, peer.uid))
                 span.stop()
 
     async def _read_line(
@@ -171,11 +177,21 @@ class ControlServer:
             return None
         return line
 
-    async def _answer(self, line: bytes, uid: int) -> bytes:
+    @staticmethod
+    async def _write(writer: asyncio.StreamWriter, pieces: Iterable[bytes]) -> None:
+        """Write an answer piece by piece, giving the loop back between pieces (a page of
+        thousands of rows is encoded a few hundred rows at a time)."""
+        for count, piece in enumerate(pieces):
+            if count:
+                await asyncio.sleep(0)
+            writer.write(piece)
+            await writer.drain()
+
+    async def _answer(self, line: bytes, uid: int) -> Iterable[bytes]:
         try:
             request = protocol.parse_request(line)
         except protocol.ProtocolError as exc:
-            return protocol.error(exc.request_id, exc.kind, str(exc))
+            return [protocol.error(exc.request_id, exc.kind, str(exc))]
         self.requests += 1
         bound = log.bind(command=request.command, uid=uid)
         try:
@@ -184,19 +200,21 @@ class ControlServer:
             translated = self._translate(exc) if self._translate else None
             if translated is None:
                 bound.error("control_command_crashed", exc_info=exc)
-                return protocol.error(
-                    request.id,
-                    "InternalError",
-                    "internal error; see the irpd log (control_command_crashed)",
-                )
+                return [
+                    protocol.error(
+                        request.id,
+                        "InternalError",
+                        "internal error; see the irpd log (control_command_crashed)",
+                    )
+                ]
             kind, message, details = translated
             bound.info("control_command_refused", error_type=kind, error=message)
-            return protocol.error(request.id, kind, message, details)
-        if request.command not in ("status", "ping", "batch.show", "batch.jobs", "job.show"):
+            return [protocol.error(request.id, kind, message, details)]
+        if request.command not in QUIET_COMMANDS:
             bound.info(
                 "control_command", **{k: v for k, v in request.args.items() if k != "content_b64"}
             )
-        return protocol.ok(request.id, result)
+        return protocol.ok_chunks(request.id, result)
 
 
 def _clear_stale(path: Path) -> None:

@@ -6,6 +6,7 @@ queries by name, and receive rows as read-only mappings.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -163,10 +164,22 @@ class Tx(_Runner):
 class Database(_Runner):
     """A connection pool plus the named queries; the one way irpd talks to PostgreSQL."""
 
-    def __init__(self, pool: asyncpg.Pool, queries: Mapping[str, str], dsn: str) -> None:
+    #: connections of the separate pool that serves large reads (listings, exports)
+    READ_POOL_SIZE = 2
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queries: Mapping[str, str],
+        dsn: str,
+        pool_options: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(pool, queries, [])
         self._pool = pool
         self.dsn = dsn
+        self._pool_options = dict(pool_options or {})
+        self._read_pool: asyncpg.Pool | None = None
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def connect(
@@ -180,19 +193,15 @@ class Database(_Runner):
     ) -> Database:
         """Open a pool on ``dsn`` with JSON codecs installed."""
         queries = sql.load_queries()
+        options: dict[str, Any] = {
+            "command_timeout": command_timeout,
+            "init": _init_connection,
+            "reset": _keep_session,
+            "application_name": application_name,
+        }
         with _translated():
-            pool = await asyncpg.create_pool(
-                dsn,
-                min_size=min_size,
-                max_size=max_size,
-                command_timeout=command_timeout,
-                init=_init_connection,
-                reset=_keep_session,
-                # JIT compilation costs hundreds of ms on report queries and never pays back
-                # for short OLTP statements
-                server_settings={"application_name": application_name, "jit": "off"},
-            )
-        return cls(pool, queries, dsn)
+            pool = await _create_pool(dsn, min_size, max_size, options)
+        return cls(pool, queries, dsn, options)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -208,6 +217,37 @@ class Database(_Runner):
         handling 100,000 rows can give the event loop back between batches."""
         with self._translated():
             async with self._pool.acquire() as conn, conn.transaction():
+                cursor = await conn.cursor(self.sql(name), *args)
+                while True:
+                    rows = await cursor.fetch(size)
+                    if not rows:
+                        break
+                    yield cast("list[Row]", rows)
+
+    async def _reader(self) -> asyncpg.Pool:
+        """The read pool, opened on first use (most processes never list anything large)."""
+        async with self._read_lock:
+            if self._read_pool is None:
+                options = dict(self._pool_options)
+                options["application_name"] = f"{options.get('application_name', 'irpd')}-read"
+                self._read_pool = await _create_pool(self.dsn, 0, self.READ_POOL_SIZE, options)
+            return self._read_pool
+
+    async def fetch_read(self, name: str, *args: Any) -> list[Row]:
+        """All rows of a named read query, run on the separate read pool: a listing or an
+        export never takes one of the connections the engine writes through, and never
+        waits behind them."""
+        with self._translated():
+            pool = await self._reader()
+            return cast("list[Row]", await pool.fetch(self.sql(name), *args))
+
+    async def read_batches(
+        self, name: str, *args: Any, size: int = 5000
+    ) -> AsyncIterator[list[Row]]:
+        """Like :meth:`fetch_batches`, on the read pool (exports of whole cycles)."""
+        with self._translated():
+            pool = await self._reader()
+            async with pool.acquire() as conn, conn.transaction(readonly=True):
                 cursor = await conn.cursor(self.sql(name), *args)
                 while True:
                     rows = await cursor.fetch(size)
@@ -232,5 +272,24 @@ class Database(_Runner):
             return False
 
     async def close(self) -> None:
-        """Close every connection of the pool."""
+        """Close every connection of both pools."""
+        if self._read_pool is not None:
+            await self._read_pool.close()
+            self._read_pool = None
         await self._pool.close()
+
+
+async def _create_pool(
+    dsn: str, min_size: int, max_size: int, options: Mapping[str, Any]
+) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=options.get("command_timeout"),
+        init=options.get("init"),
+        reset=options.get("reset"),
+        # JIT compilation costs hundreds of ms on report queries and never pays back for
+        # short OLTP statements
+        server_settings={"application_name": options.get("application_name", "irpd"), "jit": "off"},
+    )

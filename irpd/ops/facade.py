@@ -31,6 +31,8 @@ class Operations:
     def __init__(
         self, db: Database, transformers: TransformerRegistry, load_workbook: WorkbookLoader
     ) -> None:
+        #: the database, for the paged listings of :mod:`irpd.ops.listings`
+        self.db = db
         self.cycles = Cycles(db)
         self.configurations = Configurations(db, load_workbook)
         self.batches = Batches(db, transformers)

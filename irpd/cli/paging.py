@@ -1,0 +1,113 @@
+"""irpctl's paged listings: one page (``--limit``, ``--after``) or every page (``--all``),
+written row by row as pages arrive so that a 100,000-job listing never sits in memory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from irpd.cli.render import _cell, table
+
+#: the widest a streamed column gets (longer cells are cut)
+MAX_COLUMN = 48
+
+
+def add_paging(parser: argparse.ArgumentParser) -> None:
+    """``--limit``, ``--after`` and ``--all`` on a listing command."""
+    parser.add_argument(
+        "--limit", type=int, help="rows per page (default: the daemon's, 500; at most 5,000)"
+    )
+    parser.add_argument("--after", help="the cursor printed after the previous page ('next')")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_pages",
+        help="every page, rows written as they arrive (--json: one JSON object per line)",
+    )
+
+
+def pages(session: Any, command: str, key: str, **args: Any) -> Iterator[list[Mapping[str, Any]]]:
+    """The rows of every page of a listing, page by page, from ``args['after']`` on."""
+    after = args.pop("after", None)
+    while True:
+        result = session.call(command, **args, after=after)
+        rows = result.get(key, []) if isinstance(result, dict) else []
+        yield rows
+        after = result.get("next") if isinstance(result, dict) else None
+        if not after:
+            return
+
+
+def all_rows(session: Any, command: str, key: str, **args: Any) -> list[Mapping[str, Any]]:
+    """Every row of a listing (for commands that need them all, e.g. waiting for a batch)."""
+    return [row for page in pages(session, command, key, **args) for row in page]
+
+
+def listing(
+    session: Any,
+    a: argparse.Namespace,
+    command: str,
+    key: str,
+    columns: Sequence[str],
+    **args: Any,
+) -> None:
+    """Run a paged listing command as irpctl's options ask."""
+    args = {**args, "limit": a.limit, "after": a.after}
+    if not a.all_pages:
+        result = session.call(command, **args)
+        session.emit(result, lambda r: table(r.get(key, []), columns))
+        cursor = result.get("next") if isinstance(result, dict) else None
+        if cursor and not session.json:
+            print(f"(more: --after {cursor}, or --all)", file=sys.stderr)
+        return
+    writer = _JsonLines() if session.json else _StreamedTable(columns)
+    for rows in pages(session, command, key, **args):
+        writer.write(rows)
+        sys.stdout.flush()
+    writer.close()
+
+
+class _JsonLines:
+    def write(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for row in rows:
+            print(json.dumps(row, default=str, separators=(",", ":")))
+
+    def close(self) -> None:
+        pass
+
+
+class _StreamedTable:
+    """A table whose column widths are set by the first page (later cells are cut to fit)."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self._columns = columns
+        self._sizes: list[int] | None = None
+        self._rows = 0
+
+    def write(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        self._rows += len(rows)
+        cells = [[_cell(row.get(c)) for c in self._columns] for row in rows]
+        if self._sizes is None:
+            self._sizes = [
+                min(MAX_COLUMN, max(len(c), *(len(r[i]) for r in cells)))
+                for i, c in enumerate(self._columns)
+            ]
+            print(self._line([c.upper() for c in self._columns]))
+        for values in cells:
+            print(self._line(values))
+
+    def _line(self, values: Sequence[str]) -> str:
+        assert self._sizes is not None
+        width = shutil.get_terminal_size((120, 24)).columns
+        text = "  ".join(v[:s].ljust(s) for v, s in zip(values, self._sizes, strict=True))
+        return text.rstrip()[:width]
+
+    def close(self) -> None:
+        if self._rows == 0:
+            print("(none)")

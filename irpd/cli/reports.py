@@ -1,0 +1,61 @@
+"""``irpctl report batches|jobs``: the operator reports (``irp_batch_report`` /
+``irp_job_report``), paged like every listing."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from irpd.cli.commands import Command, Outcome, Session
+from irpd.cli.paging import add_paging, listing
+
+BATCH_REPORT_COLUMNS = (
+    "batch_id",
+    "batch_type",
+    "status",
+    "progress_pct",
+    "total_jobs",
+    "in_flight_jobs",
+    "failed_jobs",
+    "next_action",
+)
+JOB_REPORT_COLUMNS = (
+    "job_id",
+    "status",
+    "skipped",
+    "overridden",
+    "progress",
+    "seconds_in_status",
+    "next_action",
+)
+
+
+def add_report_parsers(sub: Any) -> None:
+    """The ``report`` command group."""
+    report = sub.add_parser("report", help="batch and job reports (paged)").add_subparsers(
+        dest="action", required=True
+    )
+    batches = report.add_parser("batches", help="one report row per batch")
+    batches.add_argument("--status")
+    batches.add_argument("--next-action")
+    batches.add_argument("--cycle-id", type=int)
+    add_paging(batches)
+    jobs = report.add_parser("jobs", help="one report row per job of a batch")
+    jobs.add_argument("id", type=int, help="batch id")
+    jobs.add_argument("--status")
+    jobs.add_argument("--next-action")
+    add_paging(jobs)
+
+
+def report(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
+    """Run ``report batches`` or ``report jobs``."""
+    if a.action == "batches":
+        filters = {"status": a.status, "next_action": a.next_action, "cycle_id": a.cycle_id}
+        listing(s, a, "report.batches", "batches", BATCH_REPORT_COLUMNS, **filters)
+    else:
+        filters = {"batch_id": a.id, "status": a.status, "next_action": a.next_action}
+        listing(s, a, "report.jobs", "jobs", JOB_REPORT_COLUMNS, **filters)
+    return Outcome()
+
+
+REPORT_COMMANDS: dict[str, Command] = {"report batches": report, "report jobs": report}
