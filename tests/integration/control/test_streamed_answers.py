@@ -43,7 +43,8 @@ async def test_a_page_of_5000_rows_arrives_whole() -> None:
             writer.write(json.dumps(request).encode() + b"\n")
         first = json.loads(await asyncio.wait_for(reader.readline(), 30))
         second = json.loads(await asyncio.wait_for(reader.readline(), 30))
-        assert first["id"] == 1 and first["result"] == {"jobs": ROWS, "next": "5000"}
+        assert first["id"] == 1
+        assert first["result"] == {"jobs": ROWS, "next": "5000"}
         assert second == {"v": 1, "id": 2, "ok": True, "result": {"pong": True}}
         writer.close()
     finally:

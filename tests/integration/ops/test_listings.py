@@ -14,6 +14,8 @@ from irpd.ops import Operations, listings
 
 from .support import force_status, job_ids, register_jobs
 
+NO_STR: Any = 7
+
 
 async def _all_pages(
     fetch: Any, after: str | None = None, **args: Any
@@ -46,7 +48,8 @@ async def test_pages_cover_the_listing_in_order(ops: Operations, big_batch: int)
     exact, exact_pages = await _all_pages(jobs, limit=23)
     assert (exact, exact_pages) == (rows, 1)
     first = await jobs()
-    assert first.next is None and len(first.rows) == 23  # the default page holds them all
+    assert first.next is None
+    assert len(first.rows) == 23
     configs, _ = await _all_pages(
         lambda **a: listings.batch_job_configurations(ops.db, big_batch, **a), limit=4
     )
@@ -80,7 +83,8 @@ async def test_every_row_once_while_rows_change(
     assert seen == sorted(set(seen))  # in order, nothing twice
     assert set(before) <= set(seen)  # nothing that existed throughout is missed
     created = set(await job_ids(ops, big_batch)) - set(before)
-    assert created and set(seen) - set(before) <= created
+    assert created
+    assert set(seen) - set(before) <= created
 
 
 async def test_concurrent_writers_and_readers(ops: Operations, big_batch: int) -> None:
@@ -134,7 +138,8 @@ async def test_tracking_history_and_other_listings(
     history, pages = await _all_pages(
         lambda **a: listings.job_tracking(ops.db, job_id, **a), limit=2
     )
-    assert len(history) == 4 and pages == 2
+    assert len(history) == 4
+    assert pages == 2
     assert [r["id"] for r in history] == [
         r["id"] for r in (await ops.job_history(job_id))["tracking_log"]
     ]
@@ -153,7 +158,7 @@ async def test_tracking_history_and_other_listings(
         (lambda db: listings.batch_jobs(db, 1, limit=True), BatchError, "Invalid limit: True."),
         (lambda db: listings.batch_jobs(db, 1, after="-3"), BatchError, "Invalid after: -3."),
         (lambda db: listings.batch_jobs(db, 1, after="x"), BatchError, "Invalid after: x."),
-        (lambda db: listings.batch_jobs(db, 1, after=7), BatchError, "Invalid after: 7."),
+        (lambda db: listings.batch_jobs(db, 1, after=NO_STR), BatchError, "Invalid after: 7."),
         (lambda db: listings.batch_jobs(db, 99), BatchError, "Batch 99 not found."),
         (lambda db: listings.job_tracking(db, 99), JobError, "Job 99 not found."),
         (lambda db: listings.batch_jobs(db, 1, status="NO"), BatchError, "Invalid status: NO."),
