@@ -37,6 +37,7 @@ from irpd.logs import set_level
 from irpd.monitoring.service import MetricsService
 from irpd.moodys.client import MoodysClient
 from irpd.ops.facade import Operations
+from irpd.plans.runner import PlanRunner
 from irpd.reload import plan_reload
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
@@ -92,6 +93,7 @@ class Daemon:
     ops: Operations
     engine: Engine
     control: ControlServer
+    plans: PlanRunner
     metrics: MetricsService | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     notifier: Notifier = field(default_factory=Notifier)
@@ -196,15 +198,18 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             log_interval=config.logging.aggregate_interval,
         )
         holder: dict[str, Daemon] = {}
+        plans = PlanRunner(opened.db, ops, registry)
+        handlers = Handlers(
+            ops,
+            engine,
+            moodys,
+            status=lambda: holder["daemon"].status(),  # noqa: PLW0108 (late binding)
+            batch_types=registry.describe,
+        )
+        handlers.wake_plans = plans.wake
         control = ControlServer(
             config.socket_path,
-            Handlers(
-                ops,
-                engine,
-                moodys,
-                status=lambda: holder["daemon"].status(),  # noqa: PLW0108 (late binding)
-                batch_types=registry.describe,
-            ).as_mapping(),
+            handlers.as_mapping(),
             policy=PeerPolicy(config.control.allowed_uids, config.control.allowed_groups),
             mode=config.control.socket_mode,
             max_request_bytes=config.control.max_request_bytes,
@@ -215,7 +220,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
     except BaseException:
         await opened.close()
         raise
-    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control)
+    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control, plans)
     if config.metrics.listen:
         daemon.metrics = MetricsService(
             config.metrics.listen,
@@ -264,6 +269,7 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
                 "watchdog", watchdog_loop(daemon.notifier, interval, daemon.healthy)
             )
         daemon.supervisor.start("stats", _periodic_stats(daemon, 30.0))
+        daemon.supervisor.start("plans", daemon.plans.run())
         await asyncio.wait_for(daemon.engine.tracker.loaded.wait(), 60.0)
         gc.freeze()  # start-up objects live as long as the process: out of every GC pass
         # Polling allocates a few short-lived objects per job; most die before a young

@@ -34,6 +34,8 @@ RECON_RESULTS = frozenset({B.ACTIVE, B.COMPLETED, B.FAILED, B.CANCELLED})
 
 BATCH_TRANSITIONS: tuple[Transition[BatchStatus], ...] = (
     Transition("submit", (B.INITIATED,), B.ACTIVE),
+    # an operator withdrew a batch never submitted (batch cancel): it stops being live
+    Transition("withdraw", (B.INITIATED,), B.CANCELLED),
     # a resubmitted job of a FAILED/CANCELLED batch was submitted
     Transition("reactivate", (B.FAILED, B.CANCELLED), B.ACTIVE),
     Transition("reconcile_completed", (B.ACTIVE, B.FAILED, B.CANCELLED), B.COMPLETED),

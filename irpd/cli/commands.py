@@ -127,7 +127,11 @@ def batch(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     action = a.action
     if action == "create":
         result = s.call(
-            "batch.create", batch_type=a.type, configuration_id=a.configuration_id, step_id=a.step
+            "batch.create",
+            batch_type=a.type,
+            configuration_id=a.configuration_id,
+            step_id=a.step,
+            allow_duplicate=a.allow_duplicate,
         )
         s.emit(result, lambda r: str(r.get("batch_id", r.get("id"))))
     elif action == "submit":

@@ -19,6 +19,7 @@ from irpd.cli.commands import COMMANDS, Outcome, Session
 from irpd.cli.common import load
 from irpd.cli.paging import add_paging
 from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
+from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_actions
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("create", "archive"):
         cycle.add_parser(name, help=f"{name} a cycle").add_argument("name")
     add_paging(cycle.add_parser("list", help="list cycles"))
+    add_cycle_actions(cycle)
 
     config = sub.add_parser("config", help="configurations (workbooks)").add_subparsers(
         dest="action", required=True
@@ -91,6 +93,11 @@ def _add_batch(sub: Any) -> None:
     create.add_argument("type", help="batch type (see 'irpctl types')")
     create.add_argument("--config", dest="configuration_id", type=_id, required=True)
     create.add_argument("--step", type=_id)
+    create.add_argument(
+        "--allow-duplicate",
+        metavar="REASON",
+        help="create it although the configuration has a live batch of this type",
+    )
     submit = batch.add_parser("submit", help="submit; waits until Moody's acknowledged all")
     submit.add_argument("id", type=_id)
     submit.add_argument("--no-wait", action="store_true")
@@ -110,6 +117,7 @@ def _add_batch(sub: Any) -> None:
     skipped = jobs.add_mutually_exclusive_group()
     skipped.add_argument("--skipped", dest="skipped", action="store_const", const=True)
     skipped.add_argument("--not-skipped", dest="skipped", action="store_const", const=False)
+    add_batch_actions(batch)
     wait = batch.add_parser("wait", help="wait for COMPLETED (0), FAILED/CANCELLED (1)")
     wait.add_argument("id", type=_id)
     wait.add_argument("--timeout", dest="wait_timeout", type=float, default=3600.0)
@@ -162,6 +170,8 @@ def _file_args(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ValueError(f"{args.override}: the override must be a JSON object")
         extra["override"] = data
+    if getattr(args, "plan", None) is not None:
+        extra["plan_toml"] = args.plan.read_text(encoding="utf-8")
     return extra
 
 
@@ -178,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     session = Session(ControlClient(path, timeout=args.timeout), json_output=args.json)
     try:
-        outcome: Outcome = {**COMMANDS, **REPORT_COMMANDS}[key](session, args, files)
+        outcome: Outcome = {**COMMANDS, **REPORT_COMMANDS, **PLAN_COMMANDS}[key](session, args, files)
     except DaemonRefused as exc:
         print(f"irpctl: {exc.kind}: {exc.message}", file=sys.stderr)
         if exc.details and not args.json:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from irpd.control import protocol
+from irpd.control.plan_handlers import PlanCommands
 from irpd.control.server import Handler
 from irpd.db.database import DatabaseUnavailable
 from irpd.engine.engine import Engine
@@ -51,7 +52,7 @@ def _workbook_bytes(args: Mapping[str, Any]) -> bytes:
         raise ConfigurationError("content_b64 is not valid base64") from None
 
 
-class Handlers:
+class Handlers(PlanCommands):
     """The control commands bound to one daemon's operations, engine and client."""
 
     def __init__(
@@ -108,7 +109,12 @@ class Handlers:
         return page.as_result("configurations")
 
     async def batch_create(self, a: dict[str, Any]) -> Any:
-        return await self.ops.create_batch(a["batch_type"], a["configuration_id"], a.get("step_id"))
+        return await self.ops.create_batch(
+            a["batch_type"],
+            a["configuration_id"],
+            a.get("step_id"),
+            allow_duplicate=a.get("allow_duplicate"),
+        )
 
     async def batch_submit(self, a: dict[str, Any]) -> Any:
         result = await self.ops.submit_batch(a["batch_id"])

@@ -42,9 +42,16 @@ class DatabaseUnavailable(RetryableError):
 
 
 class UniqueViolation(RetryableError):
-    """A unique constraint refused a write (e.g. two writers raced to create the same row)."""
+    """A unique constraint refused a write (e.g. two writers raced to create the same row).
+
+    ``constraint`` names the constraint or unique index, so callers can tell which rule spoke.
+    """
 
     kind = "UniqueViolation"
+
+    def __init__(self, message: str, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint
 
 
 class UnknownQueryError(KeyError):
@@ -57,7 +64,7 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except asyncpg.UniqueViolationError as exc:
-        raise UniqueViolation(str(exc)) from exc
+        raise UniqueViolation(str(exc), exc.constraint_name) from exc
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}: {exc}") from exc
 

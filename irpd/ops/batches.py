@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
-from irpd.db.database import Database, Row
+from irpd.db.database import Database, Row, UniqueViolation
 from irpd.errors import BatchError, ConfigurationError, StaleStateError
 from irpd.ops import validate
 from irpd.ops.machines import batch_move, configuration_move
@@ -20,6 +20,20 @@ from statemachines.configuration import (
 from statemachines.job import JobStatus
 
 BATCH_STATUSES: Final = tuple(str(status) for status in BatchStatus)
+#: the unique index behind "one live batch per (configuration, batch type)" (migration 0090)
+ONE_LIVE_BATCH_INDEX: Final = "irp_batch_one_live"
+
+
+class EmptyBatchError(BatchError):
+    """The batch type found no work in the configuration (a plan step completes as SKIPPED)."""
+
+
+class DuplicateBatchError(BatchError):
+    """A live batch of the type already exists on the configuration; ``existing_id`` names it."""
+
+    def __init__(self, message: str, existing_id: int | None) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
 JOB_STATUSES: Final = tuple(str(status) for status in JobStatus)
 MAX_BATCH_TYPE_LENGTH: Final = 100
 
@@ -62,17 +76,27 @@ class Batches:
         self._transformers = transformers
 
     async def create_batch(
-        self, batch_type: str, configuration_id: int, step_id: int | None = None
+        self,
+        batch_type: str,
+        configuration_id: int,
+        step_id: int | None = None,
+        *,
+        allow_duplicate: str | None = None,
+        step_run_id: int | None = None,
     ) -> dict[str, Any]:
         """Create a batch, its job configurations and INITIATED jobs in one transaction.
 
         Validated in the spec's order: the configuration exists and is VALID or ACTIVE (in the
         ACTIVE cycle); ``batch_type`` is registered; the transformer yields ≥ 1 job
-        configuration.
+        configuration. One live batch per (configuration, batch type): another is refused
+        (:class:`DuplicateBatchError`, enforced by a unique index, so two concurrent creates
+        cannot both pass) unless ``allow_duplicate`` gives the operator's reason.
         """
         kind = validate.text("batch_type", batch_type, BatchError, max_length=MAX_BATCH_TYPE_LENGTH)
         config_id = validate.positive_id("configuration_id", configuration_id, BatchError)
         step = validate.optional_id("step_id", step_id, BatchError)
+        duplicate = validate.optional_reason("allow_duplicate", allow_duplicate, BatchError)
+        run_id = validate.optional_id("step_run_id", step_run_id, BatchError)
         configuration = await self._db.fetchrow("batch_configuration_for_create", config_id)
         if configuration is None:
             raise BatchError(f"Configuration {config_id} not found.")
@@ -80,24 +104,59 @@ class Batches:
         names = list(self._transformers.names())
         if kind not in names:
             raise BatchError(f"Unknown batch_type '{kind}'. Registered types: {names}")
+        if duplicate is None:
+            await self._refuse_duplicate(config_id, kind)
         job_configurations = await asyncio.to_thread(
             self._transform, kind, config_id, configuration["configuration_data"]
         )
-        async with self._db.transaction() as tx:
-            locked = await tx.fetchrow("batch_configuration_lock", config_id)
-            if locked is None:
-                raise BatchError(f"Configuration {config_id} not found.")
-            self._require_batchable(config_id, locked)
-            row = await tx.fetchrow(
-                "batch_insert_with_jobs", config_id, kind, step, job_configurations
-            )
+        try:
+            async with self._db.transaction() as tx:
+                locked = await tx.fetchrow("batch_configuration_lock", config_id)
+                if locked is None:
+                    raise BatchError(f"Configuration {config_id} not found.")
+                self._require_batchable(config_id, locked)
+                row = await tx.fetchrow(
+                    "batch_insert_with_jobs",
+                    config_id,
+                    kind,
+                    step,
+                    job_configurations,
+                    duplicate,
+                    run_id,
+                )
+                if duplicate is not None:
+                    assert row is not None
+                    await tx.execute(
+                        "batch_audit_insert",
+                        row["batch_id"],
+                        "DUPLICATE",
+                        duplicate,
+                        None,
+                        {"batch_type": kind, "configuration_id": config_id},
+                    )
+        except UniqueViolation as refused:
+            if refused.constraint != ONE_LIVE_BATCH_INDEX:
+                raise
+            await self._refuse_duplicate(config_id, kind)
+            raise
         assert row is not None
         return {
             **plain_row(row),
             "batch_type": kind,
             "configuration_id": config_id,
             "step_id": step,
+            "duplicate_reason": duplicate,
         }
+
+    async def _refuse_duplicate(self, config_id: int, kind: str) -> None:
+        live = await self._db.fetchrow("batch_live_of_type", config_id, kind)
+        if live is not None:
+            raise DuplicateBatchError(
+                f"Configuration {config_id} already has {kind} batch {live['id']} "
+                f"({live['status']}). Resubmit or skip its jobs, withdraw it with "
+                f"'batch cancel {live['id']}', or create another with --allow-duplicate REASON.",
+                live["id"],
+            )
 
     async def submit_batch(self, batch_id: int) -> dict[str, Any]:
         """Queue the batch's INITIATED non-skipped jobs for the dispatcher; batch → ACTIVE
@@ -217,7 +276,7 @@ class Batches:
                 f"{type(failure).__name__}: {failure}"
             ) from failure
         if not isinstance(produced, list) or not produced:
-            raise BatchError(
+            raise EmptyBatchError(
                 f"Transformer '{batch_type}' produced no job configurations from "
                 f"configuration {config_id}."
             )

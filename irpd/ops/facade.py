@@ -14,11 +14,13 @@ from irpd.ops.batches import Batches
 from irpd.ops.configurations import Configurations
 from irpd.ops.cycles import CycleRef, Cycles
 from irpd.ops.jobs import Jobs
+from irpd.ops.plans import CyclePlans
 from irpd.ops.ports import TransformerRegistry, WorkbookLoader
 from irpd.ops.recon import Recon
 from irpd.ops.reports import Reports
 from irpd.ops.resubmission import Resubmissions
 from irpd.ops.tracking import DEFAULT_HISTORY_ROWS, Tracking
+from irpd.ops.withdrawal import Withdrawals
 
 
 class Operations:
@@ -41,6 +43,8 @@ class Operations:
         self.resubmissions = Resubmissions(db)
         self.tracking = Tracking(db)
         self.reports = Reports(db)
+        self.withdrawals = Withdrawals(db, self.jobs)
+        self.plans = CyclePlans(db, transformers)
 
     # --- cycles ---------------------------------------------------------------------------
     async def create_cycle(self, cycle_name: str) -> dict[str, Any]:
@@ -89,10 +93,35 @@ class Operations:
 
     # --- batches --------------------------------------------------------------------------
     async def create_batch(
-        self, batch_type: str, configuration_id: int, step_id: int | None = None
+        self,
+        batch_type: str,
+        configuration_id: int,
+        step_id: int | None = None,
+        *,
+        allow_duplicate: str | None = None,
+        step_run_id: int | None = None,
     ) -> dict[str, Any]:
-        """Batch + job configurations + jobs. :meth:`Batches.create_batch`"""
-        return await self.batches.create_batch(batch_type, configuration_id, step_id)
+        """Batch + job configurations + jobs; one live batch per (configuration, type)
+        unless ``allow_duplicate`` gives a reason. :meth:`Batches.create_batch`"""
+        return await self.batches.create_batch(
+            batch_type,
+            configuration_id,
+            step_id,
+            allow_duplicate=allow_duplicate,
+            step_run_id=step_run_id,
+        )
+
+    async def cancel_batch(
+        self, batch_id: int, reason: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Cancel every unfinished job of a batch. :meth:`Withdrawals.cancel_batch`"""
+        return await self.withdrawals.cancel_batch(batch_id, reason, actor)
+
+    async def delete_batch(
+        self, batch_id: int, reason: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Delete a never-submitted batch. :meth:`Withdrawals.delete_batch`"""
+        return await self.withdrawals.delete_batch(batch_id, reason, actor)
 
     async def submit_batch(self, batch_id: int) -> dict[str, Any]:
         """Queue the batch's jobs; batch and configuration ACTIVE. :meth:`Batches.submit_batch`"""

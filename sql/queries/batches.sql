@@ -14,10 +14,11 @@ SELECT c.status, cy.status AS cycle_status
 
 -- name: batch_insert_with_jobs
 -- One statement: the batch, one job configuration per element of $4 (a JSON array, in order)
--- and one INITIATED job per job configuration.
+-- and one INITIATED job per job configuration. $5: the reason for a deliberate duplicate
+-- (NULL: the one-live-batch guard irp_batch_one_live applies); $6: the plan's step run.
 WITH new_batch AS (
-    INSERT INTO irp_batch (configuration_id, batch_type, step_id)
-    VALUES ($1, $2, $3)
+    INSERT INTO irp_batch (configuration_id, batch_type, step_id, duplicate_reason, step_run_id)
+    VALUES ($1, $2, $3, $5, $6)
     RETURNING id, status, created_ts
 ), new_configurations AS (
     INSERT INTO irp_job_configuration (batch_id, configuration_id, job_configuration_data)
@@ -164,3 +165,60 @@ SELECT b.status,
   LEFT JOIN irp_batch_job_count c ON c.batch_id = b.id
  WHERE b.id = $1
  GROUP BY b.status
+
+-- name: batch_live_of_type
+-- The live batch (not CANCELLED, not a deliberate duplicate) of a type on a configuration.
+SELECT id, status FROM irp_batch
+ WHERE configuration_id = $1 AND batch_type = $2 AND status <> 'CANCELLED'
+   AND duplicate_reason IS NULL
+
+-- name: batch_audit_insert
+-- $1 batch id, $2 action, $3 reason, $4 actor, $5 the batch as it was (JSON)
+INSERT INTO irp_batch_audit_log (batch_id, action, reason, actor, batch)
+VALUES ($1, $2, $3, $4, $5::jsonb)
+
+-- name: batch_delete_context
+-- A locked batch and whether any of its jobs ever reached the dispatcher or Moody's.
+SELECT b.id, b.status, b.batch_type, b.configuration_id, b.created_ts, b.step_run_id,
+       (SELECT count(*) FROM irp_job j WHERE j.batch_id = b.id) AS jobs,
+       (SELECT count(*) FROM irp_job j
+         WHERE j.batch_id = b.id
+           AND (j.status <> 'INITIATED' OR j.submit_requested_ts IS NOT NULL
+                OR j.idempotency_key IS NOT NULL)) AS submitted_jobs
+  FROM irp_batch b
+ WHERE b.id = $1
+
+-- name: batch_delete_rows
+-- Remove a never-submitted batch: tracking and recon rows, jobs, job configurations, batch.
+WITH gone_tracking AS (
+    DELETE FROM irp_job_tracking_log t USING irp_job j WHERE t.job_id = j.id AND j.batch_id = $1
+), gone_recon AS (
+    DELETE FROM irp_batch_recon_log WHERE batch_id = $1
+), gone_jobs AS (
+    DELETE FROM irp_job WHERE batch_id = $1 RETURNING id
+)
+SELECT count(*) FROM gone_jobs
+
+-- name: batch_delete_configurations_and_batch
+-- After batch_delete_rows: the job configurations, the live counts and the batch itself.
+WITH gone_configurations AS (
+    DELETE FROM irp_job_configuration WHERE batch_id = $1
+), gone_job_counts AS (
+    DELETE FROM irp_batch_job_count WHERE batch_id = $1
+), gone_config_counts AS (
+    DELETE FROM irp_batch_config_count WHERE batch_id = $1
+)
+DELETE FROM irp_batch WHERE id = $1
+
+-- name: batch_unfinished_jobs
+-- Jobs of a batch an operator's cancel still has to stop (not terminal), in id order.
+SELECT id FROM irp_job
+ WHERE batch_id = $1
+   AND status NOT IN ('FINISHED', 'FAILED', 'CANCELLED', 'FORCED_OK', 'ERROR')
+ ORDER BY id
+
+-- name: batch_withdraw
+-- An operator withdrew a batch never submitted: compare-and-set $2 → $3 (CANCELLED).
+UPDATE irp_batch SET status = $3::text, completed_ts = now(), updated_ts = now()
+ WHERE id = $1 AND status = $2::text
+RETURNING id, status

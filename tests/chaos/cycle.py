@@ -96,6 +96,7 @@ class ChaosCycle:
                 "batch.create",
                 batch_type="multi_job",
                 configuration_id=self.configuration_id,
+                allow_duplicate=f"chaos round batch {index + 1}",
             )
             batch_id = int(created.get("batch_id", created.get("id")))
             batch_ids.append(batch_id)

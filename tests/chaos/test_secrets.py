@@ -65,7 +65,13 @@ def test_the_api_key_is_never_revealed(chaos: ChaosRun, db_dsn: str, procs: Proc
         daemon = procs.daemon(replace(settings, moodys_url=fake.base_url), name)
         ctl("job", "track", job_id, expect=1)
         second = ctl(
-            "batch", "create", "multi_job", "--config", configuration["configuration_id"]
+            "batch",
+            "create",
+            "multi_job",
+            "--config",
+            configuration["configuration_id"],
+            "--allow-duplicate",
+            f"another submission against {name}",
         ).json
         ctl("batch", "submit", int(second.get("batch_id", second.get("id"))), "--no-wait")
         eventually(partial(_refusals, daemon), "a refused submission logged", timeout=30)

@@ -37,9 +37,13 @@ def load_sample(ctl: Irpctl, cycle: str | None = None) -> int:
     return load_workbook(ctl, create_cycle(ctl, cycle), sample_path())
 
 
-def create_batch(ctl: Irpctl, batch_type: str, configuration_id: int) -> int:
-    """Create a batch (INITIATED jobs); returns its id."""
-    created = ctl.json("batch", "create", batch_type, "--config", configuration_id)
+def create_batch(
+    ctl: Irpctl, batch_type: str, configuration_id: int, allow_duplicate: str | None = None
+) -> int:
+    """Create a batch (INITIATED jobs); returns its id. ``allow_duplicate``: the reason for a
+    second live batch of the type on the configuration."""
+    extra = ("--allow-duplicate", allow_duplicate) if allow_duplicate else ()
+    created = ctl.json("batch", "create", batch_type, "--config", configuration_id, *extra)
     return int(created.get("batch_id", created.get("id")))
 
 

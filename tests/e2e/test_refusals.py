@@ -42,7 +42,7 @@ def _settle(stack: Stack, directory: Path, prefix: str) -> Settled:
     configuration_id = steps.load_workbook(ctl, cycle, generic_jobs_workbook(directory, 2, prefix))
     completed, status = steps.run_batch(ctl, "multi_job", configuration_id)
     assert status == "COMPLETED"
-    initiated = steps.create_batch(ctl, "multi_job", configuration_id)
+    initiated = steps.create_batch(ctl, "multi_job", configuration_id, "a second, unsubmitted one")
     before = settled_snapshot(stack.db_dsn)
     return Settled(
         cycle,

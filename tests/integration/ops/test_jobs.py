@@ -64,7 +64,9 @@ async def test_create_job_refusals(
 async def test_create_job_checks_batch_and_configuration_belong_together(
     ops: Operations, batch: dict[str, Any], snapshot: Snapshot
 ) -> None:
-    other = await ops.create_batch("multi_job", batch["configuration_id"])
+    other = await ops.create_batch(
+        "multi_job", batch["configuration_id"], allow_duplicate="a second batch for this test"
+    )
     foreign = (await ops.get_batch_job_configurations(other["batch_id"]))[0]["id"]
     before = await snapshot()
     with pytest.raises(JobError, match=re.escape(f"belongs to batch {other['batch_id']}, not")):

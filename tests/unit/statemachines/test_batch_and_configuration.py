@@ -24,6 +24,7 @@ C = ConfigurationStatus
 
 BATCH_EXPECTED: dict[tuple[BatchStatus, str], BatchStatus] = {
     (B.INITIATED, "submit"): B.ACTIVE,
+    (B.INITIATED, "withdraw"): B.CANCELLED,
     (B.FAILED, "reactivate"): B.ACTIVE,
     (B.CANCELLED, "reactivate"): B.ACTIVE,
     (B.ACTIVE, "reconcile_completed"): B.COMPLETED,
