@@ -18,8 +18,8 @@ from typing import Any
 from irpd.cli.commands import COMMANDS, Outcome, Session
 from irpd.cli.common import load
 from irpd.cli.paging import add_paging
-from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
 from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_actions
+from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
 
@@ -188,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     session = Session(ControlClient(path, timeout=args.timeout), json_output=args.json)
     try:
-        outcome: Outcome = {**COMMANDS, **REPORT_COMMANDS, **PLAN_COMMANDS}[key](session, args, files)
+        every = {**COMMANDS, **REPORT_COMMANDS, **PLAN_COMMANDS}
+        outcome: Outcome = every[key](session, args, files)
     except DaemonRefused as exc:
         print(f"irpctl: {exc.kind}: {exc.message}", file=sys.stderr)
         if exc.details and not args.json:

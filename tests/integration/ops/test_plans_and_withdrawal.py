@@ -125,12 +125,19 @@ async def test_delete_removes_a_never_submitted_batch_and_keeps_an_audit_row(
 ) -> None:
     batch_id = batch["batch_id"]
     deleted = await ops.delete_batch(batch_id, "created by mistake")
-    assert deleted == {"batch_id": batch_id, "deleted": True, "jobs": 3, "reason": "created by mistake"}
+    assert deleted == {
+        "batch_id": batch_id,
+        "deleted": True,
+        "jobs": 3,
+        "reason": "created by mistake",
+    }
     with pytest.raises(BatchError, match="not found"):
         await ops.read_batch(batch_id)
     left = await _rows(db, "SELECT count(*) AS n FROM irp_job WHERE batch_id = $1", batch_id)
     assert left[0]["n"] == 0
-    audit = await _rows(db, "SELECT batch_id, action, batch->>'jobs' AS jobs FROM irp_batch_audit_log")
+    audit = await _rows(
+        db, "SELECT batch_id, action, batch->>'jobs' AS jobs FROM irp_batch_audit_log"
+    )
     assert audit == [{"batch_id": batch_id, "action": "DELETE", "jobs": "3"}]
 
 
@@ -154,7 +161,8 @@ async def test_a_plan_runs_its_steps_in_order_one_batch_each(
     runner = PlanRunner(db, ops, _registry())
     name = cycle["cycle_name"]
     started = await ops.plans.run_plan(name, TWO_STEPS, started_by="alice")
-    assert started["status"] == "RUNNING" and started["configuration_id"] == configuration_id
+    assert started["status"] == "RUNNING"
+    assert started["configuration_id"] == configuration_id
 
     await runner.run_once()
     steps = await _steps(ops, name)
@@ -196,7 +204,8 @@ async def test_concurrent_runners_never_create_a_steps_batch_twice(
         await asyncio.gather(*(r.run_once() for r in runners))
         await asyncio.gather(*(r.run_once() for r in runners))
         batches = await _rows(db, "SELECT id, step_run_id FROM irp_batch")
-        assert len(batches) == 1 and batches[0]["step_run_id"] is not None
+        assert len(batches) == 1
+        assert batches[0]["step_run_id"] is not None
     finally:
         for p in pools:
             await p.close()
@@ -234,12 +243,14 @@ async def test_an_approval_gate_holds_the_step_until_approved(
     for _ in range(3):
         await runner.run_once()
     two = (await _steps(ops, cycle["cycle_name"]))["two"]
-    assert two["status"] == "AWAITING_APPROVAL" and two["batch_id"] is None
+    assert two["status"] == "AWAITING_APPROVAL"
+    assert two["batch_id"] is None
     assert "irpctl cycle approve" in two["waiting_for"]
     await ops.plans.approve_step(cycle["cycle_name"], "two", "bob")
     await runner.run_once()
     two = (await _steps(ops, cycle["cycle_name"]))["two"]
-    assert two["status"] == "RUNNING" and two["approved_by"] == "bob"
+    assert two["status"] == "RUNNING"
+    assert two["approved_by"] == "bob"
 
 
 async def test_a_step_with_no_work_is_skipped_visibly_and_counts_as_done(
