@@ -188,17 +188,17 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
         load_entry_points(registry)
         ops = Operations(opened.db, registry, load_workbook)
         store = EngineStore(opened.db, worker)
+        plans = PlanRunner(opened.db, ops, registry)
         engine = Engine(
             store,
             moodys,
             config.engine,
-            reconcile=functools.partial(ops.recon_batch, only_on_change=True),
+            reconcile=plans.following(functools.partial(ops.recon_batch, only_on_change=True)),
             submit_concurrency=config.moodys.submit_concurrency,
             status_batch_size=config.moodys.status_batch_size,
             log_interval=config.logging.aggregate_interval,
         )
         holder: dict[str, Daemon] = {}
-        plans = PlanRunner(opened.db, ops, registry)
         handlers = Handlers(
             ops,
             engine,

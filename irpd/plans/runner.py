@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -52,6 +53,20 @@ class PlanRunner:
     def wake(self) -> None:
         """Run a pass now (a batch reconciled, an operator approved or resumed a plan)."""
         self._wake.set()
+
+    def following(
+        self, reconcile: Callable[[int], Awaitable[Mapping[str, Any]]]
+    ) -> Callable[[int], Awaitable[Mapping[str, Any]]]:
+        """``reconcile`` that also wakes the runner when a batch's status changed, so the
+        next step starts at once rather than at the next pass."""
+
+        async def reconcile_then_wake(batch_id: int) -> Mapping[str, Any]:
+            result = await reconcile(batch_id)
+            if result.get("status") != result.get("previous_status"):
+                self.wake()
+            return result
+
+        return reconcile_then_wake
 
     async def run(self) -> None:
         """The supervised loop."""
