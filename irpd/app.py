@@ -128,6 +128,9 @@ class Daemon:
                 "base_url": self.config.moodys.base_url,
                 **self.engine.tracker.moodys_health.snapshot(),
                 **dataclasses.asdict(self.moodys.stats()),
+                # every request's view (reachability, circuit, authentication) over the
+                # tracker's: last_error only while it is current, with since when
+                **self.moodys.health.snapshot(),
             },
             "engine": self.engine.snapshot(),
             "metrics_url": None if self.metrics is None else self.metrics.url,
@@ -197,6 +200,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             submit_concurrency=config.moodys.submit_concurrency,
             status_batch_size=config.moodys.status_batch_size,
             log_interval=config.logging.aggregate_interval,
+            moodys_health=moodys.health,
         )
         holder: dict[str, Daemon] = {}
         handlers = Handlers(

@@ -75,6 +75,11 @@ class MoodysConfig:
     requests_per_second: float = 500.0
     max_requests_per_second: float = 2000.0
     verify_tls: bool = True
+    #: Moody's unreachable (connection failures, timeouts, 5xx) on this many requests in a
+    #: row: the circuit opens and only a probe is sent, at intervals growing to ...
+    circuit_open_after: int = 5
+    #: ... at most this many seconds; the first answer closes the circuit
+    circuit_max_probe_interval: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +290,8 @@ def _check_positive(config: Config) -> None:
         "control.request_timeout": config.control.request_timeout,
         "control.max_clients": config.control.max_clients,
         "moodys.connect_timeout": config.moodys.connect_timeout,
+        "moodys.circuit_open_after": config.moodys.circuit_open_after,
+        "moodys.circuit_max_probe_interval": config.moodys.circuit_max_probe_interval,
         "logging.aggregate_interval": config.logging.aggregate_interval,
         "metrics.database_refresh": config.metrics.database_refresh,
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 import irpd
 from irpd.config import MoodysConfig
 from irpd.errors import ConfigError
+from irpd.moodys.circuit import CircuitSettings
 from irpd.moodys.ratelimit import RateLimitSettings
 from irpd.moodys.retry import RetryPolicy
 from irpd.moodys.s3upload import S3Uploader
@@ -60,6 +61,11 @@ def moodys_settings(config: MoodysConfig, *, worker_id: str = "") -> MoodysSetti
             submissions=config.submit_concurrency,
             status_reads=config.status_concurrency,
             connections=max(32, config.submit_concurrency + config.status_concurrency),
+        ),
+        circuit=CircuitSettings(
+            open_after=config.circuit_open_after,
+            max_probe_interval=config.circuit_max_probe_interval,
+            first_probe=min(1.0, config.circuit_max_probe_interval),
         ),
         status_batch_size=config.status_batch_size,
         verify_tls=config.verify_tls,

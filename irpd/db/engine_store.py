@@ -199,6 +199,10 @@ class EngineStore:
         """Keep the intent; try the same key again in ``retry_in`` seconds."""
         await self.db.execute("engine_record_submit_retry", job_id, error, retry_in, self.worker_id)
 
+    async def defer_submission(self, job_id: int, error: str, retry_in: float) -> None:
+        """Nothing was sent (Moody's is unreachable): keep the intent, try in ``retry_in``."""
+        await self.db.execute("engine_defer_submission", job_id, error, retry_in, self.worker_id)
+
     async def rekey(self, job_id: int, old_key: uuid.UUID, new_key: uuid.UUID) -> bool:
         """Replace an expired key that Moody's never acted on."""
         status = await self.db.execute("engine_rekey", job_id, new_key, old_key, self.worker_id)

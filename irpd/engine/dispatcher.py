@@ -32,6 +32,7 @@ from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.workflow_names import workflow_name
 from irpd.errors import PermanentError, RetryableError
+from irpd.moodys.circuit import MoodysUnavailable
 from irpd.moodys.errors import MoodysAuthenticationError
 from irpd.moodys.models import WorkflowStatus
 
@@ -68,7 +69,7 @@ class Outcome:
     """What one submission attempt produced, waiting to be written."""
 
     job: QueuedJob
-    kind: Literal["acked", "settled", "retry", "abandoned"]
+    kind: Literal["acked", "settled", "retry", "deferred", "abandoned"]
     workflow_id: str | None = None
     target: str | None = None
     error: str | None = None
@@ -92,8 +93,11 @@ class Dispatcher:
         on_acknowledged: Callable[[Sequence[Acknowledged]], None],
         on_settled: Callable[[Sequence[Moved]], None],
         rng: random.Random | None = None,
+        moodys_room: Callable[[], int | None] = lambda: None,
     ) -> None:
         self._store = store
+        #: new submissions Moody's may take now (None: no limit; 0 while its circuit is open)
+        self._moodys_room = moodys_room
         self._moodys = moodys
         self._leases = leases
         self._health = health
@@ -166,6 +170,9 @@ class Dispatcher:
     async def _round(self) -> int:
         shards = sorted(self._leases.usable())
         room = self.settings.batch_size - len(self._in_flight)
+        limit = self._moodys_room()
+        if limit is not None:  # Moody's is unreachable: one submission goes as a probe
+            room = min(room, limit - len(self._in_flight))
         refill_at = max(1, int(self.settings.batch_size * self.settings.refill_fraction))
         if not shards or room <= 0 or (self._in_flight and room < refill_at):
             return 0
@@ -249,6 +256,9 @@ class Dispatcher:
             result = await self._moodys.submit(
                 job.configuration, workflow_name=name, request_id=key
             )
+        except MoodysUnavailable as exc:  # not sent: Moody's circuit is open
+            delay = exc.retry_in * (1.0 + self._rng.random() / 2)
+            return Outcome(job, "deferred", error=f"{type(exc).__name__}: {exc}", retry_in=delay)
         except MoodysAuthenticationError as exc:
             log_.error("moodys_auth_failed", error=str(exc))
             return self._retry(job, exc, floor=self.settings.retry_max)
@@ -348,6 +358,8 @@ class Dispatcher:
         for o in batch:
             if o.kind == "retry":
                 await self._store.record_submit_retry(o.job.id, o.error or "", o.retry_in)
+            elif o.kind == "deferred":
+                await self._store.defer_submission(o.job.id, o.error or "", o.retry_in)
 
 
 #: clock skew tolerated between this host and Moody's when matching a workflow by name

@@ -28,6 +28,7 @@ from irpd.engine.ports import MoodysGateway
 from irpd.engine.reconciler import ReconcileBatch, Reconciler
 from irpd.engine.supervisor import Supervisor
 from irpd.engine.tracker import Tracker, TrackerSettings
+from irpd.moodys.circuit import MoodysHealthState
 from statemachines.polling import PollPolicy
 
 log = structlog.get_logger("irpd.engine")
@@ -57,6 +58,7 @@ class Engine:
         status_batch_size: int = 100,
         rng: random.Random | None = None,
         log_interval: float = 10.0,
+        moodys_health: MoodysHealthState | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -119,7 +121,10 @@ class Engine:
             on_acknowledged=self._acknowledged,
             on_settled=self._settled,
             rng=rng,
+            moodys_room=moodys_health.room if moodys_health is not None else lambda: None,
         )
+        if moodys_health is not None:  # Moody's is back: resume submitting at once
+            moodys_health.on_close.append(self.dispatcher.wake)
         self.canceller = Canceller(
             store,
             moodys,

@@ -66,6 +66,7 @@ class MoodysHealth:
         """A call to Moody's got an answer."""
         self.reachable = True
         self.last_ok = time.monotonic()
+        self.last_error = None  # shown only while it is current
 
     def failed(self, error: BaseException) -> None:
         """A call to Moody's failed after the client's own retries."""

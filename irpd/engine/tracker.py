@@ -332,7 +332,9 @@ class Tracker:
             self._throttled.warning(
                 "tracking_poll_failed", type(exc).__name__, error=str(exc), jobs=len(chunk)
             )
-            self._reschedule(chunk, self.settings.policy.min_interval)
+            # while Moody's circuit is open, nothing was sent: look again at the next probe
+            retry_in = getattr(exc, "retry_in", 0.0)
+            self._reschedule(chunk, max(self.settings.policy.min_interval, retry_in))
             return
         self.polled += len(chunk)
         await self._pause()

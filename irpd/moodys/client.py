@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from irpd.moodys.circuit import MoodysHealthState
 from irpd.moodys.lookups import Lookups
 from irpd.moodys.models import SubmissionResult, WorkflowStatus
 from irpd.moodys.platform import PlatformJobs
@@ -38,6 +39,8 @@ class MoodysClient:
         self.settings = settings
         self._uploader: ImportFileUploader = uploader or SkipUpload()
         self._transport = transport
+        #: reachability, circuit and authentication state (shared with the transport)
+        self.health = transport.health if transport else MoodysHealthState(settings.circuit)
         self._parts: tuple[Workflows, ReferenceData, Lookups] | None = None
         self._platform: dict[str, PlatformJobs] = {}
 
@@ -60,7 +63,7 @@ class MoodysClient:
     def transport(self) -> Transport:
         """The HTTP transport (opened on first use)."""
         if self._transport is None:
-            self._transport = Transport.open(self.settings)
+            self._transport = Transport.open(self.settings, health=self.health)
         return self._transport
 
     def _components(self) -> tuple[Workflows, ReferenceData, Lookups]:

@@ -9,6 +9,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from irpd.errors import ConfigError
+from irpd.moodys.circuit import CircuitSettings
 from irpd.moodys.ratelimit import RateLimitSettings
 from irpd.moodys.retry import RetryPolicy
 from irpd.moodys.secret import Secret
@@ -63,6 +64,7 @@ class MoodysSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     concurrency: ConcurrencyLimits = field(default_factory=ConcurrencyLimits)
+    circuit: CircuitSettings = field(default_factory=CircuitSettings)
     status_batch_size: int = 100
     reference_cache_ttl: float = 3600.0
     reference_cache_size: int = 1024

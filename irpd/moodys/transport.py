@@ -1,9 +1,11 @@
 """HTTP to Moody's: one aiohttp session, auth headers, rate limit, concurrency, retries.
 
-Every request waits for its semaphore (submissions and reads apart), then for the shared
-rate limiter, and is sent at once. Failures become typed errors (``irpd.moodys.errors``);
-retryable ones are retried under the :class:`~irpd.moodys.retry.RetryPolicy`, except a POST
-without an ``X-RMS-RequestId``, which is never sent twice.
+Every request first asks the circuit breaker (:mod:`irpd.moodys.circuit`: while Moody's is
+unreachable only a probe is sent, the rest are refused at once), then waits for its semaphore
+(submissions and reads apart), then for the shared rate limiter, and is sent at once.
+Failures become typed errors (``irpd.moodys.errors``); retryable ones are retried under the
+:class:`~irpd.moodys.retry.RetryPolicy`, except a POST without an ``X-RMS-RequestId``, which
+is never sent twice.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import aiohttp
 import structlog
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from irpd.moodys.circuit import MoodysHealthState
 from irpd.moodys.errors import (
     ErrorDetails,
     MoodysConnectionError,
@@ -152,8 +155,10 @@ class Transport:
         *,
         limiter: AdaptiveRateLimiter | None = None,
         rng: random.Random | None = None,
+        health: MoodysHealthState | None = None,
     ) -> None:
         self.settings = settings
+        self.health = health or MoodysHealthState(settings.circuit)
         self._session = session
         self._limiter = limiter or AdaptiveRateLimiter(settings.rate_limit)
         self._rng = rng or random.Random()
@@ -260,11 +265,18 @@ class Transport:
         start, attempt = self._limiter.now(), 0
         while True:
             attempt += 1
-            outcome = await self._attempt(prepared)
+            probe = self.health.admit(method, path)  # MoodysUnavailable: the circuit is open
+            try:
+                outcome = await self._attempt(prepared)
+            except BaseException:
+                self.health.circuit.abandoned(probe=probe)
+                raise
             if isinstance(outcome, HttpResponse):
+                self.health.answered(authenticated=True)
                 self._limiter.succeeded()
                 return outcome
             error = outcome.error
+            self.health.failed(error, probe=probe)
             self._note_failure(outcome, attempt)
             delay = next_delay(
                 self.settings.retry,

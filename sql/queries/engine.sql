@@ -197,6 +197,14 @@ UPDATE irp_job AS j
  WHERE j.id = $1 AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
    AND j.moodys_workflow_id IS NULL AND irp_owns_job($4, j.id)
 
+-- name: engine_defer_submission
+-- Nothing was sent (Moody's circuit is open): keep the intent and the attempt count, look
+-- again in $3 seconds.
+UPDATE irp_job AS j
+   SET last_error = $2, next_poll_at = now() + make_interval(secs => $3), updated_ts = now()
+ WHERE j.id = $1 AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
+   AND j.moodys_workflow_id IS NULL AND irp_owns_job($4, j.id)
+
 -- name: engine_rekey
 -- The old key has expired and Moody's has no workflow by this job's name: a new key may be
 -- used for the next attempt (never while the old one could still be replayed).
