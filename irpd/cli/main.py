@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import irpd
 from irpd.cli.common import load
+from irpd.cli.retention import add_parser as add_retention_parser
+from irpd.cli.retention import run as run_retention
 from irpd.config import describe
 from irpd.errors import IrpdError
 from irpd.logs import configure_logging
@@ -24,6 +26,7 @@ examples:
   irpd demo                          # a whole sample cycle against the fake Moody's
   irpd run --config /etc/irpd/irpd.toml
   irpd db migrate
+  irpd cycle retire --older-than 180 --out /var/lib/irpd/exports
   irpd fake-moodys --port 0 --time-scale 600
 """
 
@@ -47,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("migrate", "apply pending migrations"), ("status", "show migrations")):
         action = db_sub.add_parser(name, help=text)
         action.add_argument("--config", help="path to irpd.toml")
+
+    add_retention_parser(sub)
 
     check = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     check.add_argument("--config", help="path to irpd.toml")
@@ -92,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "db":
             return asyncio.run(_db(args.db_command, config))
+        if args.command == "cycle":
+            return asyncio.run(run_retention(args, config))
         from irpd.app import run_daemon
 
         return asyncio.run(run_daemon(config, path))
