@@ -36,6 +36,7 @@ from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
 from irpd.monitoring.service import MetricsService
 from irpd.moodys.client import MoodysClient
+from irpd.notify.service import Notifications
 from irpd.ops.facade import Operations
 from irpd.plans.runner import PlanRunner
 from irpd.reload import plan_reload
@@ -94,6 +95,7 @@ class Daemon:
     engine: Engine
     control: ControlServer
     plans: PlanRunner
+    notifications: Notifications
     metrics: MetricsService | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     notifier: Notifier = field(default_factory=Notifier)
@@ -202,6 +204,14 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             log_interval=config.logging.aggregate_interval,
             moodys_health=moodys.health,
         )
+        notifications = Notifications.build(
+            config.notifications,
+            opened.db,
+            engine,
+            worker_id=worker,
+            # web.public_url (the console's address) once the [web] section has it
+            public_url=str(getattr(getattr(config, "web", None), "public_url", "") or ""),
+        )
         holder: dict[str, Daemon] = {}
         handlers = Handlers(
             ops,
@@ -209,6 +219,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             moodys,
             status=lambda: holder["daemon"].status(),  # noqa: PLW0108 (late binding)
             batch_types=registry.describe,
+            notifications=notifications.admin,
         )
         handlers.wake_plans = plans.wake
         control = ControlServer(
@@ -224,7 +235,9 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
     except BaseException:
         await opened.close()
         raise
-    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control, plans)
+    daemon = Daemon(
+        config, config_path, opened, moodys, ops, engine, control, plans, notifications
+    )
     if config.metrics.listen:
         daemon.metrics = MetricsService(
             config.metrics.listen,
@@ -233,6 +246,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             opened.db,
             database_refresh=config.metrics.database_refresh,
         )
+        daemon.metrics.add(notifications.outbox.metric_families)
     engine.tracker.prioritise(control.activity)
     holder["daemon"] = daemon
     return daemon
@@ -265,6 +279,7 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     try:
         await daemon.engine.start(daemon.supervisor)
         await daemon.control.start()
+        daemon.notifications.start(daemon.supervisor)
         if daemon.metrics is not None:
             await daemon.metrics.start(daemon.supervisor)
         interval = watchdog_interval()
@@ -312,5 +327,6 @@ async def _shutdown(daemon: Daemon, drain_timeout: float) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(daemon.engine.release(), 5.0)
     await daemon.moodys.close()
+    await daemon.notifications.close()
     await daemon.opened.close()
     daemon.notifier.close()

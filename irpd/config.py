@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from irpd.errors import ConfigError
+from irpd.notify.settings import NotificationsConfig, notification_problems
 
 ENV_PREFIX = "IRPD_"
 
@@ -151,6 +152,7 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
     @property
     def socket_path(self) -> Path:
@@ -226,11 +228,20 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     """Convert a TOML or environment value to the field's type, or raise naming ``where``."""
     if get_origin(hint) is tuple:
         item_type = get_args(hint)[0]
+        if isinstance(item_type, type) and dataclasses.is_dataclass(item_type):
+            return _tables(value, item_type, where)
         items = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
         if not isinstance(items, list):
             raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
         return tuple(_coerce(item, item_type, where) for item in items if item != "")
     return _CONVERTERS[hint](value, where)
+
+
+def _tables(value: Any, cls: type[Any], where: str) -> tuple[Any, ...]:
+    """A list of tables (``[[section.key]]`` in the file), each checked like a section."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{where}: expected a list of tables ([[...]] in the file)")
+    return tuple(_section(cls, item, {}, f"#{n}", where) for n, item in enumerate(value))
 
 
 def _section(
@@ -268,6 +279,9 @@ def _check(config: Config) -> None:
     _check_positive(config)
     _check_ranges(config)
     _check_formats(config)
+    problems = notification_problems(config.notifications)
+    if problems:
+        raise ConfigError(problems[0])
 
 
 def _check_positive(config: Config) -> None:
@@ -388,5 +402,8 @@ def describe(config: Config) -> dict[str, dict[str, Any]]:
         for secret in ("dsn", "api_key", "bearer_token"):
             if values.get(secret):
                 values[secret] = "***"
+        for channel in values.get("channels", ()):
+            if channel.get("url"):
+                channel["url"] = "***"
         out[section.name] = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
     return out

@@ -17,6 +17,8 @@ from typing import Any
 
 from irpd.cli.commands import COMMANDS, Outcome, Session
 from irpd.cli.common import load
+from irpd.cli.notifications import add_parser as add_notifications
+from irpd.cli.notifications import notifications
 from irpd.cli.paging import add_paging
 from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_actions
 from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(sub)
     _add_job(sub)
     add_report_parsers(sub)
+    add_notifications(sub, _id)
     return p
 
 
@@ -189,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     session = Session(ControlClient(path, timeout=args.timeout), json_output=args.json)
     try:
         every = {**COMMANDS, **REPORT_COMMANDS, **PLAN_COMMANDS}
-        outcome: Outcome = every[key](session, args, files)
+        command = notifications if args.group == "notifications" else every[key]
+        outcome: Outcome = command(session, args, files)
     except DaemonRefused as exc:
         print(f"irpctl: {exc.kind}: {exc.message}", file=sys.stderr)
         if exc.details and not args.json:

@@ -19,6 +19,7 @@ from irpd.db.database import DatabaseUnavailable
 from irpd.engine.engine import Engine
 from irpd.errors import ConfigurationError, DomainError, IrpdError, JobError, RetryableError
 from irpd.moodys.client import MoodysClient
+from irpd.notify.admin import NotificationAdmin, NotificationError
 from irpd.ops import listings
 from irpd.ops.facade import Operations
 from statemachines.errors import IllegalTransition
@@ -63,12 +64,14 @@ class Handlers(PlanCommands):
         *,
         status: Callable[[], dict[str, Any]],
         batch_types: Callable[[], Mapping[str, str]] | None = None,
+        notifications: NotificationAdmin | None = None,
     ) -> None:
         self.ops = ops
         self.engine = engine
         self.moodys = moodys
         self._status = status
         self._batch_types = batch_types
+        self._notifications = notifications
 
     async def status(self, _a: dict[str, Any]) -> Any:
         result = self._status()
@@ -224,6 +227,17 @@ class Handlers(PlanCommands):
         result = await self.ops.force_ok_job(a["job_id"], a["reason"])
         _changed(self.engine, result)
         return result
+
+    async def notifications_list(self, a: dict[str, Any]) -> Any:
+        return await self._outbox().list(a.get("status"), a.get("limit"))
+
+    async def notifications_resend(self, a: dict[str, Any]) -> Any:
+        return await self._outbox().resend(a["message_id"])
+
+    def _outbox(self) -> NotificationAdmin:
+        if self._notifications is None:
+            raise NotificationError("This daemon has no notification outbox.")
+        return self._notifications
 
     def as_mapping(self) -> dict[str, Handler]:
         """Command name → handler (``batch.show`` → :meth:`batch_show`), for the server."""

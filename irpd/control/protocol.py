@@ -160,6 +160,13 @@ COMMANDS: Mapping[str, Command] = {
         _c("job.skip", "skip a job", Arg("job_id", "id"), Arg("reason", "str")),
         _c("job.cancel", "cancel a job", Arg("job_id", "id")),
         _c("job.force_ok", "declare a job done", Arg("job_id", "id"), Arg("reason", "str")),
+        _c(
+            "notifications.list",
+            "the notification outbox: counts and newest messages",
+            Arg("status", "str", required=False),
+            Arg("limit", "int", required=False),
+        ),
+        _c("notifications.resend", "send a message again", Arg("message_id", "id")),
     )
 }
 

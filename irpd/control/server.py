@@ -27,6 +27,7 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 QUIET_COMMANDS = frozenset(
     {"status", "ping", "batch.show", "batch.jobs", "batch.configs", "job.show", "job.tracking"}
     | {"batch.list", "config.list", "cycle.list", "report.batches", "report.jobs"}
+    | {"notifications.list"}
 )
 
 

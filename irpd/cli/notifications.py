@@ -1,0 +1,52 @@
+"""``irpctl notifications``: the outbox (pending, failed with the reason, delivered) and resend."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from irpd.cli.commands import Outcome, Session
+from irpd.cli.render import block, table
+
+COLUMNS = (
+    "id",
+    "status",
+    "channel",
+    "attempts",
+    "title",
+    "last_error",
+    "created_ts",
+    "delivered_ts",
+)
+
+
+def add_parser(sub: Any, positive_id: Any) -> None:
+    """``notifications list`` and ``notifications resend``."""
+    group = sub.add_parser(
+        "notifications",
+        help="the notification outbox: list, resend",
+        description="Messages irpd sends to Teams, Slack, webhooks and e-mail "
+        "(docs/monitoring.md).",
+    ).add_subparsers(dest="action", required=True)
+    listing = group.add_parser(
+        "list", help="counts, then the newest messages (FAILED ones with their reason)"
+    )
+    listing.add_argument("--status", choices=("PENDING", "FAILED", "DELIVERED"))
+    listing.add_argument("--limit", type=int, default=50, help="messages shown (1-1000)")
+    resend = group.add_parser("resend", help="send a message again (same idempotency key)")
+    resend.add_argument("id", type=positive_id, help="message id (see 'notifications list')")
+
+
+def notifications(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
+    """List the outbox or resend one message."""
+    if a.action == "resend":
+        s.emit(s.call("notifications.resend", message_id=a.id), block)
+        return Outcome()
+
+    def human(result: dict[str, Any]) -> str:
+        summary = result.get("summary", {})
+        head = "  ".join(f"{k}={v}" for k, v in summary.items())
+        return f"{head}\n{table(result.get('messages', []), COLUMNS)}"
+
+    s.emit(s.call("notifications.list", status=a.status, limit=a.limit), human)
+    return Outcome()

@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, its sender and channels (docs/monitoring.md)."""

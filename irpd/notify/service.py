@@ -1,0 +1,71 @@
+"""The daemon's notifications: the outbox sender, the degraded-state watch, the admin view."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from irpd.db.database import Database
+from irpd.engine.engine import Engine
+from irpd.engine.supervisor import Supervisor
+from irpd.notify.admin import NotificationAdmin
+from irpd.notify.delivery import build_channels, http_session
+from irpd.notify.outbox import Outbox
+from irpd.notify.settings import NotificationsConfig
+from irpd.notify.watch import DegradedWatch
+
+
+class Notifications:
+    """Built by the composition root; :meth:`start` runs its two tasks."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        watch: DegradedWatch,
+        session: aiohttp.ClientSession | None,
+        db: Database,
+    ) -> None:
+        self.outbox = outbox
+        self.watch = watch
+        self.admin = NotificationAdmin(db, outbox.wake)
+        self._session = session
+
+    @classmethod
+    def build(
+        cls,
+        config: NotificationsConfig,
+        db: Database,
+        engine: Engine,
+        *,
+        worker_id: str,
+        public_url: str = "",
+    ) -> Notifications:
+        """Read the channels' secrets (a missing one stops start-up) and wire the parts."""
+        channels, session = build_channels(config.channels, http_session)
+        outbox = Outbox(db, config, channels, worker_id=worker_id, public_url=public_url)
+        watch = DegradedWatch(db, degraded_after=config.degraded_after, worker_id=worker_id)
+        health, moodys = engine.health, engine.tracker.moodys_health
+        watch.add(
+            "database",
+            lambda: None if health.available else f"PostgreSQL unavailable: {health.last_error}",
+            "Check PostgreSQL (irpctl status, the database's own logs); irpd retries by itself.",
+        )
+        watch.add(
+            "moodys",
+            lambda: (
+                f"Moody's status lookups failing: {moodys.last_error}"
+                if moodys.reachable is False
+                else None
+            ),
+            "Check Moody's status page and the network; irpd keeps polling and catches up.",
+        )
+        return cls(outbox, watch, session, db)
+
+    def start(self, supervisor: Supervisor) -> None:
+        """Start the sender and the watch."""
+        supervisor.start("notifications", self.outbox.run())
+        supervisor.start("degraded_watch", self.watch.run())
+
+    async def close(self) -> None:
+        """Close the webhooks' HTTP session."""
+        if self._session is not None:
+            await self._session.close()
