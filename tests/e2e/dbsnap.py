@@ -18,7 +18,10 @@ import asyncpg
 from tests.processes import eventually
 
 #: engine bookkeeping that changes while the daemon merely runs
-LIVENESS_TABLES = frozenset({"irp_worker", "irp_shard"})
+LIVENESS_TABLES = frozenset(
+    # and the notification outbox, which the daemon's sender routes and delivers by itself
+    {"irp_worker", "irp_shard", "irp_notification", "irp_notification_message"}
+)
 
 _TABLES = """
 SELECT table_name FROM information_schema.tables
