@@ -215,7 +215,7 @@ class EngineMetrics:
     def _moodys_families(self) -> list[Metric]:
         stats = self._moodys.stats()
         concurrency = self._moodys.settings.concurrency
-        health = self._engine.tracker.moodys_health
+        health = self._moodys.health
         limits = GaugeMetricFamily(
             "irpd_moodys_concurrency_limit",
             "Moody's requests allowed in flight at once, by kind",
@@ -228,7 +228,8 @@ class EngineMetrics:
         )
         in_flight.add_metric(["submission"], stats.in_flight_submissions)
         in_flight.add_metric(["read"], stats.in_flight_reads)
-        since = None if health.last_ok is None else time.monotonic() - health.last_ok
+        answered = self._engine.tracker.moodys_health.last_ok
+        since = None if answered is None else time.monotonic() - answered
         families: list[Metric] = [
             limits,
             in_flight,
@@ -248,8 +249,18 @@ class EngineMetrics:
             ),
             _gauge(
                 "irpd_moodys_reachable",
-                "1 when the last status lookup got an answer, 0 when it failed",
-                1.0 if health.reachable else 0.0,
+                "0 while Moody's is unreachable (connection errors, timeouts, 5xx), else 1",
+                0.0 if health.reachable is False else 1.0,
+            ),
+            _gauge(
+                "irpd_moodys_circuit_open",
+                "1 while the circuit breaker holds requests back (Moody's outage)",
+                1.0 if health.circuit.is_open else 0.0,
+            ),
+            _gauge(
+                "irpd_moodys_authentication_failing",
+                "1 while Moody's refuses the credentials (401/403), else 0",
+                1.0 if health.auth_ok is False else 0.0,
             ),
         ]
         if since is not None:

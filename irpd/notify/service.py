@@ -7,6 +7,7 @@ import aiohttp
 from irpd.db.database import Database
 from irpd.engine.engine import Engine
 from irpd.engine.supervisor import Supervisor
+from irpd.moodys.circuit import MoodysHealthState
 from irpd.notify.admin import NotificationAdmin
 from irpd.notify.delivery import build_channels, http_session
 from irpd.notify.outbox import Outbox
@@ -36,6 +37,7 @@ class Notifications:
         db: Database,
         engine: Engine,
         *,
+        moodys: MoodysHealthState,
         worker_id: str,
         public_url: str = "",
     ) -> Notifications:
@@ -43,7 +45,7 @@ class Notifications:
         channels, session = build_channels(config.channels, http_session)
         outbox = Outbox(db, config, channels, worker_id=worker_id, public_url=public_url)
         watch = DegradedWatch(db, degraded_after=config.degraded_after, worker_id=worker_id)
-        health, moodys = engine.health, engine.tracker.moodys_health
+        health = engine.health
         watch.add(
             "database",
             lambda: None if health.available else f"PostgreSQL unavailable: {health.last_error}",
@@ -52,11 +54,20 @@ class Notifications:
         watch.add(
             "moodys",
             lambda: (
-                f"Moody's status lookups failing: {moodys.last_error}"
-                if moodys.reachable is False
+                f"Moody's unreachable: {moodys.last_error}" if moodys.reachable is False else None
+            ),
+            "Check Moody's status page and the network; irpd probes Moody's and resumes by "
+            "itself (irpctl status shows the circuit).",
+        )
+        watch.add(
+            "moodys_authentication",
+            lambda: (
+                f"Moody's refuses the credentials: {moodys.auth_error}"
+                if moodys.auth_ok is False
                 else None
             ),
-            "Check Moody's status page and the network; irpd keeps polling and catches up.",
+            "Replace the API key (moodys.api_key_file or the moodys-api-key credential) and "
+            "restart irpd; nothing is submitted until then.",
         )
         return cls(outbox, watch, session, db)
 
