@@ -123,6 +123,31 @@ class ControlConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The web console and HTTP API (``irpd web``), a process of its own."""
+
+    listen: str = "127.0.0.1:8457"
+    #: role of a request that is not logged in: "" (log in first), "viewer" or "operator"
+    anonymous_role: str = ""
+    #: TOML file of built-in accounts ([users.NAME] role, password_hash) and API tokens
+    #: ([tokens.NAME] role, token_sha256); see docs/web.md
+    accounts_file: str = ""
+    #: header carrying the user name set by a trusted reverse proxy ("" disables it)
+    proxy_user_header: str = ""
+    #: header carrying the role ("viewer" or "operator"); absent: viewer
+    proxy_role_header: str = ""
+    #: addresses (or networks) of the reverse proxies whose headers are believed
+    trusted_proxies: tuple[str, ...] = ()
+    #: file holding the key that signs session cookies; empty: a new key at each start
+    session_key_file: str = ""
+    session_hours: float = 12.0
+    #: mark cookies Secure even on plain HTTP (they always are behind https)
+    cookie_secure: bool = False
+    pool_max_size: int = 4
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """structlog output."""
 
@@ -150,6 +175,7 @@ class Config:
     moodys: MoodysConfig = field(default_factory=MoodysConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
@@ -308,6 +334,9 @@ def _check_positive(config: Config) -> None:
         "moodys.circuit_max_probe_interval": config.moodys.circuit_max_probe_interval,
         "logging.aggregate_interval": config.logging.aggregate_interval,
         "metrics.database_refresh": config.metrics.database_refresh,
+        "web.session_hours": config.web.session_hours,
+        "web.pool_max_size": config.web.pool_max_size,
+        "web.page_size": config.web.page_size,
     }
     for key, value in positive.items():
         if value <= 0:

@@ -12,3 +12,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The browser tests (tests/e2e/test_web_console.py) drive Debian's headless Chromium through
+# Playwright (never `playwright install`). Installed when missing and we may (root, apt-get);
+# without it those tests skip.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium for the browser tests" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >&2 \
+        || echo "could not install chromium; the browser tests will skip" >&2
+fi

@@ -27,6 +27,7 @@ examples:
   irpd run --config /etc/irpd/irpd.toml
   irpd db migrate
   irpd cycle retire --older-than 180 --out /var/lib/irpd/exports
+  irpd web --config /etc/irpd/irpd.toml   # the web console on http://127.0.0.1:8457/
   irpd fake-moodys --port 0 --time-scale 600
 """
 
@@ -52,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--config", help="path to irpd.toml")
 
     add_retention_parser(sub)
+    web = sub.add_parser(
+        "web",
+        help="run the web console and HTTP API (see docs/web.md)",
+        description="Serve the web console and the HTTP API on web.listen (default "
+        "127.0.0.1:8457), reading the daemon's database. 'hash-password' prints an argon2 "
+        "hash for the accounts file (password read from stdin); 'new-token' prints a new API "
+        "token and the line that stores its digest.",
+    )
+    web.add_argument(
+        "action", nargs="?", default="serve", choices=("serve", "hash-password", "new-token")
+    )
+    web.add_argument("--config", help="path to irpd.toml")
 
     check = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     check.add_argument("--config", help="path to irpd.toml")
@@ -86,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from irpd.demo import run_demo
 
             return run_demo(state_dir=args.state_dir, time_scale=args.time_scale, keep=args.keep)
+        if args.command == "web" and args.action != "serve":
+            from irpd.web.cli import web_tool
+
+            return web_tool(args.action)
         config, path = load(args.config)
         configure_logging(
             config.logging.level,
@@ -99,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(args.db_command, config))
         if args.command == "cycle":
             return asyncio.run(run_retention(args, config))
+        if args.command == "web":
+            from irpd.web.server import run_web
+
+            return asyncio.run(run_web(config))
         from irpd.app import run_daemon
 
         return asyncio.run(run_daemon(config, path))

@@ -250,6 +250,12 @@ def _validated(data: dict[str, Any], request_id: Any) -> Request:
     return Request(request_id, name, _checked_args(COMMANDS[name], data.get("args", {})))
 
 
+def check_args(command: Command, raw_args: Any) -> dict[str, Any]:
+    """``raw_args`` validated against ``command`` (the HTTP API validates with this too);
+    raises :class:`ProtocolError`."""
+    return _checked_args(command, raw_args)
+
+
 def _checked_args(command: Command, raw_args: Any) -> dict[str, Any]:
     name = command.name
     if not isinstance(raw_args, dict):
