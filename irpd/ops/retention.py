@@ -31,11 +31,22 @@ SUFFIX: Final = ".irpd-cycle.jsonl.gz"
 TABLES: Final = (
     "irp_cycle",
     "irp_configuration",
+    "irp_cycle_plan",
     "irp_batch",
+    "irp_step_run",
     "irp_job_configuration",
     "irp_job",
     "irp_job_tracking_log",
     "irp_batch_recon_log",
+    "irp_batch_audit_log",
+)
+#: the cycle-level tables of an export, with their export queries (by cycle id)
+_PER_CYCLE: Final = (
+    ("irp_cycle", "retention_export_cycle"),
+    ("irp_configuration", "retention_export_configurations"),
+    ("irp_cycle_plan", "retention_export_plan"),
+    ("irp_batch", "retention_export_batches"),
+    ("irp_step_run", "retention_export_step_runs"),
 )
 #: rows read per cursor fetch, and rows inserted per import statement
 READ_ROWS: Final = 5000
@@ -47,7 +58,10 @@ _PER_BATCH: Final = (
     ("irp_job", "retention_export_jobs"),
     ("irp_job_tracking_log", "retention_export_tracking"),
     ("irp_batch_recon_log", "retention_export_recon"),
+    ("irp_batch_audit_log", "retention_export_batch_audit"),
 )
+#: columns an import leaves NULL at first (a batch and its step run point at each other)
+_NULLED: Final = {"irp_batch": ["step_run_id"]}
 
 
 @dataclass
@@ -128,11 +142,8 @@ async def export_cycle(db: Database, cycle_name: str, directory: Path) -> Outcom
     try:
         await asyncio.to_thread(out.write, json.dumps(header) + "\n")
         cid = cycle["id"]
-        await _export_rows(db, out, outcome, "irp_cycle", "retention_export_cycle", cid)
-        await _export_rows(
-            db, out, outcome, "irp_configuration", "retention_export_configurations", cid
-        )
-        await _export_rows(db, out, outcome, "irp_batch", "retention_export_batches", cid)
+        for table, query in _PER_CYCLE:
+            await _export_rows(db, out, outcome, table, query, cid)
         for batch in await db.fetch("retention_batches", cid):
             for table, query in _PER_BATCH:
                 await _export_rows(db, out, outcome, table, query, batch["id"])
@@ -234,6 +245,9 @@ async def purge_cycle(
                 f"(file {in_file}, database {held}); nothing was purged."
             )
     outcome = Outcome(cycle["cycle_name"], str(export) if export else None, held)
+    async with db.transaction() as tx:
+        await tx.execute("retention_purge_plan", cid)
+    outcome.transactions += 1
     for batch in await db.fetch("retention_batches", cid):
         bid = batch["id"]
         while True:
@@ -270,6 +284,7 @@ async def import_cycle(db: Database, path: Path) -> Outcome:
     header, records, _trailer = await asyncio.to_thread(read_export, path)
     outcome = Outcome(str(header.get("cycle")), str(path), dict.fromkeys(TABLES, 0))
     iterator = iter(records)
+    batches: list[str] = []
     async with db.transaction() as tx:
         pending: list[str] = []
         current: str | None = None
@@ -289,6 +304,10 @@ async def import_cycle(db: Database, path: Path) -> Outcome:
                 raise CycleError(f"{path}: unknown table {table!r}.")
             current = table
             pending.append(record[1])
+            if table == "irp_batch":
+                batches.append(record[1])
+        if batches:
+            await tx.execute("retention_link_step_runs", "[" + ",".join(batches) + "]")
         if _trailer.get("rows") != outcome.rows:
             raise CycleError(f"{path} is damaged: its end record does not match its rows.")
     return outcome
@@ -296,7 +315,9 @@ async def import_cycle(db: Database, path: Path) -> Outcome:
 
 async def _insert(tx: Tx, table: str, rows: list[str]) -> int:
     try:
-        inserted = await tx.fetchval("retention_import", table, "[" + ",".join(rows) + "]")
+        inserted = await tx.fetchval(
+            "retention_import", table, "[" + ",".join(rows) + "]", _NULLED.get(table, [])
+        )
     except UniqueViolation:
         raise CycleError(
             f"Rows of this export already exist ({table}); was the cycle purged? Nothing "

@@ -28,6 +28,16 @@ SELECT row_to_json(t)::text AS row_json FROM irp_cycle t WHERE t.id = $1
 -- name: retention_export_configurations
 SELECT row_to_json(t)::text AS row_json FROM irp_configuration t WHERE t.cycle_id = $1 ORDER BY t.id
 
+-- name: retention_export_plan
+SELECT row_to_json(t)::text AS row_json FROM irp_cycle_plan t WHERE t.cycle_id = $1
+
+-- name: retention_export_step_runs
+SELECT row_to_json(t)::text AS row_json FROM irp_step_run t WHERE t.cycle_id = $1 ORDER BY t.id
+
+-- name: retention_export_batch_audit
+SELECT row_to_json(t)::text AS row_json FROM irp_batch_audit_log t WHERE t.batch_id = $1
+ ORDER BY t.id
+
 -- name: retention_export_batches
 SELECT row_to_json(t)::text AS row_json FROM irp_batch t
  WHERE t.configuration_id IN (SELECT id FROM irp_configuration WHERE cycle_id = $1)
@@ -66,6 +76,17 @@ SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM tracking) AS t
 UPDATE irp_job_configuration SET override_job_configuration_id = NULL
  WHERE batch_id = $1 AND override_job_configuration_id IS NOT NULL
 
+-- name: retention_purge_plan
+-- The cycle's plan and step runs (few rows), unlinked from their batches first.
+WITH unlinked AS (
+    UPDATE irp_batch SET step_run_id = NULL
+     WHERE step_run_id IN (SELECT id FROM irp_step_run WHERE cycle_id = $1)
+    RETURNING 1
+), runs AS (
+    DELETE FROM irp_step_run WHERE cycle_id = $1 RETURNING 1
+)
+DELETE FROM irp_cycle_plan WHERE cycle_id = $1
+
 -- name: retention_purge_job_configurations
 WITH doomed AS (
     SELECT id FROM irp_job_configuration WHERE batch_id = $1 ORDER BY id DESC LIMIT $2
@@ -73,14 +94,16 @@ WITH doomed AS (
 DELETE FROM irp_job_configuration WHERE id IN (SELECT id FROM doomed)
 
 -- name: retention_purge_batch
--- The batch $1 itself, once its jobs and job configurations are gone, with its recon log and
--- live counts (every sub-statement of a WITH runs, referenced or not).
+-- The batch $1 itself, once its jobs and job configurations are gone, with its recon log,
+-- audit log and live counts (every sub-statement of a WITH runs, referenced or not).
 WITH recon AS (
     DELETE FROM irp_batch_recon_log WHERE batch_id = $1 RETURNING 1
 ), job_counts AS (
     DELETE FROM irp_batch_job_count WHERE batch_id = $1 RETURNING 1
 ), config_counts AS (
     DELETE FROM irp_batch_config_count WHERE batch_id = $1 RETURNING 1
+), audit AS (
+    DELETE FROM irp_batch_audit_log WHERE batch_id = $1 RETURNING 1
 )
 DELETE FROM irp_batch WHERE id = $1
 
@@ -101,16 +124,27 @@ WITH batches AS (
 )
 SELECT (SELECT count(*) FROM irp_cycle WHERE id = $1) AS irp_cycle,
        (SELECT count(*) FROM irp_configuration WHERE cycle_id = $1) AS irp_configuration,
+       (SELECT count(*) FROM irp_cycle_plan WHERE cycle_id = $1) AS irp_cycle_plan,
        (SELECT count(*) FROM batches) AS irp_batch,
+       (SELECT count(*) FROM irp_step_run WHERE cycle_id = $1) AS irp_step_run,
        (SELECT count(*) FROM irp_job_configuration
          WHERE batch_id IN (SELECT id FROM batches)) AS irp_job_configuration,
        (SELECT count(*) FROM jobs) AS irp_job,
        (SELECT count(*) FROM irp_job_tracking_log
          WHERE job_id IN (SELECT id FROM jobs)) AS irp_job_tracking_log,
        (SELECT count(*) FROM irp_batch_recon_log
-         WHERE batch_id IN (SELECT id FROM batches)) AS irp_batch_recon_log
+         WHERE batch_id IN (SELECT id FROM batches)) AS irp_batch_recon_log,
+       (SELECT count(*) FROM irp_batch_audit_log
+         WHERE batch_id IN (SELECT id FROM batches)) AS irp_batch_audit_log
 
 -- name: retention_import
--- Insert exported rows $2 (the text of a JSON array of row_to_json objects) into table $1
--- (irp_import_rows, migration 0061, skips generated columns); returns the rows inserted.
-SELECT irp_import_rows($1::text::regclass, $2::text::json)
+-- Insert exported rows $2 (the text of a JSON array of row_to_json objects) into table $1,
+-- with the columns $3 left NULL (irp_import_rows, migration 0062, skips generated columns);
+-- returns the rows inserted.
+SELECT irp_import_rows($1::text::regclass, $2::text::json, $3::text[])
+
+-- name: retention_link_step_runs
+-- After an import: give the batches $1 (exported rows) their step_run_id back.
+UPDATE irp_batch b SET step_run_id = r.step_run_id
+  FROM json_populate_recordset(NULL::irp_batch, $1::text::json) r
+ WHERE b.id = r.id AND r.step_run_id IS NOT NULL

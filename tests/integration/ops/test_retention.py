@@ -83,13 +83,43 @@ async def _history(ops: Operations, daemon: Daemon, name: str) -> int:
     return batch_id
 
 
+PLAN = """
+WITH plan AS (
+    INSERT INTO irp_cycle_plan (cycle_id, configuration_id, plan_name, plan, status)
+    SELECT c.cycle_id, c.id, 'default', '{"steps": ["multi_job"]}'::jsonb, 'COMPLETED'
+      FROM irp_configuration c JOIN irp_batch b ON b.configuration_id = c.id WHERE b.id = $1
+    RETURNING cycle_id
+), run AS (
+    INSERT INTO irp_step_run (cycle_id, step_name, status, batch_id, finished_ts)
+    SELECT cycle_id, 'multi_job', 'COMPLETED', $1, now() FROM plan
+    RETURNING id
+)
+UPDATE irp_batch SET step_run_id = (SELECT id FROM run) WHERE id = $1
+"""
+
+
+async def _plan_of(dsn: str, batch_id: int) -> None:
+    """The batch as the step of a cycle plan (they point at each other), with an audit row."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(PLAN, batch_id)
+        await conn.execute(
+            "INSERT INTO irp_batch_audit_log (batch_id, action, reason, batch) "
+            "VALUES ($1, 'DUPLICATE', 'test', '{}')",
+            batch_id,
+        )
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 async def archived(ops: Operations, db_dsn: str) -> dict[str, Any]:
     """Cycle 2026-Q1 with a finished history, archived by the creation of 2026-Q2, which has a
     batch with jobs in flight."""
     daemon = Daemon(db_dsn)
     await ops.create_cycle("2026-Q1")
-    await _history(ops, daemon, "2026-Q1")
+    batch_id = await _history(ops, daemon, "2026-Q1")
+    await _plan_of(db_dsn, batch_id)
     await ops.create_cycle("2026-Q2")
     config_id = await register_jobs(ops, "2026-Q2", 3)
     live_batch: int = (await ops.create_batch("multi_job", config_id))["batch_id"]
@@ -111,6 +141,7 @@ async def test_export_purge_import_round_trip(
     assert exported.rows["irp_job"] == 8  # 7 + the resubmission
     assert exported.rows["irp_job_tracking_log"] > 8
     assert exported.rows["irp_batch_recon_log"] >= 1
+    assert exported.rows["irp_step_run"] == exported.rows["irp_batch_audit_log"] == 1
     assert retention.export_counts(path) == exported.rows
 
     purged = await retention.purge_cycle(db, archived["name"], export=path, chunk=3)
