@@ -1,8 +1,9 @@
 """``irpd demo``: a whole sample cycle, end to end, on a fresh machine.
 
 Starts the fake Moody's (time-scaled) and the real ``irpd run`` daemon on the embedded
-PostgreSQL, loads the sample workbook, runs every batch type of the sample cycle in order with
-progress on screen, scripts one analysis to fail and resubmits it with an override, prints the
+PostgreSQL, loads the sample workbook and runs it with the default cycle plan (the daemon
+creates and submits every step's batch in order) with progress on screen; one analysis is
+scripted to fail and the demo, as the operator, resubmits it with an override. Prints the
 final reconciliation of every batch, stops everything and exits 0 when the cycle completed.
 """
 
@@ -17,25 +18,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
-from irpd.engine.workflow_names import workflow_name
+from irpd.plans import default_plan_text
 from irpd.samples import sample_path
+from irpd.samples.cycle_data import DEMO_FAILING_ANALYSIS
 from statemachines.job import TERMINAL_JOB_STATUSES
 
-BATCH_ORDER = (
-    "edm_creation",
-    "portfolio_creation",
-    "mri_import",
-    "geohaz",
-    "analysis",
-    "grouping",
-    "grouping_rollup",
-    "export_to_rdm",
+#: the batch types of the default cycle plan, in its order (what the demo runs)
+BATCH_ORDER = tuple(
+    str(step["batch_type"])
+    for step in tomllib.loads(default_plan_text())["step"]
+    if "batch_type" in step
 )
 API_KEY = "demo-api-key"
 DEMO_FAILURE = "Analysis failed: event rate scheme not licensed for this tenant (demo)"
@@ -176,6 +175,44 @@ def _resubmit_failures(client: ControlClient, batch_id: int) -> None:
         client.call("job.submit", {"job_id": new_id})
 
 
+def _progress(client: ControlClient, step: dict[str, Any]) -> str:
+    line = f"  {step['step']:<18} {step['status']:<17}"
+    if step.get("batch_id"):
+        report = client.call("batch.show", {"batch_id": step["batch_id"]}).get("report") or {}
+        line += (
+            f" batch {step['batch_id']:<3} {step.get('batch_status') or '':<10} "
+            f"{report.get('fulfilled_configs', '?')}/{report.get('total_configs', '?')} done"
+        )
+    elif step.get("note") or step.get("waiting_for"):
+        line += f" {step.get('note') or step.get('waiting_for')}"
+    return line.rstrip()
+
+
+def _follow_plan(client: ControlClient, cycle: str, timeout: float = 600) -> list[int]:
+    """Show each step as the daemon runs the plan; resubmit a FAILED step's failures (the
+    operator's decision the plan asks for). Returns the steps' batch ids in plan order."""
+    deadline = time.monotonic() + timeout
+    shown: dict[str, str] = {}
+    handled: set[int] = set()
+    while time.monotonic() < deadline:
+        plan = client.call("cycle.status", {"cycle": cycle})
+        for step in plan["steps"]:
+            if step["status"] == "WAITING" and not step.get("batch_id"):
+                continue
+            line = _progress(client, step)
+            if shown.get(step["step"]) != line:
+                say(line)
+                shown[step["step"]] = line
+            batch_id = step.get("batch_id")
+            if step["status"] == "FAILED" and batch_id and batch_id not in handled:
+                handled.add(batch_id)
+                _resubmit_failures(client, int(batch_id))
+        if plan["status"] == "COMPLETED":
+            return [int(s["batch_id"]) for s in plan["steps"] if s.get("batch_id")]
+        time.sleep(0.5)
+    raise RuntimeError(f"the plan of cycle {cycle} did not complete within {timeout:g} s")
+
+
 def _run_cycle(client: ControlClient, base_url: str) -> dict[int, dict[str, Any]]:
     cycle = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     client.call("cycle.create", {"name": cycle})
@@ -183,26 +220,16 @@ def _run_cycle(client: ControlClient, base_url: str) -> dict[int, dict[str, Any]
     loaded = client.call(
         "config.load", {"cycle": cycle, "filename": sample_path().name, "content_b64": content}
     )
-    configuration_id = loaded["configuration_id"]
-    say(f"cycle {cycle}: configuration {configuration_id} loaded from {sample_path().name}")
+    say(f"cycle {cycle}: configuration {loaded['configuration_id']} loaded from "
+        f"{sample_path().name}")
+    # analyses are named after their Analysis Name, so the failure can be scripted up front
+    _script_failure(base_url, DEMO_FAILING_ANALYSIS)
+    say(f"  (the fake Moody's will fail analysis {DEMO_FAILING_ANALYSIS})")
+    client.call("cycle.run", {"cycle": cycle, "by": "irpd demo"})
+    say("cycle plan started (irpctl cycle run): the daemon creates and submits each step's "
+        "batch once the step before it completed")
     outcomes: dict[int, dict[str, Any]] = {}
-    for batch_type in BATCH_ORDER:
-        batch = client.call(
-            "batch.create", {"batch_type": batch_type, "configuration_id": configuration_id}
-        )
-        batch_id = int(batch.get("batch_id", batch.get("id")))
-        if batch_type == "analysis":
-            jobs = client.call("batch.jobs", {"batch_id": batch_id})["jobs"]
-            victim = sorted(jobs, key=lambda j: j["id"])[min(2, len(jobs) - 1)]
-            config = client.call("job.show", {"job_id": victim["id"]})
-            data = config.get("job_configuration", {}).get("job_configuration_data") or {}
-            _script_failure(base_url, workflow_name(victim["id"], data))
-            say(f"  (the fake Moody's will fail job {victim['id']}: {data.get('job_key')})")
-        client.call("batch.submit", {"batch_id": batch_id})
-        status = _wait(client, batch_id, batch_type)
-        if status == "FAILED":
-            _resubmit_failures(client, batch_id)  # once every job of the batch has settled
-            status = _wait(client, batch_id, batch_type)
+    for batch_id in _follow_plan(client, cycle):
         _settle(client, batch_id)
         outcomes[batch_id] = client.call("batch.recon", {"batch_id": batch_id})
     return outcomes
