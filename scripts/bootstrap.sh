@@ -20,3 +20,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v a
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >&2 \
         || echo "could not install chromium; the browser tests will skip" >&2
 fi
+# promtool (Debian's prometheus package) unit-tests monitoring/irpd-alerts.yml; installed when
+# missing and this runs as root with apt-get (CI); elsewhere that test is skipped.
+if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends prometheus; } >/dev/null 2>&1 \
+        || echo "bootstrap: could not install prometheus (promtool); alert rule tests skip it" >&2
+fi
