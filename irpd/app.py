@@ -210,8 +210,7 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             engine,
             moodys=moodys.health,
             worker_id=worker,
-            # web.public_url (the console's address) once the [web] section has it
-            public_url=str(getattr(getattr(config, "web", None), "public_url", "") or ""),
+            public_url=config.web.public_url,
         )
         holder: dict[str, Daemon] = {}
         handlers = Handlers(

@@ -127,6 +127,9 @@ class WebConfig:
     """The web console and HTTP API (``irpd web``), a process of its own."""
 
     listen: str = "127.0.0.1:8457"
+    #: the console's address as users reach it (e.g. https://irpd.example.com): links in
+    #: notifications; empty: messages carry no links
+    public_url: str = ""
     #: role of a request that is not logged in: "" (log in first), "viewer" or "operator"
     anonymous_role: str = ""
     #: TOML file of built-in accounts ([users.NAME] role, password_hash) and API tokens
@@ -379,6 +382,8 @@ def _check_formats(config: Config) -> None:
         raise ConfigError(
             f"moodys.base_url: must be an http(s) URL, got {config.moodys.base_url!r}"
         )
+    if config.web.public_url and not config.web.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"web.public_url: must be an http(s) URL, got {config.web.public_url!r}")
     if config.metrics.listen:
         listen_address(config.metrics.listen, "metrics.listen")
     if config.database.dsn and not config.database.dsn.startswith(("postgres://", "postgresql://")):

@@ -107,6 +107,7 @@ _SPECIAL = {
     ("engine", "poll_jitter"): ("0.5", 0.5),
     ("engine", "poll_max_interval"): ("301", 301.0),
     ("metrics", "listen"): ("127.0.0.1:9464", "127.0.0.1:9464"),
+    ("web", "public_url"): ("https://irpd.example.com", "https://irpd.example.com"),
 }
 
 
