@@ -40,6 +40,7 @@ from irpd.notify.service import Notifications
 from irpd.ops.facade import Operations
 from irpd.plans.runner import PlanRunner
 from irpd.reload import plan_reload
+from irpd.startup import open_when_ready
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
@@ -141,7 +142,9 @@ class Daemon:
 
     def reload(self) -> None:
         """SIGHUP: re-read the configuration, apply what can change at run time (log level,
-        poll intervals, engine batch sizes) and log what changed and what needs a restart."""
+        poll intervals, engine batch sizes) and log what changed and what needs a restart;
+        reconnect to the database and retry at once what it refused (degraded writes)."""
+        self.engine.retry_database_now()
         try:
             fresh = load_config(self.config_path)
         except ConfigError as exc:
@@ -180,9 +183,15 @@ class Daemon:
         )
 
 
-async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
-    """Connect and construct every part (nothing runs yet)."""
-    opened = await open_database(config.database, config.state.dir)
+async def build_daemon(
+    config: Config,
+    config_path: Path | None,
+    opened: OpenedDatabase | None = None,
+    notifier: Notifier | None = None,
+) -> Daemon:
+    """Connect (unless ``opened`` is given) and construct every part (nothing runs yet)."""
+    if opened is None:
+        opened = await open_database(config.database, config.state.dir)
     try:
         worker = worker_id(config)
         moodys = MoodysClient(
@@ -247,6 +256,9 @@ async def build_daemon(config: Config, config_path: Path | None) -> Daemon:
             database_refresh=config.metrics.database_refresh,
         )
         daemon.metrics.add(notifications.outbox.metric_families)
+    if notifier is not None:
+        daemon.notifier.close()
+        daemon.notifier = notifier
     engine.tracker.prioritise(control.activity)
     holder["daemon"] = daemon
     return daemon
@@ -264,16 +276,29 @@ YOUNG_GC_THRESHOLD = 10_000
 
 
 async def run_daemon(config: Config, config_path: Path | None = None) -> int:
-    """Run until SIGTERM/SIGINT (exit 0) or until a task crashes (exit 1)."""
+    """Run until SIGTERM/SIGINT (exit 0) or until a task crashes (exit 1); start-up waits
+    for the database (see :mod:`irpd.startup`)."""
     lock = lock_state_dir(config.state.dir)
-    try:
-        daemon = await build_daemon(config, config_path)
-    except BaseException:
-        lock.close()
-        raise
     loop = asyncio.get_running_loop()
+    notifier = Notifier()
+    stop_event = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, daemon.stop_requested.set)
+        loop.add_signal_handler(signum, stop_event.set)
+    daemon: Daemon | None = None
+    try:
+        opened = await open_when_ready(config, notifier, stop_event)
+        if opened is not None:
+            daemon = await build_daemon(config, config_path, opened, notifier)
+    finally:
+        if daemon is None:  # stopped while waiting, or start-up failed
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            notifier.close()
+            lock.close()
+    if daemon is None:
+        log.info("irpd_stopped", exit_code=0)
+        return 0
+    daemon.stop_requested = stop_event
     loop.add_signal_handler(signal.SIGHUP, daemon.reload)
     exit_code = 0
     try:

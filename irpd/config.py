@@ -43,6 +43,8 @@ class DatabaseConfig:
     pool_max_size: int = 10
     command_timeout: float = 30.0
     migrate_on_start: bool = True
+    #: start-up retries an unreachable or read-only database, backing off up to this
+    connect_retry_max: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +319,7 @@ def _check_positive(config: Config) -> None:
     positive = {
         "database.pool_min_size": config.database.pool_min_size,
         "database.pool_max_size": config.database.pool_max_size,
+        "database.connect_retry_max": config.database.connect_retry_max,
         "moodys.submit_concurrency": config.moodys.submit_concurrency,
         "moodys.status_concurrency": config.moodys.status_concurrency,
         "moodys.max_attempts": config.moodys.max_attempts,

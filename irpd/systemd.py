@@ -58,6 +58,10 @@ class Notifier:
             "STATUS=draining",
         )
 
+    def extend_timeout(self, seconds: float) -> None:
+        """Ask for ``seconds`` more before the current state (e.g. start-up) times out."""
+        self.send(f"EXTEND_TIMEOUT_USEC={int(seconds * 1_000_000)}")
+
     def watchdog(self) -> None:
         """Pet the watchdog."""
         self.send("WATCHDOG=1")

@@ -88,10 +88,25 @@ def status(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
             ),
             "jobs:       " + json.dumps(r.get("jobs_by_status", {}), default=str),
         ]
-        return "\n".join(lines)
+        return "\n".join(lines + _database_alerts(r.get("database") or {}))
 
     s.emit(s.call("status"), human)
     return Outcome()
+
+
+def _database_alerts(database: Mapping[str, Any]) -> list[str]:
+    """Lines that stand out when the database is unavailable or refuses statements."""
+    lines = []
+    if database.get("available") is False:
+        lines.append(
+            f"DATABASE UNAVAILABLE ({database.get('reason')}): {database.get('last_error')}"
+        )
+    for item in database.get("degraded") or []:
+        lines.append(
+            f"DATABASE DEGRADED: {item.get('query')} refused for {item.get('seconds')} s "
+            f"(SQLSTATE {item.get('sqlstate')}): {item.get('error')}"
+        )
+    return lines
 
 
 def types(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:

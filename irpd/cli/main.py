@@ -13,7 +13,7 @@ from irpd.cli.common import load
 from irpd.cli.retention import add_parser as add_retention_parser
 from irpd.cli.retention import run as run_retention
 from irpd.config import describe
-from irpd.errors import IrpdError
+from irpd.errors import IrpdError, RetryableError
 from irpd.logs import configure_logging
 
 EPILOG = """\
@@ -21,6 +21,11 @@ configuration: --config PATH, else $IRPD_CONFIG, else /etc/irpd/irpd.toml if pre
 built-in defaults; every key can be overridden by IRPD_<SECTION>_<KEY> (e.g. IRPD_DATABASE_DSN,
 IRPD_MOODYS_BASE_URL, IRPD_MOODYS_API_KEY, IRPD_CONTROL_SOCKET, IRPD_STATE_DIR). With no
 database.dsn, irpd starts an embedded PostgreSQL in its state directory.
+
+`irpd run` waits for a database that is down, full or read-only (systemd STATUS= says why).
+exit status: 0 stopped by SIGTERM/SIGINT; 1 a crash (systemd restarts it), or a one-shot
+command (`irpd db ...`) that found the database unavailable; 2 a configuration error (bad
+file, DSN that does not parse, credentials rejected, database missing) with its cause.
 
 examples:
   irpd demo                          # a whole sample cycle against the fake Moody's
@@ -123,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from irpd.app import run_daemon
 
         return asyncio.run(run_daemon(config, path))
+    except RetryableError as exc:  # e.g. `irpd db migrate` while the database is down
+        print(f"irpd: {exc} (transient: try again)", file=sys.stderr)
+        return 1
     except IrpdError as exc:
         print(f"irpd: {exc}", file=sys.stderr)
         return 2

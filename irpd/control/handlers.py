@@ -16,6 +16,7 @@ from irpd.control import protocol
 from irpd.control.plan_handlers import PlanCommands
 from irpd.control.server import Handler
 from irpd.db.database import DatabaseUnavailable
+from irpd.db.failures import DatabaseDegraded
 from irpd.engine.engine import Engine
 from irpd.errors import ConfigurationError, DomainError, IrpdError, JobError, RetryableError
 from irpd.moodys.client import MoodysClient
@@ -36,8 +37,11 @@ def translate_error(exc: BaseException) -> tuple[str, str, Any] | None:
     if isinstance(exc, DomainError):
         details = {"problems": problems} if problems else None
         return (exc.kind, str(exc), details)
+    if isinstance(exc, DatabaseDegraded):
+        return (exc.kind, f"{exc}; nothing was changed", {"sqlstate": exc.sqlstate})
     if isinstance(exc, DatabaseUnavailable):
-        return (exc.kind, "the database is unavailable; nothing was changed, try again", None)
+        text = f"the database is unavailable ({exc.reason}); nothing was changed, try again"
+        return (exc.kind, text, None)
     if isinstance(exc, (RetryableError, IrpdError)):
         return (exc.kind, str(exc), None)
     return None

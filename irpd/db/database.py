@@ -15,43 +15,18 @@ from typing import Any, cast
 import asyncpg
 
 import sql
-from irpd.errors import RetryableError
-
-Row = Mapping[str, Any]
-
-#: errors that mean "the database cannot be reached right now", not "the query is wrong"
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-    # raised when the pool resets a connection the server just dropped ("cannot switch to
-    # state N; another operation is in progress"): the connection is gone, not misused
-    asyncpg.InternalClientError,
+from irpd.db.failures import (
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    UniqueViolation,
+    connect_error,
+    session_attrs,
+    translate,
 )
 
+__all__ = ["Database", "DatabaseUnavailable", "Row", "Tx", "UniqueViolation"]
 
-class DatabaseUnavailable(RetryableError):
-    """PostgreSQL cannot be reached (outage, restart, network); the operation did not happen."""
-
-    kind = "DatabaseUnavailable"
-
-
-class UniqueViolation(RetryableError):
-    """A unique constraint refused a write (e.g. two writers raced to create the same row).
-
-    ``constraint`` names the constraint or unique index, so callers can tell which rule spoke.
-    """
-
-    kind = "UniqueViolation"
-
-    def __init__(self, message: str, constraint: str | None = None) -> None:
-        super().__init__(message)
-        self.constraint = constraint
+Row = Mapping[str, Any]
 
 
 class UnknownQueryError(KeyError):
@@ -59,14 +34,16 @@ class UnknownQueryError(KeyError):
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
-    """Re-raise connection-level failures as :class:`DatabaseUnavailable`."""
+def _translated(query: str = "") -> Iterator[None]:
+    """Re-raise database failures as irpd's errors (see :mod:`irpd.db.failures`)."""
     try:
         yield
-    except asyncpg.UniqueViolationError as exc:
-        raise UniqueViolation(str(exc), exc.constraint_name) from exc
-    except _UNAVAILABLE as exc:
-        raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}: {exc}") from exc
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+            asyncpg.InternalClientError) as exc:  # fmt: skip
+        translated = translate(exc, query)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -83,9 +60,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-#: told after every database call: ``None`` when it reached the database, else the
-#: :class:`DatabaseUnavailable` it raised (the daemon's health state listens to this)
-Observer = Callable[[DatabaseUnavailable | None], None]
+#: told after every database call with the query's name: ``None`` when it reached the
+#: database, else the :class:`DatabaseUnavailable` it raised (the daemon's health listens)
+Observer = Callable[[str, DatabaseUnavailable | None], None]
 
 
 class _Runner:
@@ -99,17 +76,19 @@ class _Runner:
         self._observers: list[Observer] = observers if observers is not None else []
 
     @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """Translate connection failures and tell the observers how the call went."""
+    def _translated(self, query: str = "") -> Iterator[None]:
+        """Translate database failures and tell the observers how the call went."""
         try:
-            with _translated():
+            with _translated(query):
                 yield
         except DatabaseUnavailable as exc:
-            for observer in self._observers:
-                observer(exc)
+            if not exc.observed:
+                exc.observed = True
+                for observer in self._observers:
+                    observer(query, exc)
             raise
         for observer in self._observers:
-            observer(None)
+            observer(query, None)
 
     def sql(self, name: str) -> str:
         """The text of a named query."""
@@ -120,30 +99,30 @@ class _Runner:
 
     async def fetch(self, name: str, *args: Any) -> list[Row]:
         """All rows of a named query."""
-        with self._translated():
+        with self._translated(name):
             rows: list[Row] = await self._target.fetch(self.sql(name), *args)
         return rows
 
     async def fetchrow(self, name: str, *args: Any) -> Row | None:
         """The first row of a named query, or None."""
-        with self._translated():
+        with self._translated(name):
             row: Row | None = await self._target.fetchrow(self.sql(name), *args)
         return row
 
     async def fetchval(self, name: str, *args: Any) -> Any:
         """The first column of the first row of a named query."""
-        with self._translated():
+        with self._translated(name):
             return await self._target.fetchval(self.sql(name), *args)
 
     async def execute(self, name: str, *args: Any) -> str:
         """Run a named statement; return its status tag (e.g. ``UPDATE 1``)."""
-        with self._translated():
+        with self._translated(name):
             status: str = await self._target.execute(self.sql(name), *args)
         return status
 
     async def executemany(self, name: str, args: Iterable[Sequence[Any]]) -> None:
         """Run a named statement once per argument tuple, in one round trip pipeline."""
-        with self._translated():
+        with self._translated(name):
             await self._target.executemany(self.sql(name), args)
 
 
@@ -158,13 +137,14 @@ class Tx(_Runner):
 
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script (migrations only: never for user input)."""
-        await self._conn.execute(script)
+        with self._translated("migration"):
+            await self._conn.execute(script)
 
     async def copy_rows(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
         """Bulk-insert rows with COPY (the fastest way to write audit rows)."""
-        with self._translated():
+        with self._translated(f"copy:{table}"):
             await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
@@ -187,6 +167,22 @@ class Database(_Runner):
         self._pool_options = dict(pool_options or {})
         self._read_pool: asyncpg.Pool | None = None
         self._read_lock = asyncio.Lock()
+        self._expiring: set[asyncio.Task[None]] = set()
+        self._observers.append(self._replace_read_only)
+
+    def _replace_read_only(self, query: str, error: DatabaseUnavailable | None) -> None:
+        """A read-only answer: every pooled connection is replaced at its next use, so the
+        next ones go to whichever host of the DSN is writable now."""
+        if isinstance(error, DatabaseReadOnly):
+            self.reconnect()
+
+    def reconnect(self) -> None:
+        """Replace every pooled connection at its next use (after a failover, or SIGHUP)."""
+        for pool in (self._pool, self._read_pool):
+            if pool is not None:
+                task = asyncio.get_running_loop().create_task(pool.expire_connections())
+                self._expiring.add(task)
+                task.add_done_callback(self._expiring.discard)
 
     @classmethod
     async def connect(
@@ -198,22 +194,35 @@ class Database(_Runner):
         command_timeout: float | None = 60.0,
         application_name: str = "irpd",
     ) -> Database:
-        """Open a pool on ``dsn`` with JSON codecs installed."""
+        """Open a pool on ``dsn`` with JSON codecs installed; every session is writable
+        (``target_session_attrs=read-write`` unless the DSN names it: with several hosts,
+        the writable one is used). Raises :class:`DatabaseConfigError` for a DSN, password
+        or database name no waiting will fix, :class:`DatabaseUnavailable` otherwise."""
         queries = sql.load_queries()
         options: dict[str, Any] = {
             "command_timeout": command_timeout,
             "init": _init_connection,
             "reset": _keep_session,
             "application_name": application_name,
+            "target_session_attrs": session_attrs(dsn),
         }
-        with _translated():
+        try:
             pool = await _create_pool(dsn, min_size, max_size, options)
+        except (OSError, TimeoutError, ValueError, asyncpg.PostgresError,
+                asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:  # fmt: skip
+            wrong = connect_error(exc)
+            if wrong is not None:
+                raise wrong from exc
+            translated = translate(exc, "connect")
+            if translated is None:
+                raise
+            raise translated from exc
         return cls(pool, queries, dsn, options)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A connection in a transaction: committed on success, rolled back on any error."""
-        with self._translated():
+        with self._translated("transaction"):
             async with self._pool.acquire() as conn, conn.transaction():
                 yield Tx(conn, self._queries, self._observers)
 
@@ -222,7 +231,7 @@ class Database(_Runner):
     ) -> AsyncIterator[list[Row]]:
         """The rows of a named query, ``size`` at a time through a cursor, so that a caller
         handling 100,000 rows can give the event loop back between batches."""
-        with self._translated():
+        with self._translated(name):
             async with self._pool.acquire() as conn, conn.transaction():
                 cursor = await conn.cursor(self.sql(name), *args)
                 while True:
@@ -244,7 +253,7 @@ class Database(_Runner):
         """All rows of a named read query, run on the separate read pool: a listing or an
         export never takes one of the connections the engine writes through, and never
         waits behind them."""
-        with self._translated():
+        with self._translated(name):
             pool = await self._reader()
             return cast("list[Row]", await pool.fetch(self.sql(name), *args))
 
@@ -252,7 +261,7 @@ class Database(_Runner):
         self, name: str, *args: Any, size: int = 5000
     ) -> AsyncIterator[list[Row]]:
         """Like :meth:`fetch_batches`, on the read pool (exports of whole cycles)."""
-        with self._translated():
+        with self._translated(name):
             pool = await self._reader()
             async with pool.acquire() as conn, conn.transaction(readonly=True):
                 cursor = await conn.cursor(self.sql(name), *args)
@@ -296,6 +305,7 @@ async def _create_pool(
         command_timeout=options.get("command_timeout"),
         init=options.get("init"),
         reset=options.get("reset"),
+        target_session_attrs=options.get("target_session_attrs"),
         # JIT compilation costs hundreds of ms on report queries and never pays back for
         # short OLTP statements
         server_settings={"application_name": options.get("application_name", "irpd"), "jit": "off"},

@@ -134,7 +134,7 @@ class Dispatcher:
                 launched = await self._round()
                 backoff = 0.5
             except DatabaseUnavailable:
-                await asyncio.sleep(backoff)
+                await self._health.backoff(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
                 continue
             if not launched:
@@ -306,7 +306,7 @@ class Dispatcher:
                 await self._write(batch)
                 break
             except DatabaseUnavailable:
-                await asyncio.sleep(backoff)
+                await self._health.backoff(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
         for outcome in batch:
             self._in_flight.discard(outcome.job.id)

@@ -169,6 +169,15 @@ class Engine:
         """An operator command may have changed these batches' outcomes."""
         self.reconciler.notify(batch_ids)
 
+    def retry_database_now(self) -> None:
+        """SIGHUP: new connections, degradations forgotten, and every write that waits for
+        the database retried at once."""
+        self.store.db.reconnect()
+        self.health.retry_now()
+        self.tracker.resync_soon()
+        self.dispatcher.wake()
+        self.canceller.wake()
+
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self, supervisor: Supervisor) -> None:
         """Take leases once (so work starts at once), then start every task."""

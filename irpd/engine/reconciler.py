@@ -71,7 +71,7 @@ class Reconciler:
                 self.notify(await self._list_active())
                 return
             except DatabaseUnavailable:
-                await asyncio.sleep(1.0)
+                await self._health.backoff(1.0)
 
     async def _one(self, batch_id: int) -> None:
         started = time.monotonic()
@@ -79,7 +79,7 @@ class Reconciler:
             result = await self._reconcile(batch_id)
         except DatabaseUnavailable:
             self.notify([batch_id])
-            await asyncio.sleep(1.0)
+            await self._health.backoff(1.0)
             return
         except StaleStateError:
             self.notify([batch_id])  # the batch moved meanwhile: look again

@@ -437,7 +437,7 @@ class Tracker:
                 await self._store.record_polls(polls)
                 return moved
             except DatabaseUnavailable:
-                await asyncio.sleep(backoff)
+                await self._health.backoff(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
 
     async def _pause(self) -> None:

@@ -1,0 +1,130 @@
+"""Start-up waits for the database: an outage at start is not a configuration error.
+
+``irpd run`` opens the database (connect, then migrate) until it succeeds: a server that is
+down, starting up, out of connection slots or read-only (a standby before its promotion) is
+retried with back-off growing to ``database.connect_retry_max``; systemd hears why
+(``STATUS=waiting for the database: …``) and keeps getting ``WATCHDOG=1`` and
+``EXTEND_TIMEOUT_USEC`` so that neither the watchdog nor ``TimeoutStartSec=`` ends the wait.
+Only what no waiting fixes (a DSN that does not parse, rejected credentials, a missing
+database, edited migrations) ends start-up, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable
+
+import structlog
+
+from irpd.config import Config
+from irpd.db.bootstrap import OpenedDatabase, open_database
+from irpd.db.failures import DatabaseUnavailable
+from irpd.systemd import Notifier, watchdog_interval
+
+log = structlog.get_logger("irpd.startup")
+
+#: the first retry comes after this many seconds; each next one waits twice as long
+FIRST_RETRY = 1.0
+#: while waiting, ``database_waiting`` is logged again at most this often (and on a new cause)
+LOG_EVERY = 60.0
+#: start-up notifications (WATCHDOG=1, EXTEND_TIMEOUT_USEC) are sent at least this often
+KEEPALIVE = 10.0
+
+
+def waiting_status(error: DatabaseUnavailable) -> str:
+    """The one-line systemd STATUS= while waiting."""
+    text = " ".join(str(error).split())
+    return f"waiting for the database: {text}"[:240]
+
+
+async def keep_start_alive(notifier: Notifier) -> None:
+    """While start-up is still running: ``WATCHDOG=1`` (when the watchdog is on) and
+    ``EXTEND_TIMEOUT_USEC`` every few seconds, so a long wait is not taken for a hang."""
+    interval = watchdog_interval()
+    step = min(KEEPALIVE, interval) if interval else KEEPALIVE
+    while True:
+        if interval is not None:
+            notifier.watchdog()
+        notifier.extend_timeout(3 * step)
+        await asyncio.sleep(step)
+
+
+async def open_when_ready(
+    config: Config,
+    notifier: Notifier,
+    stop: asyncio.Event,
+    *,
+    rng: random.Random | None = None,
+) -> OpenedDatabase | None:
+    """Open (and migrate) the database, waiting for it as long as it takes; None when
+    ``stop`` is set first (SIGTERM during the wait)."""
+    rng = rng or random.Random()
+    keepalive = asyncio.create_task(keep_start_alive(notifier), name="irpd:start-keepalive")
+    started = time.monotonic()
+    attempts = 0
+    delay = FIRST_RETRY
+    logged_at = float("-inf")
+    logged_reason = ""
+    try:
+        while not stop.is_set():
+            attempts += 1
+            try:
+                opened = await _unless_stopped(
+                    open_database(config.database, config.state.dir), stop
+                )
+            except DatabaseUnavailable as exc:
+                waited = time.monotonic() - started
+                pause = min(delay, config.database.connect_retry_max) * (0.8 + 0.4 * rng.random())
+                delay *= 2
+                notifier.status(waiting_status(exc))
+                if exc.reason != logged_reason or time.monotonic() - logged_at >= LOG_EVERY:
+                    logged_at, logged_reason = time.monotonic(), exc.reason
+                    log.warning(
+                        "database_waiting",
+                        reason=exc.reason,
+                        error=str(exc),
+                        sqlstate=exc.sqlstate,
+                        attempts=attempts,
+                        waited_seconds=round(waited, 1),
+                        retry_in=round(pause, 1),
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+                continue
+            if opened is None:
+                break
+            if attempts > 1:
+                log.info(
+                    "database_reached",
+                    attempts=attempts,
+                    waited_seconds=round(time.monotonic() - started, 1),
+                )
+            return opened
+        log.info("database_wait_abandoned", attempts=attempts)
+        return None
+    finally:
+        keepalive.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keepalive
+
+
+async def _unless_stopped(
+    opening: Awaitable[OpenedDatabase], stop: asyncio.Event
+) -> OpenedDatabase | None:
+    """``opening``'s result, or None (and ``opening`` cancelled) when ``stop`` is set first:
+    a connection attempt to a silent host may take a minute."""
+    task = asyncio.ensure_future(opening)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return None
