@@ -275,25 +275,38 @@ async def _periodic_stats(daemon: Daemon, interval: float) -> None:
 YOUNG_GC_THRESHOLD = 10_000
 
 
+async def _wait_and_build(
+    config: Config, config_path: Path | None, stop: asyncio.Event
+) -> Daemon | None:
+    """Wait for the database (:mod:`irpd.startup`), then build the daemon; None when ``stop``
+    was set during the wait."""
+    notifier = Notifier()
+    try:
+        opened = await open_when_ready(config, notifier, stop)
+        if opened is not None:
+            return await build_daemon(config, config_path, opened, notifier)
+    except BaseException:
+        notifier.close()
+        raise
+    notifier.close()
+    return None
+
+
 async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     """Run until SIGTERM/SIGINT (exit 0) or until a task crashes (exit 1); start-up waits
-    for the database (see :mod:`irpd.startup`)."""
+    for the database."""
     lock = lock_state_dir(config.state.dir)
     loop = asyncio.get_running_loop()
-    notifier = Notifier()
     stop_event = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_event.set)
     daemon: Daemon | None = None
     try:
-        opened = await open_when_ready(config, notifier, stop_event)
-        if opened is not None:
-            daemon = await build_daemon(config, config_path, opened, notifier)
+        daemon = await _wait_and_build(config, config_path, stop_event)
     finally:
         if daemon is None:  # stopped while waiting, or start-up failed
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
-            notifier.close()
             lock.close()
     if daemon is None:
         log.info("irpd_stopped", exit_code=0)
