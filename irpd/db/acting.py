@@ -44,5 +44,6 @@ class ActingDatabase(Database):
 
 
 def acting(db: Database) -> ActingDatabase:
-    """``db``'s pool and queries as an :class:`ActingDatabase` (closing either closes both)."""
-    return ActingDatabase(db._pool, db._queries, db.dsn)
+    """``db``'s pool and queries as an :class:`ActingDatabase` (closing it closes the shared
+    pool and its own read pool)."""
+    return ActingDatabase(db._pool, db._queries, db.dsn, db._pool_options)

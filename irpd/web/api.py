@@ -180,13 +180,7 @@ async def _batch_jobs(request: web.Request, _a: dict[str, Any]) -> Any:
 async def _batch_configs(request: web.Request, _a: dict[str, Any]) -> Any:
     ctx = console(request)
     batch_id = _path_id(request, "batch_id")
-    await ctx.reads.ops.read_batch(batch_id)
-    after_text = request.query.get("after")
-    after = None
-    if after_text:
-        if not after_text.isdigit() or not 0 < int(after_text) <= MAX_ID:
-            raise ProtocolError("query parameter 'after' must be a positive integer")
-        after = int(after_text)
+    after = request.query.get("after") or None
     limit = _int_param(request, "limit", ctx.page_size, MAX_PAGE)
     return await ctx.reads.job_configurations_page(
         batch_id, after, limit, _bool_param(request, "skipped")

@@ -13,7 +13,7 @@ from typing import Any
 
 from irpd.db.database import Database
 from irpd.errors import BatchError, JobError
-from irpd.ops import validate
+from irpd.ops import listings, validate
 from irpd.ops.facade import Operations
 from irpd.ops.rows import plain_rows
 from statemachines.job import JobStatus
@@ -168,20 +168,13 @@ class Reads:
         return {"jobs": rows, "next": cursor}
 
     async def job_configurations_page(
-        self, batch_id: int, after: int | None, limit: int, skipped: bool | None = None
+        self, batch_id: int, after: str | None, limit: int, skipped: bool | None = None
     ) -> dict[str, Any]:
-        """One page of a batch's job configurations (keyset by id)."""
-        validate.positive_id("batch_id", batch_id, BatchError)
-        if after is not None:
-            validate.positive_id("after", after, BatchError)
-        if not 1 <= limit <= MAX_PAGE:
-            raise BatchError(f"Invalid limit: {limit}. Must be between 1 and {MAX_PAGE}")
-        rows = plain_rows(
-            await self._db.fetch("web_job_configurations_page", batch_id, after, limit + 1, skipped)
+        """One page of a batch's job configurations (the shared keyset listing)."""
+        page = await listings.batch_job_configurations(
+            self._db, batch_id, skipped=skipped, limit=limit, after=after
         )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"job_configurations": rows, "next": rows[-1]["id"] if more and rows else None}
+        return page.as_result("job_configurations")
 
     async def job(self, job_id: int) -> dict[str, Any]:
         """The job's history (``job.show``) plus each overridden lineage entry's diff

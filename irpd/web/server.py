@@ -185,7 +185,8 @@ async def run_web(config: Config) -> int:
     # the daemon migrates; the console never changes the schema
     settings = replace(config.database, pool_min_size=1, pool_max_size=config.web.pool_max_size)
     opened = await open_database(settings, config.state.dir, migrate_now=False)
-    ctx = build_console(config, acting(opened.db))
+    db = acting(opened.db)
+    ctx = build_console(config, db)
     listener = Listener(opened.db.dsn, CHANNEL, ctx.hub.notified)
     app = build_app(ctx)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
@@ -210,5 +211,6 @@ async def run_web(config: Config) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await runner.cleanup()
+        await db.close()
         await opened.close()
     return 0

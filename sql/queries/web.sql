@@ -122,17 +122,6 @@ SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.
  ORDER BY j.status_changed_ts DESC, j.id DESC
  LIMIT $6
 
--- name: web_job_configurations_page
--- $1 batch, $2 after id or NULL, $3 rows, $4 skipped or NULL.
-SELECT id, batch_id, configuration_id, job_configuration_data, skipped, skipped_reason_txt,
-       overridden, override_reason_txt, parent_job_configuration_id,
-       override_job_configuration_id, created_ts, updated_ts
-  FROM irp_job_configuration
- WHERE batch_id = $1 AND ($2::bigint IS NULL OR id > $2)
-   AND ($4::boolean IS NULL OR skipped = $4)
- ORDER BY id
- LIMIT $3
-
 -- name: web_attention_batches
 -- Batches waiting for an operator, across cycles.
 SELECT * FROM irp_batch_report
