@@ -185,6 +185,8 @@ def _words(note: Note) -> tuple[str, str, list[str]]:
                 f"it (irpctl job skip {j} --reason TEXT) or force it OK.",
             ],
         )
+    if note.kind in ("step_started", "step_finished"):
+        return _step_words(note)
     component = str(d.get("component", "irpd"))
     reason = str(d.get("reason", ""))
     if note.kind == "daemon_recovered":
@@ -198,6 +200,36 @@ def _words(note: Note) -> tuple[str, str, list[str]]:
         f"{reason} (for {d.get('lasted_seconds', '?')} s so far, on worker "
         f"{d.get('worker_id', '?')}).",
         [str(d.get("next_step") or "See irpctl status and the daemon's log.")],
+    )
+
+
+def _step_words(note: Note) -> tuple[str, str, list[str]]:
+    d, b = note.details, note.batch_id
+    step, status = d.get("step", "?"), str(d.get("status", ""))
+    cycle = f" of cycle {note.cycle}" if note.cycle else ""
+    head = f"Cycle {note.cycle}: step" if note.cycle else "Step"
+    batch = f" (batch {b}, {note.batch_type})" if b is not None else ""
+    why = f" {d['note']}" if d.get("note") else ""
+    if note.kind == "step_started":
+        return (
+            f"{head} {step} started",
+            f"Step {step}{cycle} started: its batch was submitted{batch}.",
+            [f"Follow it: irpctl cycle status {note.cycle or 'CYCLE'}."],
+        )
+    steps = {
+        "COMPLETED": "Nothing to do; the plan goes on with the next step.",
+        "SKIPPED": "Nothing to do unless the step was needed.",
+    }
+    return (
+        f"{head} {step} {status}",
+        f"Step {step}{cycle} ended {status}{batch}.{why}",
+        [
+            steps.get(
+                status,
+                f"Review the batch's failures (irpctl batch jobs {b} --status FAILED), then "
+                "resubmit or skip them; the plan resumes once the batch completes.",
+            )
+        ],
     )
 
 

@@ -24,6 +24,8 @@ KINDS: Final = (
     "batch_failed",
     "batch_cancelled",
     "job_needs_operator",
+    "step_started",
+    "step_finished",
     "daemon_degraded",
     "daemon_recovered",
 )

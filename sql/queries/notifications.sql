@@ -22,12 +22,14 @@ WITH taken AS (
        FOR UPDATE SKIP LOCKED
 )
 SELECT n.id, n.idempotency_key, n.kind, n.severity, n.batch_id, n.job_id, n.details,
-       n.created_ts, b.batch_type, cy.cycle_name
+       n.created_ts, b.batch_type, coalesce(cy.cycle_name, named.cycle_name) AS cycle_name
   FROM taken t
   JOIN irp_notification n ON n.id = t.id
   LEFT JOIN irp_batch b ON b.id = n.batch_id
   LEFT JOIN irp_configuration c ON c.id = b.configuration_id
   LEFT JOIN irp_cycle cy ON cy.id = c.cycle_id
+  -- cycle step notifications name their cycle (a skipped step has no batch)
+  LEFT JOIN irp_cycle named ON named.id = (n.details ->> 'cycle_id')::bigint
  ORDER BY n.id
 
 -- name: notification_message_insert

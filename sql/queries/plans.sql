@@ -63,20 +63,41 @@ ON CONFLICT (cycle_id, step_name) DO UPDATE
 RETURNING id, status, batch_id
 
 -- name: step_run_started
--- The step's batch exists (created or adopted) and was submitted: STARTING → RUNNING.
-UPDATE irp_step_run
-   SET status = 'RUNNING', batch_id = $2, started_ts = coalesce(started_ts, now()),
-       note = NULL, updated_ts = now()
- WHERE id = $1 AND status = 'STARTING'
-RETURNING id
+-- The step's batch exists (created or adopted) and was submitted: STARTING → RUNNING, with
+-- its step_started notification (the outbox of migration 0080) in the same statement.
+WITH moved AS (
+    UPDATE irp_step_run
+       SET status = 'RUNNING', batch_id = $2, started_ts = coalesce(started_ts, now()),
+           note = NULL, updated_ts = now()
+     WHERE id = $1 AND status = 'STARTING'
+    RETURNING id, cycle_id, step_name, batch_id
+), noted AS (
+    INSERT INTO irp_notification (kind, severity, batch_id, details)
+    SELECT 'step_started', 'info', batch_id,
+           jsonb_build_object('cycle_id', cycle_id, 'step', step_name, 'status', 'RUNNING')
+      FROM moved
+)
+SELECT id FROM moved
 
 -- name: step_run_finish
--- A step moves to $3 (from $2); finished when COMPLETED, FAILED or SKIPPED.
-UPDATE irp_step_run
-   SET status = $3::varchar, note = coalesce($4, note), updated_ts = now(),
-       finished_ts = CASE WHEN $3::varchar IN ('COMPLETED', 'FAILED', 'SKIPPED') THEN now() END
- WHERE cycle_id = $1 AND step_name = $5 AND status = $2
-RETURNING id
+-- A step moves to $3 (from $2); finished when COMPLETED, FAILED or SKIPPED (then with its
+-- step_finished notification, in the same statement).
+WITH moved AS (
+    UPDATE irp_step_run
+       SET status = $3::varchar, note = coalesce($4, note), updated_ts = now(),
+           finished_ts = CASE WHEN $3::varchar IN ('COMPLETED', 'FAILED', 'SKIPPED') THEN now() END
+     WHERE cycle_id = $1 AND step_name = $5 AND status = $2
+    RETURNING id, cycle_id, step_name, batch_id, status, note
+), noted AS (
+    INSERT INTO irp_notification (kind, severity, batch_id, details)
+    SELECT 'step_finished', CASE WHEN status = 'FAILED' THEN 'critical' ELSE 'info' END,
+           batch_id,
+           jsonb_build_object('cycle_id', cycle_id, 'step', step_name, 'status', status,
+                              'note', note)
+      FROM moved
+     WHERE status IN ('COMPLETED', 'FAILED', 'SKIPPED')
+)
+SELECT id FROM moved
 
 -- name: step_run_note
 UPDATE irp_step_run SET note = $2, updated_ts = now() WHERE id = $1

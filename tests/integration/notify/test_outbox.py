@@ -311,3 +311,35 @@ async def test_a_degraded_state_is_notified_once_and_its_end_too(
     assert [r["kind"] for r in rows] == ["daemon_degraded", "daemon_recovered"]
     assert json.loads(rows[0]["details"])["component"] == "moodys"
     assert rows[0]["severity"] == "critical"
+
+
+async def test_cycle_steps_starting_and_finishing_are_notified(
+    db: Database,
+    http: HttpReceiver,
+    smtp: SmtpReceiver,
+    tmp_path: Path,
+    outbox_for: Callable[[NotificationsConfig], Outbox],
+) -> None:
+    await seed(db, 1)
+    async with db.transaction() as tx:
+        await tx.execute_script(
+            "INSERT INTO irp_cycle_plan (cycle_id, configuration_id, plan_name, plan) "
+            "SELECT cycle_id, id, 'default', '{}'::jsonb FROM irp_configuration;"
+            "INSERT INTO irp_step_run (cycle_id, step_name, status) "
+            "SELECT cycle_id, 'analysis', 'STARTING' FROM irp_cycle_plan;"
+            "INSERT INTO irp_step_run (cycle_id, step_name, status) "
+            "SELECT cycle_id, 'rollup', 'STARTING' FROM irp_cycle_plan;"
+        )
+    assert await db.fetchrow("step_run_started", 1, 1) is not None
+    assert await db.fetchrow("step_run_finish", 1, "RUNNING", "COMPLETED", None, "analysis")
+    assert await db.fetchrow("step_run_finish", 1, "STARTING", "SKIPPED", "not needed", "rollup")
+    hook = channels(http, smtp, tmp_path / "key")[2]
+    outbox = outbox_for(settings((hook,), ("step_started", "step_finished")))
+    await until(lambda: len(http.delivered()) == 3, outbox.step, "three step messages")
+    titles = [r.json()["title"] for r in http.delivered()]
+    assert titles == [
+        "Cycle 2026Q4: step analysis started",
+        "Cycle 2026Q4: step analysis COMPLETED",
+        "Cycle 2026Q4: step rollup SKIPPED",
+    ]
+    assert "not needed" in http.delivered()[2].json()["text"]
