@@ -16,7 +16,7 @@ from irpd.control import protocol
 from irpd.control.plan_handlers import PlanCommands
 from irpd.control.server import Handler
 from irpd.db.database import DatabaseUnavailable
-from irpd.db.failures import DatabaseDegraded
+from irpd.db.failures import ConcurrencyConflict, DatabaseDegraded
 from irpd.engine.engine import Engine
 from irpd.errors import ConfigurationError, DomainError, IrpdError, JobError, RetryableError
 from irpd.moodys.client import MoodysClient
@@ -39,6 +39,8 @@ def translate_error(exc: BaseException) -> tuple[str, str, Any] | None:
         return (exc.kind, str(exc), details)
     if isinstance(exc, DatabaseDegraded):
         return (exc.kind, f"{exc}; nothing was changed", {"sqlstate": exc.sqlstate})
+    if isinstance(exc, ConcurrencyConflict):
+        return (exc.kind, "concurrent changes conflicted; nothing was changed, try again", None)
     if isinstance(exc, DatabaseUnavailable):
         text = f"the database is unavailable ({exc.reason}); nothing was changed, try again"
         return (exc.kind, text, None)

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, cast
 
 import asyncpg
 
 import sql
+from irpd.db.conflicts import CONFLICT_RETRY, ConflictRetry
 from irpd.db.failures import (
+    ConcurrencyConflict,
     DatabaseReadOnly,
     DatabaseUnavailable,
     UniqueViolation,
@@ -66,14 +76,22 @@ Observer = Callable[[str, DatabaseUnavailable | None], None]
 
 
 class _Runner:
-    """Named-query execution over something with asyncpg's query methods."""
+    """Named-query execution over something with asyncpg's query methods. With ``retry``
+    (the pool: each statement is its own transaction) a statement aborted by a deadlock or
+    serialization failure is run again; inside a transaction it is not (the transaction is
+    what was aborted: see :mod:`irpd.db.conflicts`)."""
 
     def __init__(
-        self, target: Any, queries: Mapping[str, str], observers: list[Observer] | None = None
+        self,
+        target: Any,
+        queries: Mapping[str, str],
+        observers: list[Observer] | None = None,
+        retry: ConflictRetry | None = None,
     ) -> None:
         self._target = target
         self._queries = queries
         self._observers: list[Observer] = observers if observers is not None else []
+        self._retry = retry
 
     @contextmanager
     def _translated(self, query: str = "") -> Iterator[None]:
@@ -84,11 +102,25 @@ class _Runner:
         except DatabaseUnavailable as exc:
             if not exc.observed:
                 exc.observed = True
+                # a conflict is an answer, not an outage
+                told = None if isinstance(exc, ConcurrencyConflict) else exc
                 for observer in self._observers:
-                    observer(query, exc)
+                    observer(query, told)
             raise
         for observer in self._observers:
             observer(query, None)
+
+    async def _run(self, name: str, call: Callable[[str], Awaitable[Any]]) -> Any:
+        """``call(sql)`` for the named query, translated; retried on conflicts (pool only)."""
+        text = self.sql(name)
+
+        async def once() -> Any:
+            with self._translated(name):
+                return await call(text)
+
+        if self._retry is None:
+            return await once()
+        return await self._retry.run("statement", once)
 
     def sql(self, name: str) -> str:
         """The text of a named query."""
@@ -99,31 +131,28 @@ class _Runner:
 
     async def fetch(self, name: str, *args: Any) -> list[Row]:
         """All rows of a named query."""
-        with self._translated(name):
-            rows: list[Row] = await self._target.fetch(self.sql(name), *args)
+        rows: list[Row] = await self._run(name, lambda text: self._target.fetch(text, *args))
         return rows
 
     async def fetchrow(self, name: str, *args: Any) -> Row | None:
         """The first row of a named query, or None."""
-        with self._translated(name):
-            row: Row | None = await self._target.fetchrow(self.sql(name), *args)
+        row: Row | None = await self._run(name, lambda text: self._target.fetchrow(text, *args))
         return row
 
     async def fetchval(self, name: str, *args: Any) -> Any:
         """The first column of the first row of a named query."""
-        with self._translated(name):
-            return await self._target.fetchval(self.sql(name), *args)
+        return await self._run(name, lambda text: self._target.fetchval(text, *args))
 
     async def execute(self, name: str, *args: Any) -> str:
         """Run a named statement; return its status tag (e.g. ``UPDATE 1``)."""
-        with self._translated(name):
-            status: str = await self._target.execute(self.sql(name), *args)
+        status: str = await self._run(name, lambda text: self._target.execute(text, *args))
         return status
 
     async def executemany(self, name: str, args: Iterable[Sequence[Any]]) -> None:
-        """Run a named statement once per argument tuple, in one round trip pipeline."""
-        with self._translated(name):
-            await self._target.executemany(self.sql(name), args)
+        """Run a named statement once per argument tuple, in one round trip pipeline (one
+        transaction: asyncpg's ``executemany`` is atomic)."""
+        rows = list(args)  # a retry needs them again
+        await self._run(name, lambda text: self._target.executemany(text, rows))
 
 
 class Tx(_Runner):
@@ -161,7 +190,7 @@ class Database(_Runner):
         dsn: str,
         pool_options: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(pool, queries, [])
+        super().__init__(pool, queries, [], CONFLICT_RETRY)
         self._pool = pool
         self.dsn = dsn
         self._pool_options = dict(pool_options or {})

@@ -11,6 +11,8 @@ to know SQLSTATEs:
 - :class:`DatabaseDegraded` — the statement was refused for a reason retrying cannot fix by
   itself (insufficient privilege, a missing table or column, a constraint the code does not
   expect): the daemon stops that kind of write and alerts until someone fixes the cause.
+- :class:`ConcurrencyConflict` — PostgreSQL aborted the work to break a deadlock or a
+  serialization conflict: rolled back whole, safe to run again (irpd.db.conflicts does).
 - :class:`DatabaseConfigError` — at connect time only: a DSN that does not parse, a rejected
   password, a database that does not exist. ``irpd run`` exits 2 with the cause.
 """
@@ -59,6 +61,25 @@ class DatabaseDegraded(DatabaseUnavailable):
         self.query = query
 
 
+class ConcurrencyConflict(DatabaseUnavailable):
+    """PostgreSQL aborted the work to break a deadlock (SQLSTATE 40P01) or a serialization
+    conflict (40001), and it still did after the retries of :mod:`irpd.db.conflicts` (or
+    inside a transaction, which only its caller can run again); nothing was written.
+
+    A :class:`DatabaseUnavailable` so that every caller that copes with "not now, nothing
+    happened" copes with it too: the engine's loops back off and try again, an operator is
+    told to try again. It is not an outage: the database answered (observers are told so).
+    """
+
+    kind = "ConcurrencyConflict"
+    reason = "conflict"
+
+    def __init__(self, message: str, *, sqlstate: str | None, query: str = "") -> None:
+        super().__init__(message, sqlstate=sqlstate)
+        #: the named query that was aborted
+        self.query = query
+
+
 class DatabaseConfigError(ConfigError):
     """``database.dsn`` is wrong: syntax, credentials, or a database that does not exist."""
 
@@ -96,6 +117,13 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.InvalidAuthorizationSpecificationError,
 )
 
+#: deadlock_detected (40P01) and serialization_failure (40001): the transaction lost a race
+#: and was rolled back whole, so running it again is safe
+CONFLICTS: tuple[type[BaseException], ...] = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
 #: refusals that retrying alone cannot fix: an administrator has to act
 DEGRADED: tuple[type[BaseException], ...] = (
     asyncpg.InsufficientPrivilegeError,  # 42501
@@ -125,6 +153,10 @@ def translate(exc: BaseException, query: str = "") -> Exception | None:
     ours to classify (a bug, or a domain error raised by irpd code)."""
     if isinstance(exc, asyncpg.UniqueViolationError):
         return UniqueViolation(str(exc), exc.constraint_name)
+    if isinstance(exc, CONFLICTS):
+        return ConcurrencyConflict(
+            f"{type(exc).__name__}: {exc}", sqlstate=_sqlstate(exc), query=query
+        )
     if isinstance(exc, asyncpg.TargetServerAttributeNotMatched):
         return DatabaseReadOnly(NO_WRITABLE_HOST)
     if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, UniqueViolation
 from irpd.errors import BatchError, ConfigurationError, StaleStateError
 from irpd.ops import validate
@@ -75,6 +76,7 @@ class Batches:
         self._db = db
         self._transformers = transformers
 
+    @conflicts_retried
     async def create_batch(
         self,
         batch_type: str,
@@ -158,6 +160,7 @@ class Batches:
                 live["id"],
             )
 
+    @conflicts_retried
     async def submit_batch(self, batch_id: int) -> dict[str, Any]:
         """Queue the batch's INITIATED non-skipped jobs for the dispatcher; batch → ACTIVE
         (sets ``submitted_ts``), configuration VALID → ACTIVE; one transaction.

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Final
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
 from irpd.errors import ConfigurationError
 from irpd.ops import validate
@@ -158,6 +159,7 @@ class Configurations:
                 "be loaded into the ACTIVE cycle."
             )
 
+    @conflicts_retried
     async def _register(
         self, cycle_id: int, file_name: str, sha256: str, outcome: WorkbookOutcome
     ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
 from irpd.errors import CycleError, StaleStateError
 from irpd.ops import validate
@@ -41,6 +42,7 @@ class Cycles:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @conflicts_retried
     async def create_cycle(self, cycle_name: str) -> dict[str, Any]:
         """Create the ACTIVE cycle ``cycle_name``; the previous ACTIVE one is archived in the
         same transaction (refused while it has ACTIVE batches)."""
@@ -57,6 +59,7 @@ class Cycles:
         result["archived_cycle"] = None if archived is None else plain_row(archived)
         return result
 
+    @conflicts_retried
     async def archive_cycle(self, cycle: CycleRef) -> dict[str, Any]:
         """Archive an ACTIVE cycle (refused while it has ACTIVE batches)."""
         ref = cycle_ref(cycle, CycleError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
 from irpd.errors import BatchError, JobError, StaleStateError
 from irpd.ops import validate
@@ -33,6 +34,7 @@ class Jobs:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @conflicts_retried
     async def create_job(
         self,
         batch_id: int,
@@ -92,6 +94,7 @@ class Jobs:
             raise JobError(f"Job {jid} not found.")
         return plain_row(row)
 
+    @conflicts_retried
     async def skip_job(self, job_id: int, reason: str) -> dict[str, Any]:
         """Mark a job skipped (excluded from reconciliation), with a reason. Its job
         configuration is skipped too when no other non-skipped job uses it, so that it no
@@ -125,6 +128,7 @@ class Jobs:
         data = {"action": "force_ok", "reason": why}
         return await self._transition(jid, "force_ok", data, forced_ok_reason=why)
 
+    @conflicts_retried
     async def submit_job(self, job_id: int, force: bool = False) -> dict[str, Any]:
         """Queue one INITIATED job for the dispatcher (its batch becomes ACTIVE, reactivated
         when FAILED/CANCELLED; its configuration ACTIVE). With ``force`` a job that was
@@ -198,6 +202,7 @@ class Jobs:
                 f"Job configuration {job_configuration_id} is skipped; cannot add jobs on it."
             )
 
+    @conflicts_retried
     async def _transition(
         self, job_id: int, trigger: str, data: dict[str, Any], forced_ok_reason: str | None = None
     ) -> dict[str, Any]:

@@ -26,7 +26,7 @@ NEEDS_CANCEL_FIRST: Final = frozenset(
 
 
 async def lock_job(tx: Tx, job_id: int) -> Row:
-    """Job ``job_id`` locked ``FOR UPDATE``; ``JobError`` when it does not exist."""
+    """Job ``job_id`` locked ``FOR NO KEY UPDATE``; ``JobError`` when it does not exist."""
     job = await tx.fetchrow("job_lock", job_id)
     if job is None:
         raise JobError(f"Job {job_id} not found.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row
 from irpd.errors import BatchError, StaleStateError
 from irpd.ops import validate
@@ -54,6 +55,7 @@ class Recon:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @conflicts_retried
     async def recon_batch(self, batch_id: int, *, only_on_change: bool = False) -> dict[str, Any]:
         """Reconcile a batch from its jobs: one recon log row plus the batch's status
         (compare-and-set through ``batch_after_recon``), in one transaction.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
 from irpd.errors import JobError, StaleStateError
 from irpd.ops import validate
@@ -66,6 +67,7 @@ class Resubmissions:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @conflicts_retried
     async def resubmit_job(
         self,
         job_id: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database
 from irpd.errors import JobError, StaleStateError
 from irpd.ops import validate
@@ -23,6 +24,7 @@ class Tracking:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @conflicts_retried
     async def apply_status_fact(
         self,
         job_id: int,

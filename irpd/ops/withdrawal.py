@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database
 from irpd.errors import BatchError, JobError, StaleStateError
 from irpd.ops import validate
@@ -68,6 +69,7 @@ class Withdrawals:
             return "cancelled" if result["status"] == "CANCELLED" else "cancel_requested"
         return "unchanged"
 
+    @conflicts_retried
     async def delete_batch(
         self, batch_id: int, reason: str, actor: str | None = None
     ) -> dict[str, Any]:

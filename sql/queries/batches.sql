@@ -37,9 +37,13 @@ SELECT nb.id AS batch_id, nb.status, nb.created_ts,
   FROM new_batch nb
 
 -- name: batch_lock
--- Lock one batch (lock order: batch, then job, then job configuration). Read what depends on
--- it in the NEXT statement: a statement that waited for a lock still sees its old snapshot.
-SELECT id, status FROM irp_batch WHERE id = $1 FOR UPDATE
+-- Lock one batch (lock order, docs/operations.md: batch, then job, then job configuration;
+-- the live-count rows last). FOR NO KEY UPDATE, not FOR UPDATE: the foreign keys of new job,
+-- count and recon-log rows take FOR KEY SHARE on their batch, and an engine statement that
+-- creates a count row while holding job rows must never wait for an operator who waits for
+-- one of those jobs (the deadlock of issue 11). Read what depends on the batch in the NEXT
+-- statement: a statement that waited for a lock still sees its old snapshot.
+SELECT id, status FROM irp_batch WHERE id = $1 FOR NO KEY UPDATE
 
 -- name: batch_submit_context
 -- The (locked) batch, its configuration and cycle statuses, and how many jobs a submission

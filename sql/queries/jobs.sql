@@ -12,12 +12,12 @@ SELECT jc.*
 
 -- name: job_lock
 -- One job, locked for an operator command or a status fact (lock order: batch, job,
--- job configuration).
+-- job configuration, count rows). NO KEY UPDATE: a resubmission's new job refers to it.
 SELECT j.id, j.batch_id, j.job_configuration_id, j.status, j.skipped, j.moodys_workflow_id,
        j.submit_requested_ts
   FROM irp_job j
  WHERE j.id = $1
-   FOR UPDATE
+   FOR NO KEY UPDATE
 
 -- name: job_batch_id
 SELECT batch_id FROM irp_job WHERE id = $1
@@ -35,7 +35,7 @@ SELECT b.id, b.status, b.configuration_id, c.status AS configuration_status,
 SELECT id, batch_id, configuration_id, skipped, override_job_configuration_id
   FROM irp_job_configuration
  WHERE id = $1
-   FOR UPDATE
+   FOR NO KEY UPDATE
 
 -- name: job_create_with_new_configuration
 WITH created_configuration AS (

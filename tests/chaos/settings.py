@@ -10,10 +10,15 @@ SEED_ENV = "IRPD_CHAOS_SEED"
 KILLS_ENV = "IRPD_CHAOS_KILLS"
 SOAK_JOBS_ENV = "IRPD_CHAOS_SOAK_JOBS"
 FUZZ_EXAMPLES_ENV = "IRPD_CHAOS_FUZZ_EXAMPLES"
+STORM_JOBS_ENV = "IRPD_CHAOS_STORM_JOBS"
+STORM_OPERATIONS_ENV = "IRPD_CHAOS_STORM_OPERATIONS"
 
 DEFAULT_KILLS = 15
 DEFAULT_SOAK_JOBS = 200
 DEFAULT_FUZZ_EXAMPLES = 150
+DEFAULT_STORM_JOBS = 200
+#: commands per storm client
+DEFAULT_STORM_OPERATIONS = 40
 #: real seconds each kill of the kill loop may cost at most (restart, recovery, tail)
 SECONDS_PER_KILL = 8.0
 
@@ -26,12 +31,15 @@ class ChaosSettings:
     kills: int
     soak_jobs: int
     fuzz_examples: int
+    storm_jobs: int = DEFAULT_STORM_JOBS
+    storm_operations: int = DEFAULT_STORM_OPERATIONS
 
     def describe(self) -> str:
         """The line that lets a failure be replayed."""
         return (
             f"{SEED_ENV}={self.seed} {KILLS_ENV}={self.kills} "
-            f"{SOAK_JOBS_ENV}={self.soak_jobs} {FUZZ_EXAMPLES_ENV}={self.fuzz_examples}"
+            f"{SOAK_JOBS_ENV}={self.soak_jobs} {FUZZ_EXAMPLES_ENV}={self.fuzz_examples} "
+            f"{STORM_JOBS_ENV}={self.storm_jobs} {STORM_OPERATIONS_ENV}={self.storm_operations}"
         )
 
 
@@ -50,6 +58,8 @@ def chaos_settings() -> ChaosSettings:
         kills=_int(KILLS_ENV, DEFAULT_KILLS),
         soak_jobs=_int(SOAK_JOBS_ENV, DEFAULT_SOAK_JOBS),
         fuzz_examples=_int(FUZZ_EXAMPLES_ENV, DEFAULT_FUZZ_EXAMPLES),
+        storm_jobs=_int(STORM_JOBS_ENV, DEFAULT_STORM_JOBS),
+        storm_operations=_int(STORM_OPERATIONS_ENV, DEFAULT_STORM_OPERATIONS),
     )
 
 
@@ -61,3 +71,10 @@ def kill_loop_timeout() -> float:
 def soak_timeout() -> float:
     """Per-test time-out of the fault soak, scaled with its number of jobs."""
     return max(120.0, 60.0 + _int(SOAK_JOBS_ENV, DEFAULT_SOAK_JOBS) * 0.5)
+
+
+def storm_timeout() -> float:
+    """Per-test time-out of the operator storm, scaled with its jobs and commands."""
+    jobs = _int(STORM_JOBS_ENV, DEFAULT_STORM_JOBS)
+    operations = _int(STORM_OPERATIONS_ENV, DEFAULT_STORM_OPERATIONS)
+    return max(180.0, 60.0 + jobs * 0.2 + operations * 1.0)
