@@ -67,8 +67,10 @@ class MoodysConfig:
     bearer_token: str = field(default="", repr=False)
     resource_group_id: str = ""
     submit_concurrency: int = 8
-    status_concurrency: int = 4
-    status_batch_size: int = 100
+    #: the most status requests in flight (an adaptive limit below it follows Moody's latency)
+    status_concurrency: int = 16
+    #: ids per status request, up to what an 8,000-byte URL holds (irpd.moodys.workflows)
+    status_batch_size: int = 1000
     request_timeout: float = 30.0
     connect_timeout: float = 10.0
     max_attempts: int = 6

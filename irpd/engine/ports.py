@@ -26,6 +26,11 @@ class MoodysGateway(Protocol):
         """Statuses of many workflows in as few requests as possible."""
         ...
 
+    def status_parallelism(self) -> int:
+        """How many status requests may be in flight now (adaptive; the tracker runs that
+        many chunks at once)."""
+        ...
+
     async def find_workflows_by_name(self, name: str) -> Sequence[WorkflowStatus]:
         """Workflows whose name is exactly ``name``."""
         ...

@@ -49,8 +49,10 @@ class TrackerSettings:
     policy: PollPolicy = field(default_factory=PollPolicy)
     tick: float = 0.5
     max_due: int = 20000
-    #: jobs per chunk (rounded down to whole status requests)
-    chunk: int = 400
+    #: jobs per chunk, rounded down to whole status requests (0: one request's worth)
+    chunk: int = 0
+    #: chunks in flight when Moody's gateway does not say (it does: the adaptive limit of
+    #: its status requests, irpd.moodys.adaptive)
     parallel_chunks: int = 4
     #: first polls after a start are spread so that at most this many jobs are due per second
     recovery_rate: float = 20000.0
@@ -117,6 +119,10 @@ class Tracker:
         self._operators = OperatorActivity()
         self.lost = LostWorkflows(
             store, settings.lost_workflow_after, db_retry_max=settings.db_retry_max
+        )
+        #: chunks in flight at once: one per status request the gateway allows now
+        self._parallelism: Callable[[], int] = getattr(
+            moodys, "status_parallelism", lambda: settings.parallel_chunks
         )
 
     # --- notifications from the rest of the engine ------------------------------------------
@@ -228,7 +234,11 @@ class Tracker:
             return False
         first_load = not self.loaded.is_set()
         fresh = [r for r in rows if r.id not in self.schedule]
-        window = min(self.settings.recovery_spread, len(fresh) / self.settings.recovery_rate)
+        window = min(
+            self.settings.recovery_spread,
+            len(fresh) / self.settings.recovery_rate,
+            self._sweep_window(),
+        )
         now = self._clock()
         for count, row in enumerate(fresh):
             # first polls land uniformly at random over the window: no burst after a restart
@@ -252,6 +262,13 @@ class Tracker:
             )
         self.loaded.set()
         return True
+
+    def _sweep_window(self) -> float:
+        """The longest a first sweep may be spread over so that no job comes due again
+        before it ends: a job may be polled up to ``lookahead`` early and is due again
+        ``min_interval`` later, so the spread stays a lookahead short of that (jobs the
+        sweep cannot reach in time wait in due order, all before any second poll)."""
+        return max(0.0, self.settings.policy.min_interval - 2 * self.settings.lookahead)
 
     async def _forget_others(self, rows: list[InFlightJob], now: float) -> None:
         """Align the schedule with the database: statuses changed elsewhere, and jobs that
@@ -277,27 +294,32 @@ class Tracker:
     # --- one sweep ----------------------------------------------------------------------------
     async def _sweep(self, horizon: float, allowed: int) -> int:
         """Poll up to ``allowed`` jobs due by ``horizon``: chunks are taken off the schedule
-        one at a time as workers free up (``parallel_chunks`` at once), so no single step
-        pops tens of thousands of heap entries; returns how many were polled."""
-        gate = asyncio.Semaphore(self.settings.parallel_chunks)
+        one at a time as the gateway's adaptive limit frees a status request, so as many
+        requests are in flight as Moody's latency allows and no single step pops tens of
+        thousands of heap entries; returns how many were polled."""
         started = self._clock()
         tasks: list[asyncio.Task[None]] = []
         taken = 0
+        active = 0
+        freed = asyncio.Event()
 
         async def one(chunk: list[TrackedJob]) -> None:
+            nonlocal active
             try:
                 await self._poll_chunk(chunk)
             finally:
-                gate.release()
+                active -= 1
+                freed.set()
 
         try:
             while taken < allowed:
-                await gate.acquire()
+                while active >= max(1, self._parallelism()):
+                    freed.clear()
+                    await freed.wait()
                 await self._operators.yield_to_operators(self.settings.operator_yield)
                 # the budget is checked per chunk: an operator arriving mid-sweep slows it
                 budget = self._poll_budget()
                 if budget <= 0:
-                    gate.release()
                     break
                 # whole requests per chunk (a partial one costs a request for a few ids);
                 # while operators are active, one request's worth: short loop steps
@@ -306,8 +328,8 @@ class Tracker:
                 size = step if hurried else max(step, self.settings.chunk // step * step)
                 chunk = self.schedule.pop_due(horizon, min(size, allowed - taken, budget))
                 if not chunk:
-                    gate.release()
                     break
+                active += 1
                 taken += len(chunk)
                 if hurried:
                     self._budget -= len(chunk)

@@ -107,6 +107,10 @@ class MoodysClient:
         """Batched status lookup; ids Moody's did not return are absent from the result."""
         return await self._components()[0].get_many(ids, keep_raw=keep_raw)
 
+    def status_parallelism(self) -> int:
+        """Status requests allowed in flight now (the adaptive limit, irpd.moodys.adaptive)."""
+        return self._components()[0].limit.limit
+
     async def find_workflows_by_name(self, name: str) -> list[WorkflowStatus]:
         """Workflows named exactly ``name`` (crash recovery: was it submitted already?)."""
         return await self._components()[0].find_by_name(name)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import structlog
 
-from irpd.moodys.errors import MoodysBadRequest, NotCancellable
+from irpd.moodys.adaptive import AdaptiveConcurrency, AdaptiveSettings
+from irpd.moodys.errors import MoodysBadRequest, MoodysRetryableError, NotCancellable
 from irpd.moodys.models import WorkflowStatus
 from irpd.moodys.responses import (
     decode_json,
@@ -25,12 +27,34 @@ WORKFLOWS: Final = "/riskmodeler/v1/workflows"
 NOT_CANCELLABLE_CODE: Final = "WORKFLOW-515"
 _STATUS_IN_MESSAGE: Final = re.compile(r"\bis\s+([A-Z_]+)\b")
 _MAX_PAGES: Final = 10_000
+#: the longest status-request URL sent (scheme, host, path and query). 8,000 bytes stays
+#: under the usual request-line limits of the proxies and gateways in front of an API (8 KiB
+#: in nginx and CloudFront, 8,190 bytes in Apache); 1,000 eight-digit ids would make 9,073.
+MAX_STATUS_URL_BYTES: Final = 8000
+#: the adaptive limit starts here (or at moodys.status_concurrency when that is lower)
+INITIAL_STATUS_CONCURRENCY: Final = 4.0
 
 
-def chunked(ids: Sequence[str], size: int) -> list[list[str]]:
-    """``ids`` without duplicates, in order, cut into lists of at most ``size``."""
+def chunked(
+    ids: Sequence[str], size: int, *, max_query: int | None = None
+) -> list[list[str]]:
+    """``ids`` without duplicates, in order, cut into lists of at most ``size`` whose
+    comma-joined text is at most ``max_query`` characters."""
     unique = list(dict.fromkeys(str(i) for i in ids))
-    return [unique[start : start + size] for start in range(0, len(unique), size)]
+    if max_query is None:
+        return [unique[start : start + size] for start in range(0, len(unique), size)]
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    used = -1  # no comma before the first id
+    for item in unique:
+        if current and (len(current) >= size or used + 1 + len(item) > max_query):
+            chunks.append(current)
+            current, used = [], -1
+        current.append(item)
+        used += 1 + len(item)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def note_unknown_status(status: WorkflowStatus) -> WorkflowStatus:
@@ -56,6 +80,16 @@ class Workflows:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        maximum = transport.settings.concurrency.status_reads
+        #: how many ids= requests may be in flight (see irpd.moodys.adaptive)
+        self.limit = AdaptiveConcurrency(
+            AdaptiveSettings(initial=min(INITIAL_STATUS_CONCURRENCY, maximum), maximum=maximum),
+            rate=lambda: transport.stats().current_rate,
+        )
+        size = transport.settings.status_batch_size
+        fixed = len(f"{transport.settings.root}{WORKFLOWS}?ids=&limit={size}&offset=0")
+        #: the longest comma-joined id list one request carries
+        self.max_ids_text = MAX_STATUS_URL_BYTES - fixed
 
     async def get(self, workflow_id: str, *, keep_raw: bool = True) -> WorkflowStatus | None:
         """One workflow; ``None`` on 204 ("not ready, poll again")."""
@@ -73,14 +107,15 @@ class Workflows:
         """Statuses of ``ids`` via ``?ids=`` batches; ids Moody's does not return are absent.
 
         RM workflow ids are integers: other strings are skipped (logged), so one bad id
-        cannot fail a whole batch. Chunks of ``status_batch_size`` run concurrently (bounded
-        by the read semaphore); only ids that were asked for are kept.
+        cannot fail a whole batch. Requests carry up to ``status_batch_size`` ids within a URL
+        of :data:`MAX_STATUS_URL_BYTES`, and run concurrently within the adaptive limit;
+        only ids that were asked for are kept.
         """
         size = self._transport.settings.status_batch_size
         usable = [i for i in (str(raw).strip() for raw in ids) if i.isdigit()]
         if len(usable) != len(ids):
             _log.warning("moodys_invalid_workflow_ids", skipped=len(ids) - len(usable))
-        chunks = chunked(usable, size)
+        chunks = chunked(usable, size, max_query=self.max_ids_text)
         if not chunks:
             return {}
         results = await asyncio.gather(*(self._chunk(c, keep_raw=keep_raw) for c in chunks))
@@ -93,7 +128,20 @@ class Workflows:
         wanted = set(chunk)
         params = {"ids": ",".join(chunk)}
         found: dict[str, WorkflowStatus] = {}
-        for status in await self._pages(params, limit=len(chunk), keep_raw=keep_raw):
+        # a request at least half full is a latency sample (a short one is faster: no signal)
+        full = 2 * len(chunk) >= self._transport.settings.status_batch_size or (
+            2 * len(params["ids"]) >= self.max_ids_text
+        )
+        async with self.limit.slot():
+            started = time.monotonic()
+            try:
+                statuses = await self._pages(params, limit=len(chunk), keep_raw=keep_raw)
+            except MoodysRetryableError:
+                self.limit.overloaded()
+                raise
+            if full:
+                self.limit.record(time.monotonic() - started)
+        for status in statuses:
             if status.workflow_id in wanted:
                 found[status.workflow_id] = status
         return found

@@ -108,6 +108,7 @@ _SPECIAL = {
     ("engine", "poll_max_interval"): ("301", 301.0),
     ("metrics", "listen"): ("127.0.0.1:9464", "127.0.0.1:9464"),
     ("web", "public_url"): ("https://irpd.example.com", "https://irpd.example.com"),
+    ("moodys", "status_batch_size"): ("500", 500),  # the default is the maximum
 }
 
 

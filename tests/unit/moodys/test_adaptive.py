@@ -1,0 +1,148 @@
+"""The adaptive concurrency limit of status reads: grows while latency holds, shrinks as it
+rises, halves on overload (once per burst), stays within its bounds and the rate limiter's,
+and its slots are a fair semaphore of the current size. Status requests stay under the URL
+bound."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from irpd.moodys.adaptive import AdaptiveConcurrency, AdaptiveSettings
+from irpd.moodys.workflows import MAX_STATUS_URL_BYTES, chunked
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _limit(**kwargs: float) -> AdaptiveConcurrency:
+    return AdaptiveConcurrency(AdaptiveSettings(**kwargs), clock=Clock())  # type: ignore[arg-type]
+
+
+async def _busy(limit: AdaptiveConcurrency, samples: int, rtt: float) -> None:
+    """``samples`` requests of ``rtt`` seconds with the limit fully used."""
+    for _ in range(samples):
+        held = limit.limit
+        async with _all_slots(limit, held):
+            limit.record(rtt)
+
+
+class _all_slots:
+    def __init__(self, limit: AdaptiveConcurrency, n: int) -> None:
+        self.limit, self.n = limit, n
+        self.contexts: list[object] = []
+
+    async def __aenter__(self) -> None:
+        for _ in range(self.n):
+            context = self.limit.slot()
+            await context.__aenter__()
+            self.contexts.append(context)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        for context in self.contexts:
+            await context.__aexit__(None, None, None)  # type: ignore[attr-defined]
+
+
+async def test_steady_latency_grows_the_limit_to_its_maximum() -> None:
+    limit = _limit(initial=4, maximum=16)
+    await _busy(limit, 60, 0.2)
+    assert limit.limit == 16
+
+
+async def test_rising_latency_shrinks_it_and_an_idle_limit_does_not_grow() -> None:
+    limit = _limit(initial=16, maximum=32)
+    await _busy(limit, 30, 0.2)
+    grown = limit.limit
+    await _busy(limit, 40, 1.0)  # Moody's queues: five times the latency
+    assert limit.limit < grown / 2
+    idle = _limit(initial=4, maximum=32)
+    for _ in range(50):
+        idle.record(0.2)  # one request at a time: the limit is not the bound
+    assert idle.limit == 4
+
+
+def test_overload_halves_once_per_burst_and_never_below_the_minimum() -> None:
+    clock = Clock()
+    limit = AdaptiveConcurrency(AdaptiveSettings(initial=16, maximum=16), clock=clock)
+    limit.overloaded()
+    limit.overloaded()  # the same burst
+    assert limit.limit == 8
+    clock.now += 1.5
+    limit.overloaded()
+    assert limit.limit == 4
+    for _ in range(10):
+        clock.now += 1.5
+        limit.overloaded()
+    assert limit.limit == 1
+
+
+def test_the_rate_limiter_bounds_it() -> None:
+    rate = [500.0]
+    limit = AdaptiveConcurrency(AdaptiveSettings(initial=16, maximum=16), rate=lambda: rate[0])
+    limit.record(0.2)
+    assert limit.limit == 16
+    rate[0] = 10.0  # after 429s: 10 requests/s × 0.2 s = 2 in flight are enough
+    assert limit.limit == 2
+
+
+async def test_slots_follow_the_current_limit_first_come_first_served() -> None:
+    limit = _limit(initial=2, maximum=4)
+    order: list[int] = []
+    release = asyncio.Event()
+
+    async def user(n: int) -> None:
+        async with limit.slot():
+            order.append(n)
+            await release.wait()
+
+    tasks = [asyncio.create_task(user(n)) for n in range(5)]
+    await asyncio.sleep(0.01)
+    assert order == [0, 1]
+    assert limit.in_flight == 2
+    release.set()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+    assert limit.in_flight == 0
+
+
+async def test_a_cancelled_waiter_gives_its_slot_on() -> None:
+    limit = _limit(initial=1, maximum=1)
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with limit.slot():
+            entered.set()
+            await release.wait()
+
+    first = asyncio.create_task(holder())
+    await entered.wait()
+    waiting = asyncio.create_task(limit.slot().__aenter__())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    release.set()
+    await first
+    async with limit.slot():
+        assert limit.in_flight == 1
+    assert limit.in_flight == 0
+
+
+def test_status_requests_stay_under_the_url_bound() -> None:
+    ids = [str(100_000_000 + i) for i in range(3000)]  # nine digits each
+    chunks = chunked(ids, 1000, max_query=7900)
+    assert [i for c in chunks for i in c] == ids
+    assert all(len(",".join(c)) <= 7900 for c in chunks)
+    assert len(chunks[0]) == 790
+    assert chunked(ids[:10], 4, max_query=7900) == [ids[0:4], ids[4:8], ids[8:10]]
+    assert MAX_STATUS_URL_BYTES == 8000
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="minimum <= maximum"):
+        AdaptiveSettings(minimum=5, maximum=2)
