@@ -36,6 +36,7 @@ from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
 from irpd.monitoring.service import MetricsService
 from irpd.moodys.client import MoodysClient
+from irpd.moodys.preflight import ReferenceChecker
 from irpd.notify.service import Notifications
 from irpd.ops.facade import Operations
 from irpd.plans.runner import PlanRunner
@@ -202,7 +203,7 @@ async def build_daemon(
         load_entry_points(registry)
         ops = Operations(opened.db, registry, load_workbook)
         store = EngineStore(opened.db, worker)
-        plans = PlanRunner(opened.db, ops, registry)
+        plans = PlanRunner(opened.db, ops, registry, checker=ReferenceChecker(moodys))
         engine = Engine(
             store,
             moodys,

@@ -74,6 +74,8 @@ JOB_TRANSITIONS: tuple[Transition[JobStatus], ...] = (
     Transition("complete_synchronously", (J.SUBMITTING, J.CANCEL_REQUESTED), J.FINISHED),
     # permanent refusal, or a reference-data name that does not resolve (same reasoning)
     Transition("refuse", (J.SUBMITTING, J.CANCEL_REQUESTED), J.ERROR),
+    # pre-flight: a reference the job needs does not exist at Moody's; refused before sending
+    Transition("refuse_preflight", (J.INITIATED,), J.ERROR),
     # operator: a job never sent to Moody's is cancelled on the spot
     Transition("request_cancel", (J.INITIATED,), J.CANCELLED),
     Transition("request_cancel", (J.SUBMITTING, *LIVE_JOB_STATUSES), J.CANCEL_REQUESTED),

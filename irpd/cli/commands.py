@@ -167,8 +167,23 @@ def batch(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
+def _preflight_report(r: Mapping[str, Any]) -> str:
+    missing = r.get("missing") or []
+    head = f"batch {r.get('batch_id')}: {r.get('checked')} jobs checked, {len(missing)} missing"
+    lines = [head] + [f"  job {m['job_id']}: {'; '.join(m['missing'])}" for m in missing]
+    return "\n".join(lines)
+
+
 def _submit(s: Session, a: argparse.Namespace) -> Outcome:
+    if getattr(a, "dry_run", False):
+        checked = s.call("batch.submit", batch_id=a.id, dry_run=True)
+        s.emit(checked, _preflight_report)
+        return Outcome(1 if checked.get("missing") else 0)
     result = s.call("batch.submit", batch_id=a.id)
+    refused = (result.get("preflight") or {}).get("missing") or []
+    if refused and not s.json:
+        print(_preflight_report(result["preflight"]).replace("missing", "refused", 1),
+              file=sys.stderr)
     if not a.no_wait:
         deadline = time.monotonic() + a.wait_timeout
         while True:

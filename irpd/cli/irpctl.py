@@ -104,6 +104,12 @@ def _add_batch(sub: Any) -> None:
     submit = batch.add_parser("submit", help="submit; waits until Moody's acknowledged all")
     submit.add_argument("id", type=_id)
     submit.add_argument("--no-wait", action="store_true")
+    submit.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the jobs' Moody's references (pre-flight) and send nothing; exit 1 if any "
+        "is missing",
+    )
     submit.add_argument("--wait-timeout", type=float, default=600.0)
     for name, text in (("recon", "reconcile now"), ("show", "batch with its report")):
         batch.add_parser(name, help=text).add_argument("id", type=_id)

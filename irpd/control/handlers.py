@@ -126,9 +126,14 @@ class Handlers(PlanCommands):
         )
 
     async def batch_submit(self, a: dict[str, Any]) -> Any:
+        checked = await self.preflight(a["batch_id"], dry_run=a.get("dry_run", False))
+        if a.get("dry_run"):
+            return checked
         result = await self.ops.submit_batch(a["batch_id"])
         self.engine.work_queued()
-        return result
+        if checked and checked["refused"]:
+            self.engine.batch_changed([a["batch_id"]])
+        return {**result, "preflight": checked}
 
     async def batch_recon(self, a: dict[str, Any]) -> Any:
         return await self.ops.recon_batch(a["batch_id"])

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+
 from irpd.engine.engine import Engine
+from irpd.moodys.client import MoodysClient
+from irpd.moodys.errors import MoodysRetryableError
+from irpd.moodys.preflight import ReferenceChecker
 from irpd.ops.facade import Operations
+from irpd.ops.preflight import preflight_batch
 from irpd.plans import default_plan_text
+
+log = structlog.get_logger("irpd.control")
 
 
 class PlanCommands:
@@ -18,7 +26,24 @@ class PlanCommands:
 
     ops: Operations
     engine: Engine
+    moodys: MoodysClient
     wake_plans: Any = None
+
+    async def preflight(self, batch_id: int, *, dry_run: bool) -> dict[str, Any] | None:
+        """Pre-flight the jobs a submission of the batch would queue (docs/cycles.md).
+
+        When Moody's cannot answer, a dry run fails with that error; a real submission goes
+        ahead without the check (each job's references are resolved again when it is sent).
+        """
+        try:
+            return await preflight_batch(
+                self.ops.db, ReferenceChecker(self.moodys), batch_id, dry_run=dry_run
+            )
+        except MoodysRetryableError as unavailable:
+            if dry_run:
+                raise
+            log.warning("preflight_skipped", batch_id=batch_id, error=str(unavailable))
+            return None
 
     def _wake(self) -> None:
         if self.wake_plans is not None:

@@ -111,7 +111,12 @@ COMMANDS: Mapping[str, Command] = {
             Arg("reason", "str"),
             Arg("by", "str", required=False),
         ),
-        _c("batch.submit", "queue a batch's jobs for submission", Arg("batch_id", "id")),
+        _c(
+            "batch.submit",
+            "pre-flight, then queue a batch's jobs for submission",
+            Arg("batch_id", "id"),
+            Arg("dry_run", "bool", required=False),
+        ),
         _c("batch.recon", "reconcile a batch", Arg("batch_id", "id")),
         _c("batch.show", "show a batch with its report", Arg("batch_id", "id")),
         _c("batch.list", "list batches (paged)", Arg("status", "str", required=False), *PAGE_ARGS),

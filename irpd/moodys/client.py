@@ -143,6 +143,11 @@ class MoodysClient:
             name, peril_code=peril_code, model_region_code=model_region_code
         )
 
+    @property
+    def lookups(self) -> Lookups:
+        """Name → id searches of exposures and results (pre-flight checks use them)."""
+        return self._components()[2]
+
     def clear_reference_cache(self) -> None:
         """Forget cached reference data (e.g. at the start of a batch submission)."""
         self._components()[1].clear()

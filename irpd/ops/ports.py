@@ -7,7 +7,7 @@ a module-level registry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,4 +49,14 @@ class WorkbookLoader(Protocol):
 
     def __call__(self, source: Path | bytes) -> WorkbookOutcome:
         """Load and validate ``source`` (a path or the workbook's bytes)."""
+        ...
+
+
+class ReferenceChecker(Protocol):
+    """What a batch's jobs need at Moody's and is not there (``irpd.moodys.preflight``)."""
+
+    async def missing(
+        self, jobs: Sequence[tuple[int, Mapping[str, Any]]]
+    ) -> dict[int, list[str]]:
+        """Job id → the missing references, in words; jobs with none are left out."""
         ...

@@ -23,7 +23,8 @@ from irpd.errors import BatchError, DomainError, RetryableError
 from irpd.ops.batches import DuplicateBatchError, EmptyBatchError
 from irpd.ops.facade import Operations
 from irpd.ops.plans import plan_from_data, step_states
-from irpd.ops.ports import TransformerRegistry
+from irpd.ops.ports import ReferenceChecker, TransformerRegistry
+from irpd.ops.preflight import preflight_batch
 from statemachines.plan import Action, Plan, StepStatus, advance
 
 log = structlog.get_logger("irpd.plans")
@@ -43,10 +44,12 @@ class PlanRunner:
         ops: Operations,
         transformers: TransformerRegistry,
         interval: float = DEFAULT_INTERVAL,
+        checker: ReferenceChecker | None = None,
     ) -> None:
         self._db = db
         self._ops = ops
         self._transformers = transformers
+        self._checker = checker
         self._interval = interval
         self._wake = asyncio.Event()
 
@@ -140,6 +143,7 @@ class PlanRunner:
             if batch is None:
                 return
         if batch["status"] == "INITIATED":
+            await self._preflight(row, step, batch["id"])
             try:
                 await self._ops.submit_batch(batch["id"])
             except BatchError as refused:
@@ -150,6 +154,24 @@ class PlanRunner:
         if await self._db.fetchrow("step_run_started", run["id"], batch["id"]) is not None:
             log.info("plan_step_started", cycle=row["cycle_name"], step=step,
                      batch_id=batch["id"], batch_type=batch_type)
+
+    async def _preflight(self, row: Row, step: str, batch_id: int) -> None:
+        """Refuse, before sending, the step's jobs whose Moody's references are missing."""
+        if self._checker is None:
+            return
+        try:
+            checked = await preflight_batch(self._db, self._checker, batch_id)
+        except RetryableError as unavailable:  # Moody's cannot answer: jobs resolve when sent
+            log.warning("preflight_skipped", batch_id=batch_id, error=str(unavailable))
+            return
+        if checked["refused"]:
+            log.warning(
+                "plan_step_preflight_refused",
+                cycle=row["cycle_name"],
+                step=step,
+                batch_id=batch_id,
+                jobs=checked["refused"],
+            )
 
     async def _create(
         self, row: Row, step: str, batch_type: str, run_id: int

@@ -24,6 +24,7 @@ EXPECTED: dict[tuple[JobStatus, str], JobStatus] = {
     (J.CANCEL_REQUESTED, "complete_synchronously"): J.FINISHED,
     (J.SUBMITTING, "refuse"): J.ERROR,
     (J.CANCEL_REQUESTED, "refuse"): J.ERROR,
+    (J.INITIATED, "refuse_preflight"): J.ERROR,
     (J.INITIATED, "request_cancel"): J.CANCELLED,
     (J.SUBMITTING, "request_cancel"): J.CANCEL_REQUESTED,
     (J.SUBMITTED, "request_cancel"): J.CANCEL_REQUESTED,

@@ -1,0 +1,48 @@
+"""Pre-flight of a batch submission: refuse, before anything is sent, the jobs whose Moody's
+references do not exist.
+
+The check itself is a port (:class:`irpd.ops.ports.ReferenceChecker`, implemented against
+Moody's by ``irpd.moodys.preflight``); this module reads what a submission would queue and
+moves each job with a missing reference INITIATED → ERROR through the job machine's
+``refuse_preflight``, with the missing things as ``last_error``. A dry run changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from irpd.db.database import Database
+from irpd.errors import BatchError
+from irpd.ops import validate
+from irpd.ops.machines import job_move
+from irpd.ops.ports import ReferenceChecker
+
+
+async def preflight_batch(
+    db: Database, checker: ReferenceChecker, batch_id: int, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Check the jobs a submission of the batch would queue; refuse those missing a reference
+    unless ``dry_run``. Returns ``{batch_id, dry_run, checked, missing: [{job_id, missing}],
+    refused}``."""
+    bid = validate.positive_id("batch_id", batch_id, BatchError)
+    if await db.fetchrow("batch_read", bid) is None:
+        raise BatchError(f"Batch {bid} not found.")
+    rows = await db.fetch("preflight_jobs", bid)
+    missing = await checker.missing([(r["id"], r["job_configuration_data"]) for r in rows])
+    refused: list[int] = []
+    if not dry_run:
+        for job_id, what in sorted(missing.items()):
+            target = job_move(job_id, "INITIATED", "refuse_preflight")
+            reason = "pre-flight: " + "; ".join(what)
+            data = {"action": "preflight", "missing": what}
+            if await db.fetchrow(
+                "job_refuse_preflight", job_id, "INITIATED", target, reason, data
+            ):
+                refused.append(job_id)
+    return {
+        "batch_id": bid,
+        "dry_run": dry_run,
+        "checked": len(rows),
+        "missing": [{"job_id": j, "missing": what} for j, what in sorted(missing.items())],
+        "refused": refused,
+    }
