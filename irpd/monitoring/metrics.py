@@ -298,6 +298,11 @@ class EngineMetrics:
             ),
             _counter("irpd_database_outages", "Database outages since start", health.outages),
             _gauge(
+                "irpd_database_degraded_statements",
+                "Kinds of statement PostgreSQL keeps refusing (privilege, schema, constraint)",
+                len(health.degraded),
+            ),
+            _gauge(
                 "irpd_database_counts_age_seconds",
                 "Age of the job and batch counts read from the database",
                 time.monotonic() - self._counts.read_at if self._counts.read_at else -1.0,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aiohttp
 
 from irpd.db.database import Database
 from irpd.engine.engine import Engine
+from irpd.engine.health import Degradation
 from irpd.engine.supervisor import Supervisor
 from irpd.moodys.circuit import MoodysHealthState
 from irpd.notify.admin import NotificationAdmin
@@ -52,6 +55,13 @@ class Notifications:
             "Check PostgreSQL (irpctl status, the database's own logs); irpd retries by itself.",
         )
         watch.add(
+            "database_refusals",
+            lambda: _refusals(health.degraded),
+            "A database administrator must fix what PostgreSQL refuses (privileges, schema, "
+            "constraints: see the database_degraded log events); `systemctl reload irpd` "
+            "retries at once.",
+        )
+        watch.add(
             "moodys",
             lambda: (
                 f"Moody's unreachable: {moodys.last_error}" if moodys.reachable is False else None
@@ -80,3 +90,12 @@ class Notifications:
         """Close the webhooks' HTTP session."""
         if self._session is not None:
             await self._session.close()
+
+
+def _refusals(degraded: Mapping[str, Degradation]) -> str | None:
+    """Why the database is degraded (statements it keeps refusing), or None."""
+    if not degraded:
+        return None
+    first = next(iter(degraded.values()))
+    more = f" and {len(degraded) - 1} more" if len(degraded) > 1 else ""
+    return f"PostgreSQL refuses {first.query} ({first.sqlstate}): {first.error}{more}"[:500]
