@@ -86,6 +86,13 @@ def _bool_param(request: web.Request, name: str) -> bool | None:
     return text == "true"
 
 
+def _text_param(request: web.Request, name: str) -> str | None:
+    text = request.query.get(name) or None
+    if text is not None:
+        _storable(text)
+    return text
+
+
 def _int_param(request: web.Request, name: str, default: int, high: int) -> int:
     text = request.query.get(name)
     if text is None or text == "":
@@ -107,7 +114,27 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise ProtocolError("malformed request body: nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("the request body must be a JSON object")
+    _storable(data)
     return data
+
+
+def _storable(value: Any) -> None:
+    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates (``\\ud800``
+    escapes that are not UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ProtocolError("strings must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError("strings must be valid Unicode (no lone surrogates)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
 
 
 def _reject(name: str) -> Any:
@@ -169,7 +196,7 @@ async def _batch_jobs(request: web.Request, _a: dict[str, Any]) -> Any:
         batch_id=batch_id,
         status=request.query.get("status") or None,
         skipped=_bool_param(request, "skipped"),
-        search=request.query.get("q") or None,
+        search=_text_param(request, "q"),
         sort=request.query.get("sort") or "id",
         after=request.query.get("after") or None,
         limit=_int_param(request, "limit", ctx.page_size, MAX_PAGE),

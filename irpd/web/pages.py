@@ -94,7 +94,7 @@ def _jobs_query(request: web.Request, batch_id: int, page_size: int) -> JobsQuer
         batch_id=batch_id,
         status=status if status in JOB_STATUSES else None,
         skipped=skipped,
-        search=(q.get("q") or "").strip()[:200] or None,
+        search=(q.get("q") or "").replace("\x00", "").strip()[:200] or None,
         sort=q.get("sort", "id") if q.get("sort", "id") in SORTS else "id",
         after=q.get("after") or None,
         limit=page_size,
