@@ -5,6 +5,7 @@ PostgreSQL, loads the sample workbook and runs it with the default cycle plan (t
 creates and submits every step's batch in order) with progress on screen; one analysis is
 scripted to fail and the demo, as the operator, resubmits it with an override. Prints the
 final reconciliation of every batch, stops everything and exits 0 when the cycle completed.
+With ``--keep`` the daemon and the fake stay up afterwards: a rehearsal stack for ``irpctl``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def _start_fake(workdir: Path, time_scale: float) -> tuple[subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
+        start_new_session=True,  # a rehearsal (--keep) outlives the demo
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -93,7 +95,11 @@ def _start_daemon(workdir: Path, base_url: str) -> tuple[subprocess.Popen[bytes]
     env.pop("IRPD_DATABASE_DSN", None)
     log = (workdir / "irpd.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "irpd.cli.main", "run"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "irpd.cli.main", "run"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -156,23 +162,18 @@ def _settle(client: ControlClient, batch_id: int, timeout: float = 300) -> list[
 def _resubmit_failures(client: ControlClient, batch_id: int) -> None:
     failed = [j for j in _settle(client, batch_id) if j["status"] in ("FAILED", "ERROR")]
     for job in failed:
-        config = client.call("job.show", {"job_id": job["id"]})
-        data = dict(config.get("job_configuration", {}).get("job_configuration_data") or {})
-        data["event_rate"] = FIXED_EVENT_RATE
-        new = client.call(
+        new = client.call(  # the override: only the changed parameter; queued at once
             "job.resubmit",
             {
                 "job_id": job["id"],
-                "override": data,
+                "override": {"event_rate": FIXED_EVENT_RATE},
                 "reason": f"demo: event rate scheme not licensed; rerun on {FIXED_EVENT_RATE}",
             },
         )
-        new_id = new.get("job_id", new.get("id"))
         say(
             f"  job {job['id']} FAILED ({job.get('last_error')}); resubmitted with an "
-            f"override as job {new_id}"
+            f"override as job {new['job_id']}"
         )
-        client.call("job.submit", {"job_id": new_id})
 
 
 def _progress(client: ControlClient, step: dict[str, Any]) -> str:
@@ -260,8 +261,22 @@ def _stop(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
             proc.wait()
 
 
+def _rehearsal(workdir: Path, socket_path: Path, pids: tuple[int, int]) -> None:
+    """What ``--keep`` leaves running and how to use and stop it."""
+    irpctl = Path(sys.executable).with_name("irpctl")
+    command = str(irpctl) if irpctl.exists() else "irpctl"
+    say(
+        "\nrehearsal: irpd and the fake Moody's keep running; in your shell:\n"
+        f"export IRPD_CONTROL_SOCKET={socket_path}\n"
+        f"then try any command, e.g. {command} status; {command} batch list\n"
+        f"stop them with: kill {pids[0]} {pids[1]}   (state and logs in {workdir})"
+    )
+
+
 def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int:
-    """Run the demo; 0 when every batch of the sample cycle completed."""
+    """Run the demo; 0 when every batch of the sample cycle completed. With ``keep`` the
+    daemon and the fake Moody's are left running afterwards (a rehearsal stack) and the line
+    to export for ``irpctl`` is printed."""
     workdir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="irpd-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     scale = time_scale or 900.0
@@ -281,8 +296,10 @@ def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int
                 say(f"\nengine: {json.dumps({k: jobs.get(k) for k in ('submitted', 'polled')})}")
         except (DaemonRefused, DaemonUnreachable, RuntimeError) as exc:
             say(f"demo failed: {exc} (logs in {workdir})")
-            keep = True
-    say("cycle COMPLETED" if ok else f"cycle NOT completed; logs in {workdir}")
+        say("cycle COMPLETED" if ok else f"cycle NOT completed; logs in {workdir}")
+        if keep and daemon.poll() is None and fake.poll() is None:
+            stack.pop_all()  # leave both running
+            _rehearsal(workdir, socket_path, (daemon.pid, fake.pid))
     if not keep and ok:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1

@@ -1,29 +1,21 @@
-"""irpctl's commands: each sends control requests and renders the answer."""
+"""irpctl's commands: each sends control requests and renders the answer (views.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from irpd.cli import views, waiting
+from irpd.cli.edits import override_of
 from irpd.cli.paging import all_rows, listing
-from irpd.cli.render import block, table
-from irpd.control.client import ControlClient, DaemonUnreachable
+from irpd.cli.render import colour_enabled, escape, width_for
+from irpd.cli.views import BATCH_COLUMNS, JOB_COLUMNS, View, rows_of
+from irpd.control.client import ControlClient
 
-JOB_COLUMNS = (
-    "id",
-    "status",
-    "skipped",
-    "progress",
-    "moodys_workflow_id",
-    "parent_job_id",
-    "last_error",
-)
-BATCH_COLUMNS = ("id", "batch_type", "status", "configuration_id", "created_ts", "submitted_ts")
 CONFIG_COLUMNS = (
     "id",
     "skipped",
@@ -32,7 +24,10 @@ CONFIG_COLUMNS = (
     "parent_job_configuration_id",
 )
 TRACKING_COLUMNS = ("id", "tracked_ts", "source", "previous_status", "job_status", "tracking_data")
-TERMINAL_BATCH = ("COMPLETED", "FAILED", "CANCELLED")
+
+#: exit codes (docs/control.md): the daemon refused / a waited-for batch failed, usage,
+#: unreachable or a wait ran out, the waited-for batch needs an operator
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NEEDS_OPERATOR = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +43,7 @@ class Session:
     def __init__(self, client: ControlClient, *, json_output: bool) -> None:
         self.client = client
         self.json = json_output
+        self.view = View(width=width_for(sys.stdout), colour=colour_enabled(sys.stdout))
 
     def call(self, command: str, **args: Any) -> Any:
         """Send a command (``None`` arguments are left out)."""
@@ -55,62 +51,44 @@ class Session:
 
     def emit(self, result: Any, human: Callable[[Any], str]) -> None:
         """Print ``result`` as JSON (--json) or through ``human``."""
-        print(json.dumps(result, indent=2, default=str) if self.json else human(result))
+        print(dumps(result) if self.json else human(result))
 
-    def print_problems(self, details: Any) -> None:
-        """Workbook problems (sheet, row, column, code, message) as a table on stderr."""
-        problems = details.get("problems") if isinstance(details, dict) else details
-        if isinstance(problems, list) and problems:
-            print(table(problems, ("sheet", "row", "column", "code", "message")), file=sys.stderr)
+    def show(self, result: Any, view: Callable[[Any, View], str]) -> None:
+        """Print ``result`` as JSON (--json) or through ``view`` (a function of views.py)."""
+        print(dumps(result) if self.json else view(result, self.view))
+
+    def rows(self, command: str, key: str, **args: Any) -> list[Any]:
+        """Every row of a paged listing."""
+        return list(all_rows(self, command, key, **args))
+
+    def progress(self) -> waiting.Progress:
+        """Progress on stderr: always on a terminal; otherwise only without --json."""
+        return waiting.Progress(sys.stderr, enabled=not self.json or sys.stderr.isatty())
+
+
+def dumps(result: Any) -> str:
+    """The documented machine output: indented JSON."""
+    return json.dumps(result, indent=2, default=str, ensure_ascii=False)
 
 
 Command = Callable[[Session, argparse.Namespace, dict[str, Any]], Outcome]
 
 
-def _rows(result: Any, key: str) -> list[Mapping[str, Any]]:
-    if isinstance(result, dict):
-        value = result.get(key, [])
-        return value if isinstance(value, list) else []
-    return result if isinstance(result, list) else []
+def _id_of(result: Any, _view: View) -> str:
+    return str(result.get("batch_id", result.get("id")))
+
+
+def _block(result: Any, view: View) -> str:
+    return view.block(result)
 
 
 def status(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
-    def human(r: dict[str, Any]) -> str:
-        engine = r.get("engine", {})
-        lines = [
-            block(r, ["version", "pid", "uptime_seconds", "worker_id"]),
-            "database:   " + json.dumps(r.get("database"), default=str),
-            "moodys:     " + json.dumps(r.get("moodys"), default=str),
-            "engine:     "
-            + json.dumps(
-                {k: v for k, v in engine.items() if k not in ("database", "jobs_by_status")},
-                default=str,
-            ),
-            "jobs:       " + json.dumps(r.get("jobs_by_status", {}), default=str),
-        ]
-        return "\n".join(lines + _database_alerts(r.get("database") or {}))
-
-    s.emit(s.call("status"), human)
+    s.show(s.call("status"), views.status)
     return Outcome()
 
 
-def _database_alerts(database: Mapping[str, Any]) -> list[str]:
-    """Lines that stand out when the database is unavailable or refuses statements."""
-    lines = []
-    if database.get("available") is False:
-        lines.append(
-            f"DATABASE UNAVAILABLE ({database.get('reason')}): {database.get('last_error')}"
-        )
-    for item in database.get("degraded") or []:
-        lines.append(
-            f"DATABASE DEGRADED: {item.get('query')} refused for {item.get('seconds')} s "
-            f"(SQLSTATE {item.get('sqlstate')}): {item.get('error')}"
-        )
-    return lines
-
-
 def types(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
-    s.emit(s.call("types"), lambda r: table(_rows(r, "types"), ("name", "description")))
+    s.show(s.call("types"), lambda r, v: v.table(rows_of(r, "types"), ("name", "description")))
     return Outcome()
 
 
@@ -119,21 +97,21 @@ def cycle(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
         columns = ("id", "cycle_name", "status", "created_ts", "archived_ts")
         listing(s, a, "cycle.list", "cycles", columns)
     else:
-        s.emit(s.call(f"cycle.{a.action}", name=a.name), block)
+        s.show(s.call(f"cycle.{a.action}", name=a.name), _block)
     return Outcome()
 
 
 def config(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
     if a.action == "load":
         result = s.call("config.load", cycle=a.cycle, dry_run=a.dry_run, **f)
-        s.emit(result, lambda r: block(r, [k for k in r if k != "configuration_data"]))
+        if a.dry_run:
+            s.show(result, views.config_checked)
+            return Outcome(EXIT_OK if result.get("valid") else EXIT_REFUSED)
+        s.show(result, lambda r, _v: str(r.get("configuration_id")))
     elif a.action == "show":
-        s.emit(
-            s.call("config.show", configuration_id=a.id),
-            lambda r: json.dumps(r, indent=2, default=str),
-        )
+        s.show(s.call("config.show", configuration_id=a.id), views.config_show)
     else:
-        columns = ("id", "cycle_id", "status", "configuration_file_name", "created_ts")
+        columns = ("id", "cycle_name", "status", "configuration_file_name", "created_ts")
         listing(s, a, "config.list", "configurations", columns, cycle=a.cycle)
     return Outcome()
 
@@ -148,22 +126,27 @@ def batch(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
             step_id=a.step,
             allow_duplicate=a.allow_duplicate,
         )
-        s.emit(result, lambda r: str(r.get("batch_id", r.get("id"))))
+        s.show(result, _id_of)
     elif action == "submit":
         return _submit(s, a)
     elif action == "wait":
-        return _wait(s, a.id, a.wait_timeout)
+        return _wait(s, a.id, a.max_wait)
+    elif action == "resubmit-failed":
+        return _resubmit_failed(s, a)
     elif action == "list":
         listing(s, a, "batch.list", "batches", BATCH_COLUMNS, status=a.status)
     elif action == "jobs":
         args = {"batch_id": a.id, "status": a.status, "skipped": a.skipped}
-        listing(s, a, "batch.jobs", "jobs", JOB_COLUMNS, **args)
+        if a.ids and not s.json:
+            print("\n".join(str(j["id"]) for j in all_rows(s, "batch.jobs", "jobs", **args)))
+        else:
+            listing(s, a, "batch.jobs", "jobs", JOB_COLUMNS, **args)
     elif action == "configs":
         listing(s, a, "batch.configs", "job_configurations", CONFIG_COLUMNS, batch_id=a.id)
     elif action == "recon":
-        s.emit(s.call("batch.recon", batch_id=a.id), lambda r: json.dumps(r, indent=2))
+        s.show(s.call("batch.recon", batch_id=a.id), views.batch_recon)
     else:
-        s.emit(s.call("batch.show", batch_id=a.id), lambda r: json.dumps(r, indent=2, default=str))
+        s.show(s.call("batch.show", batch_id=a.id), views.batch_show)
     return Outcome()
 
 
@@ -182,102 +165,126 @@ def _submit(s: Session, a: argparse.Namespace) -> Outcome:
     result = s.call("batch.submit", batch_id=a.id)
     refused = (result.get("preflight") or {}).get("missing") or []
     if refused and not s.json:
-        print(_preflight_report(result["preflight"]).replace("missing", "refused", 1),
-              file=sys.stderr)
+        report = _preflight_report(result["preflight"]).replace("missing", "refused", 1)
+        print(report, file=sys.stderr)
     if not a.no_wait:
-        deadline = time.monotonic() + a.wait_timeout
-        while True:
-            jobs = all_rows(s, "batch.jobs", "jobs", batch_id=a.id, skipped=False)
-            pending = [
-                j
-                for j in jobs
-                if j.get("status") in ("INITIATED", "SUBMITTING") and j.get("submit_requested_ts")
-            ]
-            if not pending:
-                result = {
-                    **result,
-                    "jobs": [{"job_id": j["id"], "status": j["status"]} for j in jobs],
-                }
-                break
-            if time.monotonic() > deadline:
-                print(f"irpctl: {len(pending)} jobs not yet acknowledged", file=sys.stderr)
-                return Outcome(3)
-            time.sleep(0.5)
-    s.emit(
-        result,
-        lambda r: (
-            block(r, ["batch_id", "batch_status", "submitted_jobs"])
-            + "\n"
-            + table(r.get("jobs", []), ("job_id", "status"))
-        ),
-    )
+        jobs = waiting.wait_acknowledged(s.rows, a.id, None, a.max_wait, s.progress())
+        if jobs is None:
+            return _not_acknowledged(s, a.max_wait)
+        result = {**result, "jobs": jobs}
+    s.show(result, views.batch_submitted)
     return Outcome()
 
 
-def _wait(s: Session, batch_id: int, timeout: float) -> Outcome:
-    deadline = time.monotonic() + timeout
-    interactive = sys.stderr.isatty() and not s.json
-    last = ""
-    while True:
-        try:
-            shown = s.call("batch.show", batch_id=batch_id)
-        except DaemonUnreachable:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1.0)
-            continue
-        status = str(shown.get("status"))
-        summary = _progress(shown)
-        if summary != last and (interactive or not s.json):
-            print(
-                f"\r{summary}" if interactive else summary,
-                file=sys.stderr,
-                end="" if interactive else "\n",
-                flush=True,
-            )
-            last = summary
-        if status in TERMINAL_BATCH:
-            if interactive:
-                print(file=sys.stderr)
-            s.emit(shown, lambda r: f"batch {r.get('id')} {r.get('status')}")
-            return Outcome(0 if status == "COMPLETED" else 1)
-        if time.monotonic() > deadline:
-            print(f"\nirpctl: batch {batch_id} still {status} after {timeout:g}s", file=sys.stderr)
-            return Outcome(3)
-        time.sleep(1.0)
+def _not_acknowledged(s: Session, max_wait: float) -> Outcome:
+    message = (
+        f"Moody's has not acknowledged every job after {max_wait:g} s (--max-wait); the daemon "
+        "keeps trying: see 'irpctl status' and 'irpctl batch jobs ID'"
+    )
+    report_error(s.json, "WaitTimedOut", message)
+    return Outcome(EXIT_UNREACHABLE)
 
 
-def _progress(shown: Mapping[str, Any]) -> str:
-    report = shown.get("report") or {}
-    counts = report.get("job_status_counts") or shown.get("job_status_counts") or {}
-    fulfilled = report.get("fulfilled_configs")
-    total = report.get("total_configs")
-    done = f" {fulfilled}/{total} done" if total is not None else ""
-    return f"batch {shown.get('id')} {shown.get('status')}{done} " + " ".join(
-        f"{k}={v}" for k, v in sorted(counts.items())
+def _wait(s: Session, batch_id: int, max_wait: float) -> Outcome:
+    ended = waiting.wait_batch(s.call, s.rows, batch_id, max_wait, s.progress())
+    if ended.exit_code == waiting.EXIT_TIMED_OUT:
+        report_error(s.json, "WaitTimedOut", ended.message, {"batch": ended.shown})
+        return Outcome(EXIT_UNREACHABLE)
+    shown = dict(ended.shown)
+    if ended.attention is not None:
+        shown["attention"] = ended.attention
+        attention = ended.attention
+        listed = " ".join(str(i) for i in attention["job_ids"]) or "-"
+        more = attention["jobs"] - len(attention["job_ids"])
+        print(
+            f"irpctl: batch {batch_id} needs an operator: {attention['next_action']}; "
+            f"jobs to look at: {listed}" + (f" (+{more} more)" if more > 0 else ""),
+            file=sys.stderr,
+        )
+    s.show(shown, views.batch_show)
+    return Outcome(ended.exit_code)
+
+
+def _resubmit_failed(s: Session, a: argparse.Namespace) -> Outcome:
+    result = _send_resubmission(s, a, "batch.resubmit_failed", batch_id=a.id)
+    new_ids = {int(p["new_job_id"]) for p in result.get("jobs", [])}
+    jobs = _acknowledged(s, a, a.id, new_ids) if result.get("queued") else []
+    if jobs is None:
+        return _not_acknowledged(s, a.max_wait)
+    if jobs:
+        result = {**result, "acknowledged": jobs}
+    s.show(result, views.resubmitted_failed)
+    return Outcome()
+
+
+def _send_resubmission(s: Session, a: argparse.Namespace, command: str, **ids: int) -> Any:
+    """Send a resubmission with the override of ``--override``/``--set``/``--replace``."""
+    replace = bool(getattr(a, "replace", False))
+    return s.call(
+        command,
+        **ids,
+        override=override_of(a.override, a.set, replace),
+        reason=a.reason,
+        replace=replace or None,
+        hold=a.hold or None,
     )
 
 
-def job(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
+def _acknowledged(
+    s: Session, a: argparse.Namespace, batch_id: int, job_ids: set[int]
+) -> list[dict[str, Any]] | None:
+    """The queued jobs once Moody's acknowledged them ([] with --no-wait; None: timed out)."""
+    if a.no_wait:
+        return []
+    return waiting.wait_acknowledged(s.rows, batch_id, job_ids, a.max_wait, s.progress())
+
+
+def job(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     action = a.action
     if action == "show":
-        s.emit(s.call("job.show", job_id=a.id), lambda r: json.dumps(r, indent=2, default=str))
+        s.show(s.call("job.show", job_id=a.id), views.job_show)
     elif action == "submit":
-        s.emit(s.call("job.submit", job_id=a.id, force=a.force), block)
+        s.show(s.call("job.submit", job_id=a.id, force=a.force), _block)
+    elif action == "track":
+        s.show(s.call("job.track", job_id=a.id), _block)
+    elif action == "resubmit":
+        return _resubmit(s, a)
     elif action == "tracking":
         listing(s, a, "job.tracking", "tracking_log", TRACKING_COLUMNS, job_id=a.id)
-    elif action == "track":
-        s.emit(s.call("job.track", job_id=a.id), block)
-    elif action == "resubmit":
-        result = s.call("job.resubmit", job_id=a.id, reason=a.reason, **f)
-        s.emit(result, lambda r: str(r.get("job_id", r.get("id"))))
     elif action == "skip":
-        s.emit(s.call("job.skip", job_id=a.id, reason=a.reason), block)
+        s.show(s.call("job.skip", job_id=a.id, reason=a.reason), _block)
     elif action == "cancel":
-        s.emit(s.call("job.cancel", job_id=a.id), block)
+        s.show(s.call("job.cancel", job_id=a.id), _block)
     else:
-        s.emit(s.call("job.force_ok", job_id=a.id, reason=a.reason), block)
+        s.show(s.call("job.force_ok", job_id=a.id, reason=a.reason), _block)
     return Outcome()
+
+
+def _resubmit(s: Session, a: argparse.Namespace) -> Outcome:
+    result = _send_resubmission(s, a, "job.resubmit", job_id=a.id)
+    new_id = int(result["job_id"])
+    queued = bool(result.get("queued"))
+    jobs = _acknowledged(s, a, int(result["batch_id"]), {new_id}) if queued else []
+    if jobs is None:
+        return _not_acknowledged(s, a.max_wait)
+    if jobs:
+        status = jobs[0]["status"]
+        result = {**result, "acknowledged_status": status}
+        print(f"irpctl: job {new_id} acknowledged: {status}", file=sys.stderr)
+    s.show(result, lambda r, _v: str(r.get("job_id")))
+    return Outcome()
+
+
+def report_error(as_json: bool, kind: str, message: str, details: Any = None) -> None:
+    """One line on stderr; with --json also ``{"error": {type, message, details?}}`` on
+    stdout."""
+    one_line = escape(" ".join(message.split()))
+    print(f"irpctl: {kind}: {one_line}" if kind else f"irpctl: {one_line}", file=sys.stderr)
+    if as_json:
+        body: dict[str, Any] = {"type": kind or "Error", "message": message}
+        if details is not None:
+            body["details"] = details
+        print(dumps({"error": body}))
 
 
 COMMANDS: dict[str, Command] = {
@@ -287,7 +294,17 @@ COMMANDS: dict[str, Command] = {
     **{f"config {x}": config for x in ("load", "show", "list")},
     **{
         f"batch {x}": batch
-        for x in ("create", "submit", "recon", "show", "list", "jobs", "configs", "wait")
+        for x in (
+            "create",
+            "submit",
+            "recon",
+            "show",
+            "list",
+            "jobs",
+            "configs",
+            "wait",
+            "resubmit-failed",
+        )
     },
     **{
         f"job {x}": job

@@ -1,41 +1,106 @@
 """``irpctl``: the operator's command line for a running irpd (over its control socket).
 
-Exit codes: 0 success; 1 the daemon refused (its message on stderr) or a waited-for batch
-ended FAILED/CANCELLED; 2 usage error; 3 daemon unreachable or a wait timed out.
+Exit codes: 0 success; 1 the daemon refused (its message on stderr), a waited-for batch ended
+FAILED/CANCELLED, or ``config load --dry-run`` found problems; 2 usage error (bad arguments, a
+missing or unreadable file, invalid JSON); 3 daemon unreachable, or a wait reached
+``--max-wait``; 4 ``batch wait``: the batch needs an operator. A closed stdout (``| head``)
+ends quietly with 141.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from irpd.cli.commands import COMMANDS, Outcome, Session
+from irpd.cli.commands import (
+    COMMANDS,
+    EXIT_NEEDS_OPERATOR,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    Outcome,
+    Session,
+    report_error,
+)
 from irpd.cli.common import load
+from irpd.cli.edits import UsageError, read_bytes
 from irpd.cli.notifications import add_parser as add_notifications
 from irpd.cli.notifications import notifications
 from irpd.cli.paging import add_paging
 from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_actions
 from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
+from irpd.cli.views import View, problems
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+#: exit status of a process whose stdout reader went away (128 + SIGPIPE)
+EXIT_BROKEN_PIPE = 141
+
+__all__ = ["EXIT_NEEDS_OPERATOR", "build_parser", "main"]
 
 EPILOG = """\
 socket: --socket PATH, else $IRPD_CONTROL_SOCKET, else the daemon's configuration
 (--config, $IRPD_CONFIG or /etc/irpd/irpd.toml).
 
-exit codes: 0 ok; 1 refused by the daemon (message on stderr) or batch ended FAILED/CANCELLED;
-2 usage error; 3 daemon unreachable or wait timed out.
+exit codes:
+  0  ok
+  1  refused by the daemon (message on stderr); the waited-for batch ended FAILED or
+     CANCELLED; config load --dry-run found problems
+  2  usage error: bad arguments, a missing or unreadable file, invalid JSON
+  3  daemon unreachable, or a wait reached --max-wait
+  4  batch wait: the batch needs an operator (its next action and job ids on stderr)
 
---json prints the daemon's result unchanged (stable keys, documented in docs/control.md).
+--json prints the daemon's result unchanged (stable keys, documented in docs/control.md);
+every failure also prints {"error": {"type", "message", "details"?}} on stdout.
+Colour only on a terminal and never with NO_COLOR set.
 """
+
+RESUBMIT_EPILOG = """\
+An override gives the changed parameters only: --set KEY=VALUE (VALUE is JSON when it parses:
+0.9, true, null, "9", ["a"]; text otherwise) and/or --override FILE (a JSON object). They are
+merged onto the job's configuration (a key set to null is removed; objects merge key by key);
+--replace makes FILE the whole new configuration. The result is checked by the batch type's
+rules before anything is stored; a refusal names each bad key. --reason is required with an
+override.
+"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Epilogs kept as written; every option's default shown."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Defaults in every ``--help``; usage errors raised (exit 2, and JSON with --json)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+class _Renamed(argparse.Action):
+    """A former option name: still accepted, with a note naming the new one."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"irpctl: note: 'batch wait {option_string}' is now '--max-wait' "
+            "(irpctl --timeout is the wait for each answer of the daemon)",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
 
 
 def _id(text: str) -> int:
@@ -48,18 +113,29 @@ def _id(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``irpctl`` argument parser."""
-    p = argparse.ArgumentParser(
-        prog="irpctl",
-        description="Drive and watch a running irpd.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = Parser(prog="irpctl", description="Drive and watch a running irpd.", epilog=EPILOG)
     p.add_argument("--socket", help="control socket path")
     p.add_argument("--config", help="irpd.toml (to find the socket)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        help="seconds to wait for each answer of the daemon (not how long a wait lasts: "
+        "see --max-wait)",
+    )
     sub = p.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
     sub.add_parser("status", help="daemon health, database, Moody's, jobs by status")
@@ -67,15 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     cycle = sub.add_parser("cycle", help="cycles").add_subparsers(dest="action", required=True)
     for name in ("create", "archive"):
-        cycle.add_parser(name, help=f"{name} a cycle").add_argument("name")
+        cycle.add_parser(name, help=f"{name} a cycle").add_argument("name", help="cycle name")
     add_paging(cycle.add_parser("list", help="list cycles"))
     add_cycle_actions(cycle)
 
     config = sub.add_parser("config", help="configurations (workbooks)").add_subparsers(
         dest="action", required=True
     )
-    load_ = config.add_parser("load", help="validate (--dry-run) or register a workbook")
-    load_.add_argument("file", type=Path)
+    load_ = config.add_parser(
+        "load",
+        help="register a workbook (prints its id) or check it (--dry-run: exit 1 if invalid)",
+    )
+    load_.add_argument("file", type=Path, help="the .xlsx workbook")
     load_.add_argument("--cycle", required=True, help="cycle name")
     load_.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     config.add_parser("show", help="show a configuration").add_argument("id", type=_id)
@@ -88,6 +167,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parsers(sub)
     add_notifications(sub, _id)
     return p
+
+
+def _max_wait(parser: argparse.ArgumentParser, default: float, what: str) -> None:
+    parser.add_argument(
+        "--max-wait", type=_seconds, default=default, help=f"give up {what} after this many s"
+    )
+
+
+def _override_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a changed parameter (repeatable; VALUE is JSON if it parses, else text; "
+        "null removes the key)",
+    )
+    parser.add_argument(
+        "--override", type=Path, metavar="FILE", help="JSON object of changed parameters"
+    )
+    parser.add_argument("--reason", help="why (required with an override)")
+    parser.add_argument(
+        "--hold", action="store_true", help="leave the new job INITIATED instead of queuing it"
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help="do not wait for Moody's acknowledgement"
+    )
+    _max_wait(parser, 600.0, "waiting for Moody's acknowledgement")
 
 
 def _add_batch(sub: Any) -> None:
@@ -103,15 +209,19 @@ def _add_batch(sub: Any) -> None:
     )
     submit = batch.add_parser("submit", help="submit; waits until Moody's acknowledged all")
     submit.add_argument("id", type=_id)
-    submit.add_argument("--no-wait", action="store_true")
+    submit.add_argument("--no-wait", action="store_true", help="return once queued")
     submit.add_argument(
         "--dry-run",
         action="store_true",
         help="check the jobs' Moody's references (pre-flight) and send nothing; exit 1 if any "
         "is missing",
     )
-    submit.add_argument("--wait-timeout", type=float, default=600.0)
-    for name, text in (("recon", "reconcile now"), ("show", "batch with its report")):
+    _max_wait(submit, 600.0, "waiting for Moody's acknowledgement")
+    submit.add_argument("--wait-timeout", dest="max_wait", type=_seconds, help=argparse.SUPPRESS)
+    for name, text in (
+        ("recon", "reconcile now"),
+        ("show", "batch with its progress and next action"),
+    ):
         batch.add_parser(name, help=text).add_argument("id", type=_id)
     configs = batch.add_parser("configs", help="job configurations (paged)")
     configs.add_argument("id", type=_id)
@@ -126,16 +236,32 @@ def _add_batch(sub: Any) -> None:
     skipped = jobs.add_mutually_exclusive_group()
     skipped.add_argument("--skipped", dest="skipped", action="store_const", const=True)
     skipped.add_argument("--not-skipped", dest="skipped", action="store_const", const=False)
+    jobs.add_argument("--ids", action="store_true", help="only the job ids, one per line")
     add_batch_actions(batch)
-    wait = batch.add_parser("wait", help="wait for COMPLETED (0), FAILED/CANCELLED (1)")
+    wait = batch.add_parser(
+        "wait",
+        help="wait for an outcome: 0 COMPLETED, 1 FAILED/CANCELLED, 4 needs an operator, "
+        "3 --max-wait reached",
+        epilog="Progress (jobs per status, elapsed; a bar on a terminal) goes to stderr.",
+    )
     wait.add_argument("id", type=_id)
-    wait.add_argument("--timeout", dest="wait_timeout", type=float, default=3600.0)
+    _max_wait(wait, 3600.0, "waiting")
+    wait.add_argument(
+        "--timeout", dest="max_wait", type=_seconds, action=_Renamed, help=argparse.SUPPRESS
+    )
+    failed = batch.add_parser(
+        "resubmit-failed",
+        help="resubmit every FAILED/ERROR job of a batch (queued), optionally with an override",
+        epilog=RESUBMIT_EPILOG,
+    )
+    failed.add_argument("id", type=_id)
+    _override_args(failed)
 
 
 def _add_job(sub: Any) -> None:
     job = sub.add_parser("job", help="jobs").add_subparsers(dest="action", required=True)
     for name, text in (
-        ("show", "job, configuration, history, chain"),
+        ("show", "job, configuration, override diff, resubmissions, history"),
         ("track", "poll now"),
         ("cancel", "cancel (sent to Moody's by the daemon)"),
     ):
@@ -148,10 +274,16 @@ def _add_job(sub: Any) -> None:
     jsubmit.add_argument(
         "--force", action="store_true", help="already submitted: resubmit as a new job"
     )
-    resubmit = job.add_parser("resubmit", help="new job on the same or an override config")
+    resubmit = job.add_parser(
+        "resubmit",
+        help="replace a job by a new one (queued; prints its id), optionally with an override",
+        epilog=RESUBMIT_EPILOG,
+    )
     resubmit.add_argument("id", type=_id)
-    resubmit.add_argument("--override", type=Path, help="JSON file: new job configuration")
-    resubmit.add_argument("--reason", help="why (required with --override)")
+    _override_args(resubmit)
+    resubmit.add_argument(
+        "--replace", action="store_true", help="--override FILE is the whole configuration"
+    )
     for name in ("skip", "force-ok"):
         action = job.add_parser(name, help=f"{name} a job (reason required)")
         action.add_argument("id", type=_id)
@@ -171,54 +303,75 @@ def socket_path(args: argparse.Namespace) -> Path:
 def _file_args(args: argparse.Namespace) -> dict[str, Any]:
     """Arguments read from local files (the daemon may not see the operator's files)."""
     extra: dict[str, Any] = {}
-    if getattr(args, "file", None) is not None:
-        extra["filename"] = args.file.name
-        extra["content_b64"] = base64.b64encode(args.file.read_bytes()).decode()
-    if getattr(args, "override", None) is not None:
-        data = json.loads(args.override.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"{args.override}: the override must be a JSON object")
-        extra["override"] = data
-    if getattr(args, "plan", None) is not None:
-        extra["plan_toml"] = args.plan.read_text(encoding="utf-8")
+    path = getattr(args, "file", None)
+    if path is not None:
+        content = read_bytes(path, "the workbook")
+        extra["filename"] = path.name
+        extra["content_b64"] = base64.b64encode(content).decode()
+    plan = getattr(args, "plan", None)
+    if plan is not None:
+        try:
+            extra["plan_toml"] = read_bytes(plan, "the plan").decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{plan}: not UTF-8 text (the plan)") from None
     return extra
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """Whether ``--json`` was given (also when the rest of the command line is not valid)."""
+    return "--json" in argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irpctl`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    key = f"{args.group} {getattr(args, 'action', '')}".strip()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
+        return _main(arguments)
+    except BrokenPipeError:
+        # the reader (| head) went away: say nothing more, like a process killed by SIGPIPE
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(arguments: list[str]) -> int:
+    as_json = _wants_json(arguments)
+    try:
+        args = build_parser().parse_args(arguments)
         files = _file_args(args)
         path = socket_path(args)
-    except (OSError, ValueError, IrpdError) as exc:
-        print(f"irpctl: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        usage = str(exc).split("\n")
+        report_error(as_json, "UsageError", usage[0])
+        if len(usage) > 1 and not as_json:
+            print("\n".join(usage[1:]), file=sys.stderr)
         return EXIT_USAGE
+    except (OSError, ValueError, IrpdError) as exc:
+        report_error(as_json, "UsageError", str(exc))
+        return EXIT_USAGE
+    key = f"{args.group} {getattr(args, 'action', '')}".strip()
     session = Session(ControlClient(path, timeout=args.timeout), json_output=args.json)
     try:
         every = {**COMMANDS, **REPORT_COMMANDS, **PLAN_COMMANDS}
         command = notifications if args.group == "notifications" else every[key]
         outcome: Outcome = command(session, args, files)
+    except UsageError as exc:
+        report_error(args.json, "UsageError", str(exc))
+        return EXIT_USAGE
     except DaemonRefused as exc:
-        print(f"irpctl: {exc.kind}: {exc.message}", file=sys.stderr)
-        if exc.details and not args.json:
-            session.print_problems(exc.details)
-        elif exc.details:
-            print(
-                json.dumps(
-                    {"error": {"type": exc.kind, "message": exc.message, "details": exc.details}},
-                    default=str,
-                )
-            )
+        report_error(args.json, exc.kind, exc.message, exc.details)
+        found = exc.details.get("problems") if isinstance(exc.details, dict) else None
+        if found and not args.json:
+            print(problems(found, View()), file=sys.stderr)
         return EXIT_REFUSED
     except DaemonUnreachable as exc:
-        print(f"irpctl: {exc}", file=sys.stderr)
+        report_error(args.json, "DaemonUnreachable", str(exc))
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         return 130
     finally:
         session.client.close()
+    sys.stdout.flush()
     return outcome.exit_code
 
 

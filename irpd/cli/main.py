@@ -29,6 +29,7 @@ file, DSN that does not parse, credentials rejected, database missing) with its 
 
 examples:
   irpd demo                          # a whole sample cycle against the fake Moody's
+  irpd demo --keep                   # the same, then leaves it running to try irpctl on
   irpd run --config /etc/irpd/irpd.toml
   irpd db migrate
   irpd cycle retire --older-than 180 --out /var/lib/irpd/exports
@@ -79,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the fake Moody's IRP server (see 'irpd fake-moodys --help')",
         add_help=False,
     )
-    demo = sub.add_parser("demo", help="run a whole sample cycle end to end, then exit")
+    demo = sub.add_parser(
+        "demo", help="run a whole sample cycle end to end (then exit, or --keep it running)"
+    )
     demo.add_argument("--state-dir", help="where the demo keeps its database (default: temp)")
     demo.add_argument(
         "--time-scale",
@@ -87,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="simulated seconds per real second on the fake Moody's",
     )
-    demo.add_argument("--keep", action="store_true", help="keep the demo's state directory")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="afterwards leave irpd and the fake Moody's running (a rehearsal stack) and print "
+        "the export IRPD_CONTROL_SOCKET=... line for irpctl; keeps the state directory",
+    )
     return parser
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from irpd.cli.render import _cell, table
-
-#: the widest a streamed column gets (longer cells are cut)
-MAX_COLUMN = 48
+from irpd.cli.render import cell, fit_widths, table, table_lines, width_for
 
 
 def add_paging(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +55,7 @@ def listing(
     args = {**args, "limit": a.limit, "after": a.after}
     if not a.all_pages:
         result = session.call(command, **args)
-        session.emit(result, lambda r: table(r.get(key, []), columns))
+        session.emit(result, lambda r: table(r.get(key, []), columns))  # wraps on a terminal
         cursor = result.get("next") if isinstance(result, dict) else None
         if cursor and not session.json:
             print(f"(more: --after {cursor}, or --all)", file=sys.stderr)
@@ -81,7 +77,8 @@ class _JsonLines:
 
 
 class _StreamedTable:
-    """A table whose column widths are set by the first page (later cells are cut to fit)."""
+    """A table whose column widths are set by the first page; a later, longer cell wraps at
+    word boundaries on a terminal (nothing is cut; piped output is never wrapped)."""
 
     def __init__(self, columns: Sequence[str]) -> None:
         self._columns = columns
@@ -92,21 +89,16 @@ class _StreamedTable:
         if not rows:
             return
         self._rows += len(rows)
-        cells = [[_cell(row.get(c)) for c in self._columns] for row in rows]
+        cells = [[cell(row.get(c)) for c in self._columns] for row in rows]
+        titles = [c.upper() for c in self._columns]
         if self._sizes is None:
-            self._sizes = [
-                min(MAX_COLUMN, max(len(c), *(len(r[i]) for r in cells)))
-                for i, c in enumerate(self._columns)
-            ]
-            print(self._line([c.upper() for c in self._columns]))
-        for values in cells:
-            print(self._line(values))
-
-    def _line(self, values: Sequence[str]) -> str:
-        assert self._sizes is not None
-        width = shutil.get_terminal_size((120, 24)).columns
-        text = "  ".join(v[:s].ljust(s) for v, s in zip(values, self._sizes, strict=True))
-        return text.rstrip()[:width]
+            sizes = [max(len(t), *(len(r[i]) for r in cells)) for i, t in enumerate(titles)]
+            width = width_for(sys.stdout)
+            self._sizes = sizes if width is None else fit_widths(sizes, titles, width)
+            print(table_lines([titles], self._sizes)[0])
+        wrap = width_for(sys.stdout) is not None
+        for line in table_lines(cells, self._sizes, wrap=wrap):
+            print(line)
 
     def close(self) -> None:
         if self._rows == 0:

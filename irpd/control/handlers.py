@@ -219,9 +219,27 @@ class Handlers(PlanCommands):
         return result
 
     async def job_resubmit(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.resubmit_job(a["job_id"], a.get("override"), a.get("reason"))
-        self.engine.batch_changed([int(result["batch_id"])] if "batch_id" in result else [])
+        result = await self.ops.resubmit_job(
+            a["job_id"],
+            a.get("override"),
+            a.get("reason"),
+            replace=a.get("replace", False),
+            queue=not a.get("hold", False),
+        )
+        self._resubmitted(result)
         return result
+
+    async def batch_resubmit_failed(self, a: dict[str, Any]) -> Any:
+        result = await self.ops.resubmit_failed(
+            a["batch_id"], a.get("override"), a.get("reason"), queue=not a.get("hold", False)
+        )
+        self._resubmitted(result)
+        return result
+
+    def _resubmitted(self, result: Mapping[str, Any]) -> None:
+        if result.get("queued"):
+            self.engine.work_queued()
+        self.engine.batch_changed([int(result["batch_id"])] if "batch_id" in result else [])
 
     async def job_skip(self, a: dict[str, Any]) -> Any:
         result = await self.ops.skip_job(a["job_id"], a["reason"])

@@ -40,7 +40,7 @@ class Operations:
         self.batches = Batches(db, transformers)
         self.recon = Recon(db)
         self.jobs = Jobs(db)
-        self.resubmissions = Resubmissions(db)
+        self.resubmissions = Resubmissions(db, transformers)
         self.tracking = Tracking(db)
         self.reports = Reports(db)
         self.withdrawals = Withdrawals(db, self.jobs)
@@ -183,10 +183,27 @@ class Operations:
         job_id: int,
         job_configuration_data: dict[str, Any] | None = None,
         override_reason: str | None = None,
+        *,
+        replace: bool = False,
+        queue: bool = False,
     ) -> dict[str, Any]:
-        """Replace a job by a new one. :meth:`Resubmissions.resubmit_job`"""
+        """Replace a job by a new one, optionally on an override (the changed parameters,
+        merged and checked) and queued. :meth:`Resubmissions.resubmit_job`"""
         return await self.resubmissions.resubmit_job(
-            job_id, job_configuration_data, override_reason
+            job_id, job_configuration_data, override_reason, replace=replace, queue=queue
+        )
+
+    async def resubmit_failed(
+        self,
+        batch_id: int,
+        job_configuration_data: dict[str, Any] | None = None,
+        override_reason: str | None = None,
+        *,
+        queue: bool = True,
+    ) -> dict[str, Any]:
+        """Resubmit every FAILED/ERROR job of a batch. :meth:`Resubmissions.resubmit_failed`"""
+        return await self.resubmissions.resubmit_failed(
+            batch_id, job_configuration_data, override_reason, queue=queue
         )
 
     async def submit_job(self, job_id: int, force: bool = False) -> dict[str, Any]:

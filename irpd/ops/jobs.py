@@ -6,9 +6,9 @@ from typing import Any
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
-from irpd.errors import BatchError, JobError, StaleStateError
+from irpd.errors import JobError, StaleStateError
 from irpd.ops import validate
-from irpd.ops.batches import configuration_after_submit, require_submittable
+from irpd.ops.batches import require_submittable
 from irpd.ops.locking import (
     TERMINAL_STATUS_LIST,
     lock_batch_and_job,
@@ -17,10 +17,11 @@ from irpd.ops.locking import (
     refuse_in_flight,
     refuse_skipped,
 )
-from irpd.ops.machines import batch_move, job_move
+from irpd.ops.machines import job_move
+from irpd.ops.queueing import batch_after_job_submitted, queue_locked
 from irpd.ops.resubmission import require_resubmittable, resubmit_locked
 from irpd.ops.rows import plain, plain_row
-from statemachines.batch import BatchStatus, job_submitted_trigger
+from statemachines.batch import BatchStatus
 from statemachines.job import JobStatus
 
 EXACTLY_ONE_CONFIGURATION = (
@@ -141,21 +142,9 @@ class Jobs:
             batch, job = await lock_batch_and_job(tx, jid)
             refuse_skipped(job, "submit")
             require_submittable(batch, JobError)
-            batch_target = self._batch_after_submit(batch)
-            config_target = configuration_after_submit(batch, JobError)
+            batch_after_job_submitted(batch)  # refused before a forced resubmission
             queued_id, resubmitted_from = await self._job_to_queue(tx, batch, job, force)
-            queued = await tx.fetchrow("job_queue", queued_id)
-            moved = await tx.fetchrow(
-                "batch_mark_submitted",
-                batch["id"],
-                batch["status"],
-                batch_target,
-                batch["configuration_id"],
-                batch["configuration_status"],
-                config_target,
-            )
-            if queued is None or moved is None:
-                raise StaleStateError(f"Job {jid} or its batch changed while being submitted.")
+            (queued,), moved = await queue_locked(tx, batch, [queued_id])
         return {
             **plain_row(queued),
             "resubmitted_from_job_id": resubmitted_from,
@@ -176,17 +165,6 @@ class Jobs:
         require_resubmittable(batch, job)
         created = await resubmit_locked(tx, job, None, None)
         return created["job_id"], job["id"]
-
-    @staticmethod
-    def _batch_after_submit(batch: Row) -> BatchStatus:
-        current = BatchStatus(batch["status"])
-        trigger = job_submitted_trigger(current)
-        if trigger is None:
-            return current
-        try:
-            return batch_move(batch["id"], current, trigger)
-        except BatchError as refused:
-            raise JobError(str(refused)) from refused
 
     async def _require_shareable(self, tx: Tx, batch_id: int, job_configuration_id: int) -> None:
         shared = await tx.fetchrow("job_configuration_lock", job_configuration_id)

@@ -25,6 +25,15 @@ class TransformerRegistry(Protocol):
         """One dict per job configuration; ``BatchError`` for an unknown batch type."""
         ...
 
+    def check(
+        self,
+        batch_type: str,
+        job_configuration: Mapping[str, Any],
+        configuration_data: Mapping[str, Any],
+    ) -> list[dict[str, str]]:
+        """The bad keys (``{key, message}``) of an operator's edited job configuration."""
+        ...
+
 
 class WorkbookProblem(Protocol):
     """One problem found in a workbook (sheet, row, column, code, message)."""

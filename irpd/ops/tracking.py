@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from irpd.db.conflicts import conflicts_retried
-from irpd.db.database import Database
+from irpd.db.database import Database, Row
 from irpd.errors import JobError, StaleStateError
-from irpd.ops import validate
+from irpd.ops import overrides, validate
 from irpd.ops.locking import TERMINAL_STATUS_LIST, lock_job
 from irpd.ops.rows import plain, plain_row, plain_rows
 from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus, apply_reported_status
@@ -109,4 +109,18 @@ class Tracking:
             "lineage": chain,
             "ancestors": [link["job_id"] for link in chain if link["depth"] < 0],
             "descendants": [link["job_id"] for link in chain if link["depth"] > 0],
+            "override": await self._override_changes(configuration),
+        }
+
+    async def _override_changes(self, configuration: Row) -> dict[str, Any] | None:
+        """An overriding job configuration as its changes against its parent, else None."""
+        parent_id = configuration["parent_job_configuration_id"]
+        if parent_id is None:
+            return None
+        parent = await self._db.fetchrow("override_parent_data", parent_id)
+        parent_data = parent["job_configuration_data"] if parent is not None else {}
+        return {
+            "parent_job_configuration_id": parent_id,
+            "reason": configuration["override_reason_txt"],
+            "changes": overrides.changes(parent_data, configuration["job_configuration_data"]),
         }

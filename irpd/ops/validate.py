@@ -9,6 +9,7 @@ where it gives them (``Invalid batch_id: -1. Must be a positive integer.``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -70,9 +71,25 @@ def optional_choice(
     return None if value is None else choice(name, value, allowed, error)
 
 
-def text(name: str, value: object, error: ErrorType, *, max_length: int) -> str:
-    """A non-blank string without NUL or control characters, at most ``max_length`` long.
+#: characters refused in operator-supplied text: C0 controls (newline and tab included), DEL,
+#: C1 controls, bidirectional overrides, isolates and marks, and the Unicode line and paragraph
+#: separators; any of them could forge or reorder lines of what the text is shown in
+_CONTROL: Final = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
+
+def control_character(value: str) -> str | None:
+    """The first character of ``value`` refused in operator text (as ``U+XXXX``), or None."""
+    found = _CONTROL.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def text(name: str, value: object, error: ErrorType, *, max_length: int) -> str:
+    """A non-blank string without control characters, at most ``max_length`` long.
+
+    Control characters are C0 (newline and tab included), DEL, C1, the bidirectional
+    controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C) and U+2028/U+2029.
     Leading and trailing whitespace is removed; the stripped text is returned.
     """
     if not isinstance(value, str):
@@ -84,8 +101,12 @@ def text(name: str, value: object, error: ErrorType, *, max_length: int) -> str:
         raise error(
             f"Invalid {name}: {len(stripped)} characters; at most {max_length} are allowed."
         )
-    if any(ord(char) < 32 and char not in "\t\n\r" for char in stripped):
-        raise error(f"Invalid {name}: must not contain control characters.")
+    found = control_character(stripped)
+    if found is not None:
+        raise error(
+            f"Invalid {name}: must not contain control characters (found {found}); "
+            "use plain text on one line."
+        )
     return stripped
 
 

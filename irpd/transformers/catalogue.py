@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from irpd.transformers.analysis import analysis
+from irpd.transformers.contracts import CONTRACTS
 from irpd.transformers.export import export_to_rdm
 from irpd.transformers.exposure import edm_creation, geohaz, mri_import, portfolio_creation
 from irpd.transformers.generic import default, multi_job
@@ -29,5 +30,5 @@ def builtin_registry() -> TransformerRegistry:
     """A fresh registry holding the built-in batch types."""
     registry = TransformerRegistry()
     for name, function in BUILTINS:
-        registry.add(name, function)
+        registry.add(name, function, contract=CONTRACTS.get(name))
     return registry

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any, Final, TypeVar
 
 from irpd.errors import BatchError
+from irpd.transformers.contracts import Contract, check_job_configuration
 
 Transformer = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
 T = TypeVar("T", bound=Transformer)
@@ -30,6 +31,8 @@ class RegisteredTransformer:
     name: str
     function: Transformer
     description: str
+    #: the fields of its job configurations (None: not declared; only the common checks)
+    contract: Contract | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +61,10 @@ class TransformerRegistry:
         *,
         description: str | None = None,
         replace: bool = False,
+        contract: Contract | None = None,
     ) -> None:
-        """Register ``function`` as the batch type ``name``."""
+        """Register ``function`` as the batch type ``name`` (``contract``: the fields of its
+        job configurations, which judge an operator's override; see ``contracts``)."""
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise BatchError(f"Invalid batch_type name: {name!r}.")
         if name in self._entries and not replace:
@@ -67,7 +72,7 @@ class TransformerRegistry:
         if not callable(function):
             raise BatchError(f"The transformer for batch_type {name!r} is not callable.")
         text = description if description is not None else _first_line(function)
-        self._entries[name] = RegisteredTransformer(name, function, text)
+        self._entries[name] = RegisteredTransformer(name, function, text, contract)
 
     def register(
         self, name: str, *, description: str | None = None, replace: bool = False
@@ -110,6 +115,18 @@ class TransformerRegistry:
             )
         produced = entry.function(copy.deepcopy(dict(configuration_data)))
         return _finish(batch_type, produced)
+
+    def check(
+        self,
+        batch_type: str,
+        job_configuration: Mapping[str, Any],
+        configuration_data: Mapping[str, Any],
+    ) -> list[dict[str, str]]:
+        """The bad keys (``{key, message}``) of an edited job configuration of ``batch_type``
+        whose batch was created from ``configuration_data``; empty when it is valid."""
+        entry = self._entries.get(batch_type)
+        contract = entry.contract if entry is not None else None
+        return check_job_configuration(batch_type, job_configuration, configuration_data, contract)
 
 
 def _finish(batch_type: str, produced: object) -> list[dict[str, Any]]:

@@ -56,7 +56,7 @@ ACTIONS: Mapping[str, Command] = {
     "job.submit": _C["job.submit"],
     "job.resubmit": Command(
         "job.resubmit",
-        (*_C["job.resubmit"].args, Arg("submit", "bool", required=False)),
+        (*(x for x in _C["job.resubmit"].args if x.name != "hold"), Arg("submit", "bool", False)),
         "resubmit a job (and queue the new one when submit is true)",
     ),
     "job.skip": _C["job.skip"],
@@ -149,7 +149,9 @@ class Actions:
         self._run = run
 
     async def _resubmit(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.resubmit_job(a["job_id"], a.get("override"), a.get("reason"))
+        result = await self.ops.resubmit_job(
+            a["job_id"], a.get("override"), a.get("reason"), replace=a.get("replace", False)
+        )
         if a.get("submit"):
             result["submitted"] = await self.ops.submit_job(int(result["job_id"]))
         return result

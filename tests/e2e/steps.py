@@ -58,7 +58,7 @@ def submit(ctl: Irpctl, batch_id: int, *, wait: bool = True) -> dict[str, Any]:
 
 def wait(ctl: Irpctl, batch_id: int, timeout: float = 90.0) -> tuple[int, str]:
     """``batch wait``: (exit code, final batch status)."""
-    done = ctl("batch", "wait", batch_id, "--timeout", timeout, check=False, timeout=timeout + 30)
+    done = ctl("batch", "wait", batch_id, "--max-wait", timeout, check=False, timeout=timeout + 30)
     if done.rc not in (0, 1):
         raise HarnessError(f"batch wait did not end in a terminal status: {done}")
     return done.rc, str(done.json["status"])

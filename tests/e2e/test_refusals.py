@@ -141,7 +141,7 @@ def test_refusals_on_what_does_not_exist_exit_1_and_change_nothing(
         (("batch", "configs", MISSING), EXIT_REFUSED, batch_missing),
         (("batch", "submit", MISSING), EXIT_REFUSED, batch_missing),
         (("batch", "recon", MISSING), EXIT_REFUSED, batch_missing),
-        (("batch", "wait", MISSING, "--timeout", "5"), EXIT_REFUSED, batch_missing),
+        (("batch", "wait", MISSING, "--max-wait", "5"), EXIT_REFUSED, batch_missing),
         (("batch", "show", TOO_BIG), EXIT_REFUSED, "must be a positive integer up to"),
         (("job", "show", MISSING), EXIT_REFUSED, job_missing),
         (("job", "submit", MISSING), EXIT_REFUSED, job_missing),
@@ -203,9 +203,12 @@ def test_invalid_workbook_lists_its_problems_and_stores_nothing(
     assert snapshot(stack.db_dsn) == before
     assert ctl.json("config", "list")["configurations"] == []
 
-    dry = ctl.json(
-        "config", "load", invalid_cycle_workbook(tmp_path), "--cycle", cycle, "--dry-run"
+    checked = ctl(
+        "config", "load", invalid_cycle_workbook(tmp_path), "--cycle", cycle, "--dry-run",
+        check=False,
     )
+    assert checked.rc == EXIT_REFUSED  # an invalid workbook fails the check
+    dry = checked.json
     assert dry["valid"] is False
     assert dry["problems"]
     assert snapshot(stack.db_dsn) == before

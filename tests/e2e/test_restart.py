@@ -90,7 +90,7 @@ def _stop_then_finish(stack: Stack, batch: GenericBatch) -> None:
 
 def test_sigterm_mid_batch_drains_and_a_new_daemon_finishes(stack: Stack, tmp_path: Path) -> None:
     batch = _submit_and_wait_for_first_workflows(stack, tmp_path, "term")
-    waiter = stack.ctl.spawn("batch", "wait", batch.batch_id, "--timeout", 150)
+    waiter = stack.ctl.spawn("batch", "wait", batch.batch_id, "--max-wait", 150)
     try:
         _stop_then_finish(stack, batch)
         # an operator's `batch wait` rode out the restart and saw the batch complete

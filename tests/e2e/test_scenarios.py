@@ -58,7 +58,7 @@ def test_resubmission_without_and_with_override(stack: Stack, tmp_path: Path) ->
 
     # without an override: a new job on the same job configuration; the original is skipped
     original = steps.job_show(ctl, plain_id)["job"]
-    new_plain = int(ctl.json("job", "resubmit", plain_id)["job_id"])
+    new_plain = int(ctl.json("job", "resubmit", plain_id, "--hold")["job_id"])
     plain_shown = steps.job_show(ctl, new_plain)
     assert plain_shown["job"]["status"] == "INITIATED"
     assert plain_shown["job"]["parent_job_id"] == plain_id
@@ -79,6 +79,7 @@ def test_resubmission_without_and_with_override(stack: Stack, tmp_path: Path) ->
             steps.write_override(tmp_path, override),
             "--reason",
             reason,
+            "--hold",
         )["job_id"]
     )
     over_shown = steps.job_show(ctl, new_over)
@@ -113,14 +114,13 @@ def test_chain_of_resubmissions_is_visible_from_its_last_job(stack: Stack, tmp_p
     batch, _ = run_with_failures(stack, tmp_path, 2, failing=(0,), prefix="chain")
     v1 = batch.job_ids[0]
 
-    v2 = int(ctl.json("job", "resubmit", v1)["job_id"])
+    v2 = int(ctl.json("job", "resubmit", v1, "--hold")["job_id"])
     script_failures(stack, [v2], "failed again (e2e)")
     ctl.json("job", "submit", v2)
     assert steps.wait(ctl, batch.batch_id) == (1, "FAILED")
     steps.wait_job(ctl, v2, {"FAILED"})
 
-    v3 = int(ctl.json("job", "resubmit", v2)["job_id"])
-    ctl.json("job", "submit", v3)
+    v3 = int(ctl.json("job", "resubmit", v2)["job_id"])  # queued by default
     assert steps.wait(ctl, batch.batch_id) == (0, "COMPLETED")
 
     shown = steps.job_show(ctl, v3)
@@ -196,8 +196,8 @@ def test_jobs_set_aside_before_submission_and_a_cancelled_one_resubmitted(
     assert steps.recon_status(result) == "ACTIVE"
     assert steps.recon_summary(result)["fulfilled_configs"] == 1
 
-    replacement = int(ctl.json("job", "resubmit", cancelled)["job_id"])
-    ctl.json("job", "submit", replacement)
+    replacement = int(ctl.json("job", "resubmit", cancelled)["job_id"])  # queued by default
+    assert steps.job_show(ctl, replacement)["job"]["submit_requested_ts"] is not None
     assert steps.wait(ctl, batch.batch_id) == (0, "COMPLETED")
     summary = steps.recon_summary(steps.recon(ctl, batch.batch_id))
     assert summary["total_configs"] == summary["fulfilled_configs"] == 2

@@ -35,10 +35,11 @@ async def test_resubmission_chain_v1_v2_v3(
     await ops.submit_job(v2)
     await run_to(ops, daemon, v2, "FAILED")
 
-    corrected = {"job_key": "job-1", "operation": "refresh", "threshold": 0.9}
-    v3_result = await ops.resubmit_job(
-        v2, job_configuration_data=corrected, override_reason="threshold too high"
+    parent_data = (await ops.get_job_config(v2))["job_configuration_data"]
+    v3_result = await ops.resubmit_job(  # the spec's form: only the changed parameter
+        v2, job_configuration_data={"threshold": 0.9}, override_reason="threshold too high"
     )
+    corrected = {**parent_data, "threshold": 0.9}
     v3 = v3_result["job_id"]
     assert v3_result["overridden"] is True
     new_config = await ops.get_job_config(v3)
@@ -61,6 +62,12 @@ async def test_resubmission_chain_v1_v2_v3(
     assert [link["depth"] for link in middle["lineage"]] == [-1, 0, 1]
     assert [link["overridden"] for link in middle["lineage"]] == [False, False, True]
     assert (await ops.job_history(v1))["descendants"] == [v2, v3]
+    assert (await ops.job_history(v3))["override"] == {
+        "parent_job_configuration_id": original_config,
+        "reason": "threshold too high",
+        "changes": [{"key": "threshold", "change": "added", "old": None, "new": 0.9}],
+    }
+    assert (await ops.job_history(v2))["override"] is None
 
     v2_log = await audit(ops, v2)
     assert v2_log[0]["tracking_data"] == {"action": "created_by_resubmission", "parent_job_id": v1}

@@ -141,7 +141,13 @@ def test_exactly_one() -> None:
         assert str(refused.value) == message
 
 
-def test_text_refuses_control_characters_but_keeps_newlines() -> None:
-    assert validate.text("name", "a\nb\tc", BatchError, max_length=10) == "a\nb\tc"
+@pytest.mark.parametrize(
+    "value", ["a\nb", "a\tb", "a\x1bb", "a\x7fb", "a\x9bb", "a\u202eb", "a\u2066b", "a\u2028b"]
+)
+def test_text_refuses_control_characters_newlines_and_bidi_overrides(value: str) -> None:
     with pytest.raises(BatchError, match="control characters"):
-        validate.text("name", "a\x1bb", BatchError, max_length=10)
+        validate.text("name", value, BatchError, max_length=10)
+
+
+def test_text_keeps_other_unicode() -> None:
+    assert validate.text("name", " Zürich 東京 ", BatchError, max_length=20) == "Zürich 東京"

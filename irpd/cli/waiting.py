@@ -1,0 +1,186 @@
+"""Waits of irpctl: until Moody's acknowledged queued jobs, and until a batch has an outcome
+or needs an operator; with progress on stderr.
+
+``batch wait`` ends with:
+
+- exit 0: the batch is COMPLETED;
+- exit 1: the batch is FAILED or CANCELLED;
+- exit 4: the batch needs an operator: it is not finished, nothing of it is queued or in
+  flight, and its ``next_action`` is ``SUBMIT``, ``REVIEW_FAILURES`` or ``RESUBMIT_OR_SKIP``
+  (seen twice in a row, a second apart, so a reconciliation in progress is not mistaken for
+  it); the jobs to look at are listed;
+- exit 3: ``--max-wait`` passed first (or the daemon stayed unreachable that long).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TextIO
+
+from irpd.cli.render import bar, counts, duration
+from irpd.control.client import DaemonUnreachable
+
+EXIT_OK, EXIT_FAILED, EXIT_TIMED_OUT, EXIT_NEEDS_OPERATOR = 0, 1, 3, 4
+TERMINAL_BATCH: Final = ("COMPLETED", "FAILED", "CANCELLED")
+NEEDS_OPERATOR: Final = ("SUBMIT", "REVIEW_FAILURES", "RESUBMIT_OR_SKIP")
+#: job statuses an operator looks at, by next action
+ATTENTION_STATUSES: Final = {
+    "SUBMIT": ("INITIATED",),
+    "REVIEW_FAILURES": ("FAILED", "ERROR"),
+    "RESUBMIT_OR_SKIP": ("FAILED", "ERROR", "CANCELLED"),
+}
+#: job ids listed for the operator (the rest are counted)
+MAX_LISTED_JOBS: Final = 50
+POLL_SECONDS: Final = 1.0
+
+Call = Callable[..., Any]
+#: ``rows(command, key, **args)``: every row of a paged listing
+Rows = Callable[..., list[Mapping[str, Any]]]
+
+
+class Progress:
+    """One progress line on ``stream``: redrawn in place on a terminal, else printed when it
+    changes; silent when not ``enabled``."""
+
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        try:
+            self.interactive = enabled and self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.interactive = False
+        self._last = ""
+        self._drawn = False
+
+    def update(self, summary: str, elapsed: float, done: int | None, total: int | None) -> None:
+        """Show ``summary`` (redrawn on a terminal with a bar; printed when it changed)."""
+        if not self.enabled:
+            return
+        if self.interactive:
+            meter = f" {bar(done, total)}" if done is not None and total else ""
+            line = f"\r{summary}{meter}  {duration(elapsed)}\x1b[K"
+            print(line, end="", file=self.stream, flush=True)
+            self._drawn = True
+        elif summary != self._last:
+            print(f"{summary}  ({duration(elapsed)})", file=self.stream, flush=True)
+        self._last = summary
+
+    def close(self) -> None:
+        """End the redrawn line."""
+        if self._drawn:
+            print(file=self.stream, flush=True)
+            self._drawn = False
+
+
+@dataclass(slots=True)
+class BatchWait:
+    """How ``batch wait`` ended."""
+
+    exit_code: int
+    shown: dict[str, Any]
+    elapsed: float
+    attention: dict[str, Any] | None = None
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def summary_of(shown: Mapping[str, Any]) -> tuple[str, int | None, int | None]:
+    """The progress line of a ``batch.show`` result: text, configurations done and total."""
+    report = shown.get("report") or {}
+    jobs = report.get("status_counts") or shown.get("job_status_counts") or {}
+    done, total = report.get("fulfilled_configs"), report.get("total_configs")
+    fraction = f" {done}/{total} done" if total is not None else ""
+    text = f"batch {shown.get('id')} {shown.get('status')}{fraction}: {counts(jobs)}"
+    return text, done if isinstance(done, int) else None, total if isinstance(total, int) else None
+
+
+def _needs_operator(shown: Mapping[str, Any]) -> str | None:
+    report = shown.get("report") or {}
+    action = report.get("next_action")
+    if shown.get("status") in TERMINAL_BATCH or action not in NEEDS_OPERATOR:
+        return None
+    return str(action)
+
+
+def _attention(rows: Rows, batch_id: int, action: str) -> dict[str, Any]:
+    ids: list[int] = []
+    for status in ATTENTION_STATUSES[action]:
+        found = rows("batch.jobs", "jobs", batch_id=batch_id, status=status, skipped=False)
+        ids.extend(int(j["id"]) for j in found)
+    ids.sort()
+    return {"next_action": action, "job_ids": ids[:MAX_LISTED_JOBS], "jobs": len(ids)}
+
+
+def wait_batch(
+    call: Call, rows: Rows, batch_id: int, max_wait: float, progress: Progress
+) -> BatchWait:
+    """Poll ``batch.show`` until the batch has an outcome, needs an operator or ``max_wait``
+    seconds passed (see the module docstring for the exit codes)."""
+    start = time.monotonic()
+    seen_needing: str | None = None
+    shown: dict[str, Any] = {"id": batch_id}
+    try:
+        while True:
+            elapsed = time.monotonic() - start
+            try:
+                shown = call("batch.show", batch_id=batch_id)
+            except DaemonUnreachable:
+                if elapsed > max_wait:
+                    raise
+                time.sleep(POLL_SECONDS)
+                continue
+            text, done, total = summary_of(shown)
+            progress.update(text, elapsed, done, total)
+            status = str(shown.get("status"))
+            if status in TERMINAL_BATCH:
+                code = EXIT_OK if status == "COMPLETED" else EXIT_FAILED
+                return BatchWait(code, shown, elapsed)
+            action = _needs_operator(shown)
+            if action is not None and action == seen_needing:
+                attention = _attention(rows, batch_id, action)
+                return BatchWait(EXIT_NEEDS_OPERATOR, shown, elapsed, attention)
+            seen_needing = action
+            if elapsed > max_wait:
+                message = f"batch {batch_id} still {status} after {max_wait:g} s (--max-wait)"
+                return BatchWait(EXIT_TIMED_OUT, shown, elapsed, message=message)
+            time.sleep(POLL_SECONDS)
+    finally:
+        progress.close()
+
+
+def wait_acknowledged(
+    rows: Rows, batch_id: int, job_ids: set[int] | None, max_wait: float, progress: Progress
+) -> list[dict[str, Any]] | None:
+    """Until Moody's acknowledged the queued jobs of the batch (``job_ids`` only, when given):
+    none is queued or being submitted any more. Returns ``[{job_id, status}]`` of those jobs
+    (every job of the batch that is not skipped, without ``job_ids``), None after
+    ``max_wait`` seconds."""
+    start = time.monotonic()
+    try:
+        while True:
+            pending = 0
+            for status in ("INITIATED", "SUBMITTING"):
+                found = rows("batch.jobs", "jobs", batch_id=batch_id, status=status, skipped=False)
+                pending += sum(
+                    1
+                    for j in found
+                    if j.get("submit_requested_ts") and (job_ids is None or j["id"] in job_ids)
+                )
+            elapsed = time.monotonic() - start
+            if not pending:
+                found = rows("batch.jobs", "jobs", batch_id=batch_id, skipped=False)
+                return [
+                    {"job_id": j["id"], "status": j["status"]}
+                    for j in found
+                    if job_ids is None or j["id"] in job_ids
+                ]
+            progress.update(f"waiting for Moody's to acknowledge {pending} job(s)", elapsed,
+                            None, None)
+            if elapsed > max_wait:
+                return None
+            time.sleep(0.5)
+    finally:
+        progress.close()
