@@ -261,7 +261,50 @@ def _stop(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
             proc.wait()
 
 
-def _rehearsal(workdir: Path, socket_path: Path, pids: tuple[int, int]) -> None:
+def _start_web(workdir: Path, listen: str) -> subprocess.Popen[bytes]:
+    """``irpd web`` on the demo's embedded PostgreSQL, open to anyone on loopback as an
+    operator (a demo only: docs/web.md says how to secure a real one)."""
+    env = {
+        **os.environ,
+        "IRPD_STATE_DIR": str(workdir / "state"),
+        "IRPD_WEB_LISTEN": listen,
+        "IRPD_WEB_ANONYMOUS_ROLE": "operator",
+        "IRPD_LOGGING_FORMAT": "json",
+    }
+    env.pop("IRPD_DATABASE_DSN", None)
+    log = (workdir / "web.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "irpd.cli.main", "web"], env=env, stdout=log, stderr=log
+    )
+    url = f"http://{listen}/healthz"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"irpd web exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("irpd web did not answer within 60 s")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_until_interrupted(url: str) -> None:
+    say(f"\nthe web console stays open at {url} — Ctrl-C to stop the demo")
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        say("stopping")
+
+
+def _rehearsal(workdir: Path, socket_path: Path, pids: tuple[int, ...]) -> None:
     """What ``--keep`` leaves running and how to use and stop it."""
     irpctl = Path(sys.executable).with_name("irpctl")
     command = str(irpctl) if irpctl.exists() else "irpctl"
@@ -269,14 +312,18 @@ def _rehearsal(workdir: Path, socket_path: Path, pids: tuple[int, int]) -> None:
         "\nrehearsal: irpd and the fake Moody's keep running; in your shell:\n"
         f"export IRPD_CONTROL_SOCKET={socket_path}\n"
         f"then try any command, e.g. {command} status; {command} batch list\n"
-        f"stop them with: kill {pids[0]} {pids[1]}   (state and logs in {workdir})"
+        f"stop them with: kill {' '.join(map(str, pids))}   (state and logs in {workdir})"
     )
 
 
-def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int:
+def run_demo(
+    state_dir: str | None, time_scale: float | None, keep: bool, web: str | None = None
+) -> int:
     """Run the demo; 0 when every batch of the sample cycle completed. With ``keep`` the
     daemon and the fake Moody's are left running afterwards (a rehearsal stack) and the line
-    to export for ``irpctl`` is printed."""
+    to export for ``irpctl`` is printed. With ``web`` (``host:port``) the web console runs
+    beside them and its URL is printed; without ``keep`` the demo then stays up after the
+    cycle until Ctrl-C (or SIGTERM)."""
     workdir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="irpd-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     scale = time_scale or 900.0
@@ -289,7 +336,12 @@ def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int
         daemon, socket_path = _start_daemon(workdir, base_url)
         stack.callback(_stop, daemon)
         say(f"irpd ready on {socket_path}")
+        console: subprocess.Popen[bytes] | None = None
         try:
+            if web:
+                console = _start_web(workdir, web)
+                stack.callback(_stop, console)
+                say(f"web console: http://{web}/  (open it to watch the cycle live)")
             with ControlClient(socket_path, timeout=60) as client:
                 ok = _print_recon(_run_cycle(client, base_url))
                 jobs = client.call("status").get("engine", {})
@@ -298,8 +350,11 @@ def run_demo(state_dir: str | None, time_scale: float | None, keep: bool) -> int
             say(f"demo failed: {exc} (logs in {workdir})")
         say("cycle COMPLETED" if ok else f"cycle NOT completed; logs in {workdir}")
         if keep and daemon.poll() is None and fake.poll() is None:
-            stack.pop_all()  # leave both running
-            _rehearsal(workdir, socket_path, (daemon.pid, fake.pid))
+            stack.pop_all()  # leave them running
+            pids = (daemon.pid, fake.pid) + ((console.pid,) if console is not None else ())
+            _rehearsal(workdir, socket_path, pids)
+        elif console is not None and ok:
+            _serve_until_interrupted(f"http://{web}/")
     if not keep and ok:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1

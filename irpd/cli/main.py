@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="afterwards leave irpd and the fake Moody's running (a rehearsal stack) and print "
         "the export IRPD_CONTROL_SOCKET=... line for irpctl; keeps the state directory",
     )
+    demo.add_argument(
+        "--web",
+        nargs="?",
+        const="127.0.0.1:8457",
+        default=None,
+        metavar="HOST:PORT",
+        help="also run the web console (default 127.0.0.1:8457) and print its URL; without "
+        "--keep the demo stays up after the cycle until Ctrl-C",
+    )
     return parser
 
 
@@ -111,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from irpd.demo import run_demo
 
-            return run_demo(state_dir=args.state_dir, time_scale=args.time_scale, keep=args.keep)
+            return run_demo(
+                state_dir=args.state_dir, time_scale=args.time_scale, keep=args.keep, web=args.web
+            )
         if args.command == "web" and args.action != "serve":
             from irpd.web.cli import web_tool
 
