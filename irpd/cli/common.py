@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from irpd.config import Config, load_config
 
@@ -23,3 +25,21 @@ def load(explicit: str | None) -> tuple[Config, Path | None]:
     """The configuration the daemon (or a tool) runs with."""
     path = config_path(explicit)
     return load_config(path), path
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Epilogs kept as written; every option's default shown (flags and options without a
+    default say nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class DefaultsParser(argparse.ArgumentParser):
+    """An argument parser (and its subcommands') whose ``--help`` shows the defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)

@@ -27,7 +27,7 @@ from irpd.cli.commands import (
     Session,
     report_error,
 )
-from irpd.cli.common import load
+from irpd.cli.common import DefaultsParser, load
 from irpd.cli.edits import UsageError, read_bytes
 from irpd.cli.notifications import add_parser as add_notifications
 from irpd.cli.notifications import notifications
@@ -70,16 +70,8 @@ override.
 """
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Epilogs kept as written; every option's default shown."""
-
-
-class Parser(argparse.ArgumentParser):
+class Parser(DefaultsParser):
     """Defaults in every ``--help``; usage errors raised (exit 2, and JSON with --json)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\n{self.format_usage().strip()}")

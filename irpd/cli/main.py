@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 import irpd
-from irpd.cli.common import load
+from irpd.cli.common import DefaultsParser, load
 from irpd.cli.retention import add_parser as add_retention_parser
 from irpd.cli.retention import run as run_retention
 from irpd.config import describe
@@ -40,11 +40,10 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``irpd`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = DefaultsParser(
         prog="irpd",
         description="irpd runs the batch and job lifecycle of Moody's IRP analysis cycles.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"irpd {irpd.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -88,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale",
         type=float,
         default=None,
-        help="simulated seconds per real second on the fake Moody's",
+        help="simulated seconds per real second on the fake Moody's (default: 900)",
     )
     demo.add_argument(
         "--keep",
