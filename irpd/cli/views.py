@@ -110,6 +110,8 @@ def status(result: Mapping[str, Any], view: View) -> str:
     for name in ("database", "moodys", "engine"):
         value = result.get(name)
         if isinstance(value, Mapping):
+            if name == "engine":  # its own view of the database and Moody's repeats the above
+                value = {k: v for k, v in value.items() if k not in ("database", "moodys")}
             parts.append(section(name, _nested(value, view, "  ")))
     jobs = result.get("jobs_by_status")
     jobs_text = (

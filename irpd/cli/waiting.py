@@ -7,7 +7,7 @@ or needs an operator; with progress on stderr.
 - exit 1: the batch is FAILED or CANCELLED;
 - exit 4: the batch needs an operator: it is not finished, nothing of it is queued or in
   flight, and its ``next_action`` is ``SUBMIT``, ``REVIEW_FAILURES`` or ``RESUBMIT_OR_SKIP``
-  (seen twice in a row, a second apart, so a reconciliation in progress is not mistaken for
+  (seen twice in a row, half a second apart, so a reconciliation in progress is not taken for
   it); the jobs to look at are listed;
 - exit 3: ``--max-wait`` passed first (or the daemon stayed unreachable that long).
 """
@@ -34,7 +34,7 @@ ATTENTION_STATUSES: Final = {
 }
 #: job ids listed for the operator (the rest are counted)
 MAX_LISTED_JOBS: Final = 50
-POLL_SECONDS: Final = 1.0
+POLL_SECONDS: Final = 0.5
 
 Call = Callable[..., Any]
 #: ``rows(command, key, **args)``: every row of a paged listing
