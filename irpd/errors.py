@@ -67,3 +67,20 @@ class StaleStateError(RetryableError):
     """A compare-and-set write found the row in another status: someone else moved first."""
 
     kind = "StaleStateError"
+
+
+#: longest error text stored on a job (``last_error``, tracking data)
+STORED_ERROR_LIMIT = 2000
+
+
+def clip(text: str, limit: int = STORED_ERROR_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, ending in "…" when
+    cut (never mid-word: an operator reading ``last_error`` sees whole words)."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    cut = head.rstrip()
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > limit // 2:  # a very long "word" (a URL, a body excerpt) is cut where it must be
+        cut = cut[:space].rstrip(" ;,:")
+    return cut + "…"

@@ -167,13 +167,32 @@ def _submit(s: Session, a: argparse.Namespace) -> Outcome:
     if refused and not s.json:
         report = _preflight_report(result["preflight"]).replace("missing", "refused", 1)
         print(report, file=sys.stderr)
+    refusals: list[dict[str, Any]] = []
     if not a.no_wait:
-        jobs = waiting.wait_acknowledged(s.rows, a.id, None, a.max_wait, s.progress())
+        jobs = waiting.wait_acknowledged(s.rows, a.id, None, a.max_wait, s.progress(), call=s.call)
         if jobs is None:
             return _not_acknowledged(s, a.max_wait)
-        result = {**result, "jobs": jobs}
+        refusals = _refusals(s, a.id, jobs)
+        result = {**result, "jobs": jobs, **({"refused": refusals} if refusals else {})}
     s.show(result, views.batch_submitted)
-    return Outcome()
+    return Outcome(EXIT_REFUSED if refusals else 0)
+
+
+def _refusals(s: Session, batch_id: int, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Jobs Moody's refused for good (ERROR) among the acknowledged, each on stderr with its
+    reason (a rejected request will not pass by waiting)."""
+    ids = {int(j["job_id"]) for j in jobs if j.get("status") == "ERROR"}
+    refused = waiting.refused_jobs(s.rows, batch_id, ids) if ids else []
+    for item in refused[:MAX_REFUSALS_SHOWN]:
+        reason = escape(" ".join(str(item["last_error"]).split()))
+        print(f"irpctl: job {item['job_id']} refused: {reason}", file=sys.stderr)
+    if len(refused) > MAX_REFUSALS_SHOWN:
+        print(f"irpctl: ... and {len(refused) - MAX_REFUSALS_SHOWN} more", file=sys.stderr)
+    return refused
+
+
+#: refused jobs listed on stderr after a submission (the rest are counted)
+MAX_REFUSALS_SHOWN = 10
 
 
 def _not_acknowledged(s: Session, max_wait: float) -> Outcome:
@@ -236,7 +255,9 @@ def _acknowledged(
     """The queued jobs once Moody's acknowledged them ([] with --no-wait; None: timed out)."""
     if a.no_wait:
         return []
-    return waiting.wait_acknowledged(s.rows, batch_id, job_ids, a.max_wait, s.progress())
+    return waiting.wait_acknowledged(
+        s.rows, batch_id, job_ids, a.max_wait, s.progress(), call=s.call
+    )
 
 
 def job(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
@@ -244,7 +265,7 @@ def job(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     if action == "show":
         s.show(s.call("job.show", job_id=a.id), views.job_show)
     elif action == "submit":
-        s.show(s.call("job.submit", job_id=a.id, force=a.force), _block)
+        return _submit_job(s, a)
     elif action == "track":
         s.show(s.call("job.track", job_id=a.id), _block)
     elif action == "resubmit":
@@ -258,6 +279,21 @@ def job(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     else:
         s.show(s.call("job.force_ok", job_id=a.id, reason=a.reason), _block)
     return Outcome()
+
+
+def _submit_job(s: Session, a: argparse.Namespace) -> Outcome:
+    result = s.call("job.submit", job_id=a.id, force=a.force)
+    job_id, batch_id = int(result["job_id"]), int(result["batch_id"])
+    jobs = _acknowledged(s, a, batch_id, {job_id})
+    if jobs is None:
+        return _not_acknowledged(s, a.max_wait)
+    refusals = _refusals(s, batch_id, jobs)
+    if jobs:
+        result = {**result, "status": jobs[0]["status"]}
+    if refusals:
+        result["last_error"] = refusals[0]["last_error"]
+    s.show(result, _block)
+    return Outcome(EXIT_REFUSED if refusals else 0)
 
 
 def _resubmit(s: Session, a: argparse.Namespace) -> Outcome:

@@ -1,7 +1,8 @@
 """``irpctl``: the operator's command line for a running irpd (over its control socket).
 
-Exit codes: 0 success; 1 the daemon refused (its message on stderr), a waited-for batch ended
-FAILED/CANCELLED, or ``config load --dry-run`` found problems; 2 usage error (bad arguments, a
+Exit codes: 0 success; 1 the daemon refused (its message on stderr), Moody's refused a
+submission that was waited for (its credentials at once, or a job ERROR), a waited-for batch
+ended FAILED/CANCELLED, or ``config load --dry-run`` found problems; 2 usage error (bad arguments, a
 missing or unreadable file, invalid JSON); 3 daemon unreachable, or a wait reached
 ``--max-wait``; 4 ``batch wait``: the batch needs an operator. A closed stdout (``| head``)
 ends quietly with 141.
@@ -35,6 +36,7 @@ from irpd.cli.paging import add_paging
 from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_actions
 from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
 from irpd.cli.views import View, problems
+from irpd.cli.waiting import CredentialsRefused
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
 
@@ -49,8 +51,9 @@ socket: --socket PATH, else $IRPD_CONTROL_SOCKET, else the daemon's configuratio
 
 exit codes:
   0  ok
-  1  refused by the daemon (message on stderr); the waited-for batch ended FAILED or
-     CANCELLED; config load --dry-run found problems
+  1  refused by the daemon (message on stderr); Moody's refused a submission that was
+     waited for (its credentials: at once; a job ERROR: listed with its reason); the
+     waited-for batch ended FAILED or CANCELLED; config load --dry-run found problems
   2  usage error: bad arguments, a missing or unreadable file, invalid JSON
   3  daemon unreachable, or a wait reached --max-wait
   4  batch wait: the batch needs an operator (its next action and job ids on stderr)
@@ -261,11 +264,13 @@ def _add_job(sub: Any) -> None:
     tracking = job.add_parser("tracking", help="tracking history, oldest first (paged)")
     tracking.add_argument("id", type=_id)
     add_paging(tracking)
-    jsubmit = job.add_parser("submit", help="queue one job")
+    jsubmit = job.add_parser("submit", help="queue one job; waits until Moody's acknowledged it")
     jsubmit.add_argument("id", type=_id)
     jsubmit.add_argument(
         "--force", action="store_true", help="already submitted: resubmit as a new job"
     )
+    jsubmit.add_argument("--no-wait", action="store_true", help="return once queued")
+    _max_wait(jsubmit, 600.0, "waiting for Moody's acknowledgement")
     resubmit = job.add_parser(
         "resubmit",
         help="replace a job by a new one (queued; prints its id), optionally with an override",
@@ -355,6 +360,9 @@ def _main(arguments: list[str]) -> int:
         found = exc.details.get("problems") if isinstance(exc.details, dict) else None
         if found and not args.json:
             print(problems(found, View()), file=sys.stderr)
+        return EXIT_REFUSED
+    except CredentialsRefused as exc:  # a wait for acknowledgement that cannot end well
+        report_error(args.json, exc.kind, str(exc))
         return EXIT_REFUSED
     except DaemonUnreachable as exc:
         report_error(args.json, "DaemonUnreachable", str(exc))

@@ -10,6 +10,12 @@ or needs an operator; with progress on stderr.
   (seen twice in a row, half a second apart, so a reconciliation in progress is not taken for
   it); the jobs to look at are listed;
 - exit 3: ``--max-wait`` passed first (or the daemon stayed unreachable that long).
+
+Waiting for acknowledgement ends early when waiting cannot help: Moody's refuses the daemon's
+credentials (``status`` → ``moodys.authentication.state`` ``failing``: a wrong API key) raises
+:class:`CredentialsRefused` at once; jobs refused for good come back in status ERROR, with
+their reason, for the caller to report. A Moody's outage fixes itself: the wait goes on and
+says so once.
 """
 
 from __future__ import annotations
@@ -151,14 +157,61 @@ def wait_batch(
         progress.close()
 
 
+class CredentialsRefused(Exception):
+    """Moody's refuses the daemon's credentials: submissions cannot be acknowledged."""
+
+    kind = "MoodysAuthenticationError"
+
+
+def _check_moodys(call: Call | None, pending: int, told: list[str]) -> None:
+    """Raise :class:`CredentialsRefused` when Moody's authentication is failing; say once
+    (on stderr) that Moody's is unreachable."""
+    if call is None:
+        return
+    status = call("status")
+    moodys = status.get("moodys") if isinstance(status, dict) else None
+    if not isinstance(moodys, dict):
+        return
+    auth = moodys.get("authentication") or {}
+    if auth.get("state") == "failing":
+        raise CredentialsRefused(
+            f"Moody's refuses irpd's credentials (authentication failing since "
+            f"{auth.get('failing_since')}): {auth.get('error')}; {pending} job(s) not "
+            "acknowledged (the daemon keeps them and tries again): fix the API key and "
+            "restart irpd"
+        )
+    if moodys.get("reachable") is False and not told:
+        told.append("outage")
+        print(
+            f"irpctl: Moody's unreachable since {moodys.get('unreachable_since')}; "
+            f"{pending} job(s) wait with their intent committed and go when it answers",
+            file=sys.stderr,
+        )
+
+
+def refused_jobs(rows: Rows, batch_id: int, job_ids: set[int]) -> list[dict[str, Any]]:
+    """``[{job_id, last_error}]`` of the jobs among ``job_ids`` refused for good (ERROR)."""
+    found = rows("batch.jobs", "jobs", batch_id=batch_id, status="ERROR", skipped=False)
+    return [
+        {"job_id": j["id"], "last_error": j.get("last_error")} for j in found if j["id"] in job_ids
+    ]
+
+
 def wait_acknowledged(
-    rows: Rows, batch_id: int, job_ids: set[int] | None, max_wait: float, progress: Progress
+    rows: Rows,
+    batch_id: int,
+    job_ids: set[int] | None,
+    max_wait: float,
+    progress: Progress,
+    call: Call | None = None,
 ) -> list[dict[str, Any]] | None:
     """Until Moody's acknowledged the queued jobs of the batch (``job_ids`` only, when given):
     none is queued or being submitted any more. Returns ``[{job_id, status}]`` of those jobs
     (every job of the batch that is not skipped, without ``job_ids``), None after
-    ``max_wait`` seconds."""
+    ``max_wait`` seconds. With ``call``, ``status`` is read while jobs wait: see the module
+    docstring (:class:`CredentialsRefused`)."""
     start = time.monotonic()
+    told: list[str] = []
     try:
         while True:
             pending = 0
@@ -177,8 +230,10 @@ def wait_acknowledged(
                     for j in found
                     if job_ids is None or j["id"] in job_ids
                 ]
-            progress.update(f"waiting for Moody's to acknowledge {pending} job(s)", elapsed,
-                            None, None)
+            progress.update(
+                f"waiting for Moody's to acknowledge {pending} job(s)", elapsed, None, None
+            )
+            _check_moodys(call, pending, told)
             if elapsed > max_wait:
                 return None
             time.sleep(0.5)

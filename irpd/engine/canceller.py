@@ -20,7 +20,7 @@ from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
-from irpd.errors import PermanentError, RetryableError
+from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.errors import NotCancellable
 
 log = structlog.get_logger("irpd.canceller")
@@ -97,7 +97,7 @@ class Canceller:
             return 0
         except (RetryableError, PermanentError) as exc:
             bound.warning("cancel_failed", error=str(exc))
-            await self._store.cancel_retry(job_id, str(exc)[:2000], self.settings.retry_in)
+            await self._store.cancel_retry(job_id, clip(str(exc)), self.settings.retry_in)
             return 0
         if await self._store.cancel_sent(job_id, self.settings.first_poll_in):
             self._events.transitioned(

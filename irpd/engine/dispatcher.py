@@ -31,7 +31,7 @@ from irpd.engine.health import DatabaseHealth
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.workflow_names import workflow_name
-from irpd.errors import PermanentError, RetryableError
+from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.circuit import MoodysUnavailable
 from irpd.moodys.errors import MoodysAuthenticationError
 from irpd.moodys.models import WorkflowStatus
@@ -258,14 +258,16 @@ class Dispatcher:
             )
         except MoodysUnavailable as exc:  # not sent: Moody's circuit is open
             delay = exc.retry_in * (1.0 + self._rng.random() / 2)
-            return Outcome(job, "deferred", error=f"{type(exc).__name__}: {exc}", retry_in=delay)
+            return Outcome(
+                job, "deferred", error=clip(f"{type(exc).__name__}: {exc}"), retry_in=delay
+            )
         except MoodysAuthenticationError as exc:
             log_.error("moodys_auth_failed", error=str(exc))
             return self._retry(job, exc, floor=self.settings.retry_max)
         except PermanentError as exc:
             log_.warning("submission_refused", error=str(exc))
             return Outcome(
-                job, "settled", target="ERROR", error=str(exc)[:2000], response=_error_record(exc)
+                job, "settled", target="ERROR", error=clip(str(exc)), response=_error_record(exc)
             )
         except RetryableError as exc:
             log_.warning("submission_retry", error=str(exc), attempts=job.attempts + 1)
@@ -277,7 +279,7 @@ class Dispatcher:
                     job,
                     "settled",
                     target="ERROR",
-                    error=f"internal error: {type(exc).__name__}: {exc}"[:2000],
+                    error=clip(f"internal error: {type(exc).__name__}: {exc}"),
                 )
             return self._retry(job, exc)
         self.submitted += 1
@@ -296,7 +298,7 @@ class Dispatcher:
     def _retry(self, job: QueuedJob, exc: BaseException, floor: float = 0.0) -> Outcome:
         delay = min(self.settings.retry_max, self.settings.retry_base * 2 ** min(job.attempts, 10))
         delay = max(floor, delay * (0.5 + self._rng.random() / 2))
-        return Outcome(job, "retry", error=f"{type(exc).__name__}: {exc}"[:2000], retry_in=delay)
+        return Outcome(job, "retry", error=clip(f"{type(exc).__name__}: {exc}"), retry_in=delay)
 
     # --- writing outcomes ----------------------------------------------------------------
     async def _write_until_done(self, batch: list[Outcome]) -> None:
@@ -381,7 +383,7 @@ def _submitted_since(
 
 
 def _error_record(exc: BaseException) -> dict[str, Any]:
-    record: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)[:2000]}
+    record: dict[str, Any] = {"error": type(exc).__name__, "message": clip(str(exc))}
     for attribute in ("http_status", "code", "log_id"):
         value = getattr(exc, attribute, None)
         if value is not None:

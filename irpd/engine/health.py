@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from irpd.db.failures import DatabaseDegraded
+from irpd.errors import clip
 
 log = structlog.get_logger("irpd.health")
 
@@ -173,7 +174,7 @@ class MoodysHealth:
     def failed(self, error: BaseException) -> None:
         """A call to Moody's failed after the client's own retries."""
         self.reachable = False
-        self.last_error = f"{type(error).__name__}: {error}"[:500]
+        self.last_error = clip(f"{type(error).__name__}: {error}", 500)
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able state."""

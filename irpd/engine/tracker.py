@@ -29,7 +29,7 @@ from irpd.engine.lost import LostWorkflows
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.priority import OperatorActivity
 from irpd.engine.schedule import PollSchedule, TrackedJob
-from irpd.errors import PermanentError, RetryableError
+from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.models import WorkflowStatus
 from statemachines.job import (
     IN_FLIGHT_JOB_STATUSES,
@@ -433,7 +433,7 @@ class Tracker:
                 if target in TERMINAL_JOB_STATUSES
                 else next_poll_delay(target, 0.0, 0, policy, self._rng)
             )
-            error = "; ".join(answer.messages)[:2000] if target is JobStatus.FAILED else None
+            error = clip("; ".join(answer.messages)) if target is JobStatus.FAILED else None
             # the status is a column of the log row (progress lives on the job); only Moody's
             # messages need JSON, and most transitions carry none: nothing to encode or store
             data = {"messages": list(answer.messages)[:20]} if answer.messages else None

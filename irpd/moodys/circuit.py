@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import structlog
 
-from irpd.errors import ConfigError
+from irpd.errors import ConfigError, clip
 from irpd.moodys.errors import (
     MoodysAuthenticationError,
     MoodysConnectionError,
@@ -232,7 +232,7 @@ class MoodysHealthState:
             self.answered(authenticated=False)
             if self.auth_ok is not False:
                 self.auth_failing_since = now
-            self.auth_ok, self.auth_error = False, str(error)[:500]
+            self.auth_ok, self.auth_error = False, clip(str(error), 500)
             self._note(error, now)
             return
         if not is_outage(error):
@@ -260,7 +260,7 @@ class MoodysHealthState:
     def _note(self, error: MoodysError, now: float) -> None:
         if self.last_error is None:
             self.last_error_since = now
-        self.last_error = f"{type(error).__name__}: {error}"[:500]
+        self.last_error = clip(f"{type(error).__name__}: {error}", 500)
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able state for ``irpctl status``."""

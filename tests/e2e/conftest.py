@@ -2,8 +2,10 @@
 
 ``fake`` is one fake Moody's subprocess per test module (a module may set ``FAKE_SEED`` and
 ``FAKE_ARGS``); ``stack`` is a fresh migrated database (the session's PostgreSQL) plus a
-running ``irpd run`` daemon for one test; ``ctl`` is irpctl bound to it. On teardown the
-daemon gets SIGTERM and must exit 0; a failed test prints the daemon's log.
+running ``irpd run`` daemon for one test (``DAEMON_ENV`` adds settings; with ``GATED = True``
+it reaches the fake through a :class:`~tests.e2e.gate.TcpGate`, ``stack.gate``); ``ctl`` is
+irpctl bound to it. On teardown the daemon gets SIGTERM and must exit 0; a failed test prints
+the daemon's log.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from .gate import TcpGate
 from .harness import EXIT_OK, FakeMoodys, Irpctl
 from .stack import Stack
 
@@ -56,7 +59,8 @@ def stack(request: pytest.FixtureRequest, fake: FakeMoodys, db_dsn: str) -> Iter
     """A running daemon on a fresh database; SIGTERM on teardown must exit 0."""
     workdir = _workdir("irpd-")
     env = dict(getattr(request.module, "DAEMON_ENV", {}))
-    built = Stack(fake, db_dsn, workdir, env)
+    gate = TcpGate(fake.base_url, workdir) if getattr(request.module, "GATED", False) else None
+    built = Stack(fake, db_dsn, workdir, env, gate)
     try:
         built.start_daemon()
         yield built
@@ -69,6 +73,8 @@ def stack(request: pytest.FixtureRequest, fake: FakeMoodys, db_dsn: str) -> Iter
             if request.node.stash.get(_FAILED, False):
                 print(built.logs())
                 print(f"=== fake Moody's log: {fake.log_path}")
+            if gate is not None:
+                gate.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
 

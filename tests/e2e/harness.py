@@ -41,15 +41,24 @@ class FakeMark:
 class FakeMoodys:
     """A running ``irpd fake-moodys`` subprocess and its admin API."""
 
-    def __init__(self, proc: subprocess.Popen[str], base_url: str, log_path: Path) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[str],
+        base_url: str,
+        log_path: Path,
+        args: tuple[int, tuple[str, ...]] = (0, ()),
+    ) -> None:
         self.proc = proc
         self.base_url = base_url
         self.log_path = log_path
+        self._args = args  # (seed, extra arguments): what restart_empty starts again
 
     @classmethod
-    def start(cls, workdir: Path, seed: int, extra_args: Sequence[str] = ()) -> FakeMoodys:
+    def start(
+        cls, workdir: Path, seed: int, extra_args: Sequence[str] = (), log_name: str = "fake-moodys"
+    ) -> FakeMoodys:
         """Start the fake on a free port and read its URL from the first stdout line."""
-        log_path = workdir / "fake-moodys.log"
+        log_path = workdir / f"{log_name}.log"
         command = [
             sys.executable,
             "-m",
@@ -75,7 +84,23 @@ class FakeMoodys:
             proc.kill()
             proc.wait()
             raise HarnessError(f"fake Moody's did not start: {line!r}; {log_path.read_text()}")
-        return cls(proc, "http://" + line.split("http://", 1)[1].strip(), log_path)
+        base_url = "http://" + line.split("http://", 1)[1].strip()
+        return cls(proc, base_url, log_path, (seed, tuple(extra_args)))
+
+    def restart_empty(self) -> None:
+        """Stop the fake and start a new one on the same port: Moody's came back knowing
+        nothing of the workflows it had, and numbering new ones where the old never went (it
+        does not reuse ids); the log goes on in ``fake-moodys-restarted.log``."""
+        port = self.base_url.rsplit(":", 1)[1]
+        seed, extra = self._args
+        self.stop()
+        fresh = FakeMoodys.start(
+            self.log_path.parent,
+            seed,
+            (*extra, "--port", port, "--first-workflow-id", "90000001"),
+            "fake-moodys-restarted",
+        )
+        self.proc, self.log_path = fresh.proc, fresh.log_path
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it lingers."""
@@ -232,19 +257,19 @@ class DaemonSettings:
 
     def environment(self) -> dict[str, str]:
         """The ``IRPD_*`` configuration of the daemon."""
-        return clean_environment(
-            IRPD_DATABASE_DSN=self.db_dsn,
-            IRPD_STATE_DIR=str(self.state_dir),
-            IRPD_CONTROL_SOCKET=str(self.socket_path),
-            IRPD_MOODYS_BASE_URL=self.moodys_url,
-            IRPD_MOODYS_API_KEY=API_KEY,
-            IRPD_MOODYS_VERIFY_TLS="false",
-            IRPD_ENGINE_POLL_MIN_INTERVAL="0.5",
-            IRPD_ENGINE_POLL_MAX_INTERVAL="2",
-            IRPD_ENGINE_RECONCILE_DEBOUNCE="0.1",
-            IRPD_LOGGING_FORMAT="json",
-            **self.extra_env,
-        )
+        defaults = {
+            "IRPD_DATABASE_DSN": self.db_dsn,
+            "IRPD_STATE_DIR": str(self.state_dir),
+            "IRPD_CONTROL_SOCKET": str(self.socket_path),
+            "IRPD_MOODYS_BASE_URL": self.moodys_url,
+            "IRPD_MOODYS_API_KEY": API_KEY,
+            "IRPD_MOODYS_VERIFY_TLS": "false",
+            "IRPD_ENGINE_POLL_MIN_INTERVAL": "0.5",
+            "IRPD_ENGINE_POLL_MAX_INTERVAL": "2",
+            "IRPD_ENGINE_RECONCILE_DEBOUNCE": "0.1",
+            "IRPD_LOGGING_FORMAT": "json",
+        }
+        return clean_environment(**{**defaults, **self.extra_env})
 
 
 class Daemon:

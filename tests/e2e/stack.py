@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.processes import HarnessError
 
+from .gate import TcpGate
 from .harness import (
     EXIT_OK,
     Daemon,
@@ -28,10 +29,14 @@ class Stack:
         db_dsn: str,
         workdir: Path,
         extra_env: Mapping[str, str] | None = None,
+        gate: TcpGate | None = None,
     ) -> None:
         self.fake = fake
         self.db_dsn = db_dsn
-        self.settings = DaemonSettings(db_dsn, fake.base_url, workdir, dict(extra_env or {}))
+        #: when given, the daemon reaches the fake through it (outages on demand)
+        self.gate = gate
+        url = gate.url if gate is not None else fake.base_url
+        self.settings = DaemonSettings(db_dsn, url, workdir, dict(extra_env or {}))
         self.mark: FakeMark = fake.mark()
         self.daemons: list[Daemon] = []
 
