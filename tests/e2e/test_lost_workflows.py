@@ -37,6 +37,5 @@ def test_workflows_moodys_forgot_become_error_and_can_be_resubmitted(
     assert stack.daemon.log_events("moodys_workflow_lost")
 
     stack.fake.admin("POST", "quota", {"quota": None})
-    replacement = int(ctl.json("job", "resubmit", jobs[0]["id"])["job_id"])
-    ctl.json("job", "submit", replacement)
+    replacement = int(ctl.json("job", "resubmit", jobs[0]["id"])["job_id"])  # queued, acknowledged
     assert steps.wait_job(ctl, replacement, steps.TERMINAL_JOB_STATUSES)["status"] == "FINISHED"
