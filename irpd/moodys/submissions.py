@@ -22,6 +22,7 @@ from irpd.moodys.operations import RequestSpec, names, optional_text, text
 from irpd.moodys.refdata import ReferenceData
 from irpd.moodys.staging import ImportFileUploader, stage_import_files
 from irpd.moodys.transport import Transport
+from irpd.moodys.treaties import TreatyReferences, assign_lobs, create_treaty, edm_data_upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,46 @@ async def _export(context: SubmissionContext, submission: Submission) -> Submiss
     return await _send(context, submission, spec, resolved={"analysis_ids": [result_id]})
 
 
+async def _edm_upgrade(context: SubmissionContext, submission: Submission) -> SubmissionResult:
+    return await _send(context, submission, edm_data_upgrade(submission.config))
+
+
+async def _create_treaty(context: SubmissionContext, submission: Submission) -> SubmissionResult:
+    """Create the treaty (synchronous), then assign every line of business of its EDM.
+
+    The assignment's key derives from the submission's, so a replay after a crash repeats
+    neither step in effect.
+    """
+    config = submission.config
+    database = text(config, "database")
+    references = TreatyReferences(context.transport)
+    wanted = {
+        "treaty type": text(config, "treaty_type"),
+        "attachment basis": text(config, "attachment_basis"),
+        "attachment level": text(config, "attachment_level"),
+        "currency": text(config, "currency"),
+    }
+    coded = {kind: await references.coded(kind, name, database) for kind, name in wanted.items()}
+    cedants = await references.of_edm("cedants", database)
+    lobs = await references.of_edm("lobs", database)
+    spec = create_treaty(config, coded=coded, cedant=cedants[0], lobs=lobs)
+    created = await _send(context, submission, spec, synchronous=True)
+    treaty_id = created.response.get("created_id")
+    if treaty_id is None:
+        raise InvalidJobConfiguration("Moody's created the treaty without telling its id")
+    lob_ids = [lob["id"] for lob in lobs]
+    assignment = assign_lobs(database, int(treaty_id), lob_ids)
+    await context.transport.request(
+        assignment.method,
+        assignment.path,
+        params=assignment.params,
+        body=assignment.body,
+        request_id=uuid.uuid5(submission.request_id, "assign-lobs"),
+    )
+    created.request["resolved"] = {**coded, "cedant": cedants[0], "lob_ids": lob_ids}
+    return created
+
+
 async def _generic(context: SubmissionContext, submission: Submission) -> SubmissionResult:
     spec = operations.generic_workflow(submission.config, workflow_name=submission.workflow_name)
     return await _send(context, submission, spec)
@@ -179,6 +220,8 @@ SUBMITTERS: Final[Mapping[str, Submitter]] = MappingProxyType(
         "edm_creation": _create_edm,
         "portfolio_creation": _create_portfolio,
         "mri_import": _mri_import,
+        "create_reinsurance_treaties": _create_treaty,
+        "edm_db_upgrade": _edm_upgrade,
         "geohaz": _geohaz,
         "analysis": _analysis,
         "grouping": _grouping,

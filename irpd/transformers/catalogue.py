@@ -11,6 +11,7 @@ from irpd.transformers.exposure import edm_creation, geohaz, mri_import, portfol
 from irpd.transformers.generic import default, multi_job
 from irpd.transformers.groups import grouping, grouping_rollup
 from irpd.transformers.registry import Transformer, TransformerRegistry
+from irpd.transformers.treaties import create_reinsurance_treaties, edm_db_upgrade
 
 BUILTINS: Final[tuple[tuple[str, Transformer], ...]] = (
     ("default", default),
@@ -18,6 +19,8 @@ BUILTINS: Final[tuple[tuple[str, Transformer], ...]] = (
     ("edm_creation", edm_creation),
     ("portfolio_creation", portfolio_creation),
     ("mri_import", mri_import),
+    ("create_reinsurance_treaties", create_reinsurance_treaties),
+    ("edm_db_upgrade", edm_db_upgrade),
     ("geohaz", geohaz),
     ("analysis", analysis),
     ("grouping", grouping),

@@ -21,6 +21,7 @@ from irpd.moodys.fake import (
     routes_lookup,
     routes_platform,
     routes_submissions,
+    routes_treaties,
     routes_workflows,
 )
 from irpd.moodys.fake.catalogue import Catalogue
@@ -73,6 +74,7 @@ def build_app(context: FakeContext) -> web.Application:
         routes_submissions,
         routes_lookup,
         routes_platform,
+        routes_treaties,
         routes_admin,
     ):
         module.add_routes(app)

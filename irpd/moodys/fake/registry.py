@@ -55,6 +55,9 @@ class Registry:
         self._portfolios: dict[tuple[str, str], Portfolio] = {}
         self._portfolios_by_id: dict[int, Portfolio] = {}
         self._next_portfolio_id = 1
+        self._treaties: dict[tuple[str, str], dict[str, object]] = {}
+        self._treaty_lobs: dict[int, set[str]] = {}
+        self._next_treaty_id = 7001
         self._buckets: dict[int, list[int]] = {}
         self._next_bucket_id = 5001
         self._next_file_id = 90001
@@ -133,8 +136,34 @@ class Registry:
 
     # -- treaties -----------------------------------------------------------------------
 
+    def find_treaty(self, datasource: str, name: str) -> dict[str, object] | None:
+        """A treaty created through the create-treaty endpoint."""
+        return self._treaties.get((datasource, name))
+
+    def create_treaty(self, datasource: str, name: str, body: dict[str, object]) -> int:
+        """Create a treaty (the caller has checked the name is free); returns its id."""
+        treaty_id = self._next_treaty_id
+        self._next_treaty_id += 1
+        self._treaties[(datasource, name)] = {"id": treaty_id, "name": name, **body}
+        self._treaty_lobs[treaty_id] = set()
+        return treaty_id
+
+    def assign_treaty_lob(self, treaty_id: int, lob: str) -> bool:
+        """Assign a line of business to a created treaty; False when there is no such treaty."""
+        if treaty_id not in self._treaty_lobs:
+            return False
+        self._treaty_lobs[treaty_id].add(lob)
+        return True
+
+    def treaty_lobs(self, treaty_id: int) -> set[str]:
+        """The lines of business assigned to a created treaty."""
+        return set(self._treaty_lobs.get(treaty_id, set()))
+
     def lookup_treaties(self, datasource: str, name: str) -> list[dict[str, object]]:
-        """Seeded treaties by name, with the lenient fallback."""
+        """Created, then seeded treaties by name, with the lenient fallback."""
+        made = self.find_treaty(datasource, name)
+        if made is not None:
+            return [{"id": made["id"], "name": name}]
         seeded = self._catalogue.treaties_named(datasource, name)
         if seeded:
             return [{"id": t.id, "name": t.name} for t in seeded]

@@ -43,6 +43,8 @@ async def create_datasource(request: web.Request) -> web.Response:
     """``POST /riskmodeler/v{1,2}/datasources?datasourcename=&operation=CREATE``."""
     ctx = context_of(request)
     name = rules.check_edm_name(request.query.get("datasourcename", ""))
+    if request.query.get("operation", "").upper() == "EDM_DATA_UPGRADE":
+        return upgrade_datasource(request, name)
     if request.query.get("operation", "").upper() != "CREATE":
         raise bad_request(
             "DS-511", "Sorry, you tried something invalid. Enter a valid datastore operation."
@@ -61,6 +63,22 @@ async def create_datasource(request: web.Request) -> web.Response:
         workflow_type="CREATE_EDM", name=name, body_text=text, summary=summary
     )
     ctx.registry.record_edm_create(name, record)
+    return accepted(request, record)
+
+
+def upgrade_datasource(request: web.Request, name: str) -> web.Response:
+    """``POST /riskmodeler/v2/datasources?datasourcename=&operation=EDM_DATA_UPGRADE``: an
+    ``EDM_DATA_UPGRADE`` workflow on an EDM that exists (lenient: or one never seen)."""
+    ctx = context_of(request)
+    state = ctx.registry.edm_state(name, ctx.simulation.now())
+    if state == "creating" or (state == "absent" and ctx.registry.strict):
+        raise bad_request("DS-404", f"The database {name} does not exist or is not ready.")
+    record = ctx.simulation.submit(
+        workflow_type="EDM_DATA_UPGRADE",
+        name=f"EDM_DATA_UPGRADE {name}",
+        body_text="",
+        summary={"datasourceName": name},
+    )
     return accepted(request, record)
 
 

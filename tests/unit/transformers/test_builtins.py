@@ -24,6 +24,8 @@ EXPECTED_COUNTS = {
     "edm_creation": 2,
     "portfolio_creation": 2,
     "mri_import": 2,
+    "create_reinsurance_treaties": 7,
+    "edm_db_upgrade": 2,
     "geohaz": 2,
     "analysis": 10,
     "grouping": 3,

@@ -20,9 +20,10 @@ def test_unknown_batch_type_lists_the_registered_ones() -> None:
         registry.transform("portfolio_analysis", {})
 
     assert str(caught.value) == (
-        "Unknown batch_type 'portfolio_analysis'. Registered types: ['analysis', 'default', "
-        "'edm_creation', 'export_to_rdm', 'geohaz', 'grouping', 'grouping_rollup', "
-        "'mri_import', 'multi_job', 'portfolio_creation']"
+        "Unknown batch_type 'portfolio_analysis'. Registered types: ['analysis', "
+        "'create_reinsurance_treaties', 'default', 'edm_creation', 'edm_db_upgrade', "
+        "'export_to_rdm', 'geohaz', 'grouping', 'grouping_rollup', 'mri_import', 'multi_job', "
+        "'portfolio_creation']"
     )
 
 
