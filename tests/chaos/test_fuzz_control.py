@@ -69,8 +69,11 @@ def _check_refusal(request: Hostile, raw: bytes) -> None:
         assert str(error.get("message", "")).strip(), f"no message: {response}"
 
 
-#: read-only commands may answer an absent id with an empty result
-READ_ONLY_OK = frozenset({"batch.jobs", "batch.configs"})
+#: read-only commands may answer an absent id with an empty result (listings and reports;
+#: ``report.batches`` takes its cycle id as an optional filter)
+READ_ONLY_OK = frozenset(
+    {"batch.jobs", "batch.configs", "report.batches", "report.jobs", "job.tracking"}
+)
 
 
 def test_hostile_requests_are_refused_and_change_nothing(
