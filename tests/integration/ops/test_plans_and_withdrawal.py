@@ -18,7 +18,7 @@ from irpd.plans.runner import PlanRunner
 from irpd.transformers import builtin_registry
 from irpd.transformers.registry import TransformerRegistry
 
-from .support import Fingerprint, finish_all, job_ids
+from .support import Daemon, Fingerprint, finish_all, job_ids, run_to
 
 TWO_STEPS = """
 name = "two steps"
@@ -294,3 +294,17 @@ async def test_a_plans_batch_cannot_be_deleted_and_manual_batches_are_adopted(
     step = (await _steps(ops, cycle["cycle_name"]))["one"]
     assert step["batch_id"] == manual["batch_id"]  # adopted, not duplicated
     assert len(await job_ids(ops, manual["batch_id"])) == 1
+
+
+async def test_cancel_asks_moodys_to_stop_jobs_in_flight_and_leaves_finished_ones(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon
+) -> None:
+    batch_id = batch["batch_id"]
+    await ops.submit_batch(batch_id)
+    first, second, third = await job_ids(ops, batch_id)
+    await run_to(ops, daemon, first, "RUNNING")
+    await run_to(ops, daemon, second, "RUNNING", "FINISHED")
+    result = await ops.cancel_batch(batch_id, "wrong portfolio")
+    assert (result["cancel_requested"], result["cancelled"], result["unchanged"]) == (1, 1, 0)
+    statuses = {j: (await ops.read_job(j))["status"] for j in (first, second, third)}
+    assert statuses == {first: "CANCEL_REQUESTED", second: "FINISHED", third: "CANCELLED"}
