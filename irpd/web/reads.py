@@ -154,6 +154,17 @@ class Reads:
     async def jobs_page(self, query: JobsQuery) -> dict[str, Any]:
         """One page of the jobs table and the cursor of the next (None at the end)."""
         q = query.validated()
+        if q.status is not None and not q.after:
+            # a status the batch has no job in (e.g. FAILED): the live counts say so at once
+            count = await self._db.fetchval(
+                "web_batch_status_count", q.batch_id, q.status, q.skipped
+            )
+            if not count:
+                return {"jobs": [], "next": None}
+        if q.search is not None and not q.after:
+            exact = await self._exact(q)
+            if exact:
+                return {"jobs": exact, "next": None}
         after_id: int | None = None
         after_value: Any = None
         if q.after:
@@ -166,6 +177,19 @@ class Reads:
         rows = rows[: q.limit]
         cursor = encode_cursor(rows[-1], q.sort) if more and rows else None
         return {"jobs": rows, "next": cursor}
+
+    async def _exact(self, q: JobsQuery) -> list[dict[str, Any]]:
+        """Jobs whose id or Moody's workflow id is exactly the search (index lookups)."""
+        assert q.search is not None
+        text = q.search.strip()
+        job_id = int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
+        rows = plain_rows(await self._db.fetch("web_jobs_exact", q.batch_id, text, job_id))
+        return [
+            r
+            for r in rows
+            if (q.status is None or r["status"] == q.status)
+            and (q.skipped is None or r["skipped"] == q.skipped)
+        ]
 
     async def job_configurations_page(
         self, batch_id: int, after: str | None, limit: int, skipped: bool | None = None

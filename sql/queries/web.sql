@@ -183,3 +183,18 @@ SELECT id, actor, role, action, reason, outcome, error_type, error_message, crea
 
 -- name: web_set_actor
 SELECT set_config('irpd.actor', $1, true)
+
+-- name: web_jobs_exact
+-- The jobs table's search by exact job id ($3, or NULL) or Moody's workflow id ($2) within
+-- batch $1: index lookups (primary key, irp_job_workflow_idx), tried before the scan.
+SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
+       j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
+       j.status_changed_ts, j.completed_ts, j.poll_count
+  FROM irp_job j
+ WHERE (j.id = $3 OR j.moodys_workflow_id = $2) AND j.batch_id = $1
+ ORDER BY j.id
+
+-- name: web_batch_status_count
+-- $1 batch, $2 status, $3 skipped or NULL: how many of the batch's jobs (live counts).
+SELECT coalesce(sum(n), 0) FROM irp_batch_job_count
+ WHERE batch_id = $1 AND status = $2 AND ($3::boolean IS NULL OR skipped = $3)
