@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import logscan
+from bench.scrape import ScrapeFigures, Scraper
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 
 
@@ -28,6 +29,8 @@ class DaemonSettings:
     status_batch_size: int | None = None
     worker_id: str = "bench"
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: scrape /metrics every this many seconds while the daemon runs (None: no endpoint)
+    scrape_every: float | None = None
 
     def environment(self, state_dir: Path, socket: Path) -> dict[str, str]:
         """``IRPD_*`` variables for one daemon (inherited ``IRPD_*`` variables are dropped)."""
@@ -49,6 +52,8 @@ class DaemonSettings:
         )
         if self.status_batch_size is not None:
             env["IRPD_MOODYS_STATUS_BATCH_SIZE"] = str(self.status_batch_size)
+        if self.scrape_every is not None:
+            env["IRPD_METRICS_LISTEN"] = "127.0.0.1:0"
         env.update(self.extra)
         return env
 
@@ -97,6 +102,9 @@ class Daemon:
         self.config = self.dir / "irpd.toml"
         self._process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
+        self.name = name
+        self._scraper: Scraper | None = None
+        self.scrapes: ScrapeFigures | None = None
 
     @property
     def pid(self) -> int:
@@ -121,6 +129,9 @@ class Daemon:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        if self.settings.scrape_every is not None:
+            self._scraper = Scraper(self.log, self.settings.scrape_every)
+            self._scraper.start()
         return self.started_at
 
     async def wait_event(self, event: str, timeout: float) -> logscan.LogLine:
@@ -149,6 +160,10 @@ class Daemon:
         process = self._process
         if process is None:
             return None
+        if self._scraper is not None:
+            self.scrapes = await asyncio.to_thread(self._scraper.stop)
+            self._scraper = None
+            print(f"[bench] {self.scrapes.line(self.name)}", file=sys.stderr, flush=True)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:

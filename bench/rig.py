@@ -36,6 +36,7 @@ class Options:
     phase_timeout: float = 600.0
     keep_databases: bool = False
     profile_dir: Path | None = None
+    scrape_every: float | None = None
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Rig:
             requests_per_second=self.options.requests_per_second,
             status_batch_size=self.options.status_batch_size,
             extra=dict(extra or {}),
+            scrape_every=self.options.scrape_every,
         )
         return Daemon(settings, self.workdir, name)
 

@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.phase_timeout,
         help="seconds a phase may take before it is recorded as failed",
     )
+    p.add_argument(
+        "--scrape-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="serve /metrics and scrape it this often during every phase (like Prometheus)",
+    )
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--keep-databases", action="store_true", help="do not drop the databases")
     p.add_argument(
@@ -133,6 +140,7 @@ def options_from(args: argparse.Namespace) -> Options:
         phase_timeout=args.phase_timeout,
         keep_databases=args.keep_databases,
         profile_dir=args.profile_dir,
+        scrape_every=args.scrape_every,
     )
 
 

@@ -201,6 +201,15 @@ class Outbox:
         except DeliveryError as exc:
             await self._failed(channel, row, exc)
             return 0
+        except Exception as exc:  # a bug in one channel must not stop the daemon
+            log.error(
+                "notification_send_crashed",
+                message_id=row["id"],
+                channel=channel.name,
+                exc_info=exc,
+            )
+            await self._failed(channel, row, DeliveryError(f"internal error: {type(exc).__name__}"))
+            return 0
         await self._db.execute("notification_delivered", row["id"])
         self.stats.delivered += 1
         log.info(

@@ -343,3 +343,36 @@ async def test_cycle_steps_starting_and_finishing_are_notified(
         "Cycle 2026Q4: step rollup SKIPPED",
     ]
     assert "not needed" in http.delivered()[2].json()["text"]
+
+
+class _BrokenOnce:
+    """A channel whose first send raises an unexpected exception (a bug), then works."""
+
+    name = "broken"
+    rate_per_minute = 600.0
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, content: dict[str, object], key: str) -> None:
+        if not self.sent:
+            self.sent.append("crash")
+            raise RuntimeError("bug")
+        self.sent.append(key)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_channel_bug_is_a_failed_attempt_not_a_crash(db: Database) -> None:
+    await seed(db, 1)
+    await settle(db, failed=1)
+    channel = _BrokenOnce()
+    config = NotificationsConfig(
+        routes=(RouteConfig(channels=("broken",)),), gather=0.0, retry_min=0.05, retry_max=0.1
+    )
+    outbox = Outbox(db, config, {"broken": channel}, worker_id="w1")
+    await until(lambda: len(channel.sent) == 2, outbox.step, "the retry after the bug")
+    assert channel.sent[0] == "crash"
+    listed = await NotificationAdmin(db).list(status="DELIVERED")
+    assert [m["idempotency_key"] for m in listed["messages"]] == [channel.sent[1]]
