@@ -111,7 +111,12 @@ class Jobs:
             row = await tx.fetchrow("job_skip", jid, job["status"], why)
             if row is None:
                 raise StaleStateError(f"Job {jid} changed while being skipped.")
-        return {**plain_row(row), "skipped": True, "skipped_reason_txt": why}
+        return {
+            **plain_row(row),
+            "skipped": True,
+            "skipped_reason_txt": why,
+            "batch_id": batch["id"],  # the control socket wakes the reconciler with it
+        }
 
     async def cancel_job(self, job_id: int, reason: str | None = None) -> dict[str, Any]:
         """INITIATED → CANCELLED at once; in flight → CANCEL_REQUESTED (the daemon sends the
@@ -207,4 +212,5 @@ class Jobs:
             "status": row["status"],
             "previous_status": row["previous_status"],
             "tracked_ts": plain(row["tracked_ts"]),
+            "batch_id": job["batch_id"],  # the control socket wakes the reconciler with it
         }

@@ -156,8 +156,8 @@ def test_wait_returns_when_the_batch_needs_an_operator(cli: Stack, tmp_path: Pat
         "job_ids": [cancelled],
         "jobs": 1,
     }
-    ctl("job", "skip", cancelled, "--reason", "not needed (e2e)")
-    assert steps.recon_status(steps.recon(ctl, batch.batch_id)) == "COMPLETED"
+    ctl("job", "skip", cancelled, "--reason", "not needed (e2e)")  # wakes the reconciler
+    assert steps.wait(ctl, batch.batch_id) == (0, "COMPLETED")
 
     help_text = human(cli, "batch", "wait", "--help").stdout
     assert "--max-wait MAX_WAIT" in help_text
