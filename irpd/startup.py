@@ -28,7 +28,8 @@ log = structlog.get_logger("irpd.startup")
 
 #: the first retry comes after this many seconds; each next one waits twice as long
 FIRST_RETRY = 1.0
-#: while waiting, ``database_waiting`` is logged again at most this often (and on a new cause)
+#: while waiting, ``database_waiting`` is logged again this often, and whenever the cause
+#: changes (e.g. from "refused" to "too many clients")
 LOG_EVERY = 60.0
 #: start-up notifications (WATCHDOG=1, EXTEND_TIMEOUT_USEC) are sent at least this often
 KEEPALIVE = 10.0
@@ -67,7 +68,7 @@ async def open_when_ready(
     attempts = 0
     delay = FIRST_RETRY
     logged_at = float("-inf")
-    logged_reason = ""
+    logged_cause = ""
     try:
         while not stop.is_set():
             attempts += 1
@@ -80,8 +81,9 @@ async def open_when_ready(
                 pause = min(delay, config.database.connect_retry_max) * (0.8 + 0.4 * rng.random())
                 delay *= 2
                 notifier.status(waiting_status(exc))
-                if exc.reason != logged_reason or time.monotonic() - logged_at >= LOG_EVERY:
-                    logged_at, logged_reason = time.monotonic(), exc.reason
+                cause = f"{exc.reason}:{type(exc.__cause__).__name__}"
+                if cause != logged_cause or time.monotonic() - logged_at >= LOG_EVERY:
+                    logged_at, logged_cause = time.monotonic(), cause
                     log.warning(
                         "database_waiting",
                         reason=exc.reason,

@@ -27,6 +27,8 @@ class Notifier:
         self._sock: socket.socket | None = None
         if self._address:
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # never block the event loop on a service manager that does not read its queue
+            self._sock.setblocking(False)
 
     @property
     def enabled(self) -> bool:

@@ -356,7 +356,9 @@ class Dispatcher:
                     moved_row.status,
                     cause="engine",
                 )
-            self._on_settled(moved)
+            # every settled outcome's batch, not only the rows this attempt moved: after a
+            # commit lost with its connection, the retry moves nothing, yet the batch changed
+            self._on_settled([Moved(o.job.id, o.job.batch_id, str(o.target)) for o in settled])
         for o in batch:
             if o.kind == "retry":
                 await self._store.record_submit_retry(o.job.id, o.error or "", o.retry_in)

@@ -518,6 +518,13 @@ class Tracker:
                 self.schedule.remove(row.id)
                 continue
             self.schedule.put(_tracked(row, now, now + self.settings.policy.min_interval))
+        # Settled meanwhile — possibly by this tracker's own write whose commit was lost with
+        # the connection (a database restart): its batch still needs reconciling.
+        settled = [
+            Moved(r.id, r.batch_id, r.status) for r in rows if r.status in TERMINAL_JOB_STATUSES
+        ]
+        if settled:
+            self._on_settled(settled)
 
     def _reschedule(self, jobs: Iterable[TrackedJob], base: float) -> None:
         now = self._clock()

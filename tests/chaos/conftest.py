@@ -8,6 +8,7 @@ each scenario's figures are printed in the terminal summary.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .harness import Daemon, DaemonSettings, FakeServer
+from .pgcluster import DedicatedPostgres
 from .settings import ChaosSettings, chaos_settings
 
 _FAILED = pytest.StashKey[bool]()
@@ -126,3 +128,17 @@ def procs(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Processes]:
         registry.stop_all()
         if request.node.stash.get(_FAILED, False):
             print(registry.logs())
+
+
+@pytest.fixture
+def cluster(workdir: Path) -> Iterator[DedicatedPostgres]:
+    """This test's own PostgreSQL (skipped with an external IRPD_TEST_DSN server)."""
+    if os.environ.get("IRPD_TEST_DSN"):
+        pytest.skip("stopping an external PostgreSQL is not safe; runs on the embedded one")
+    pg = DedicatedPostgres(workdir / "pg")
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.destroy()
+        shutil.rmtree(workdir / "pg", ignore_errors=True)

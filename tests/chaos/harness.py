@@ -332,3 +332,22 @@ class Daemon:
             if isinstance(record, dict) and (not wanted or record.get("event") in wanted):
                 found.append(record)
         return found
+
+
+def crashes(daemon: Daemon) -> str:
+    """The daemon's task crashes, one line each (empty when none)."""
+    return "\n".join(
+        f"task {e.get('task')} crashed: {str(e.get('exception', '')).splitlines()[-1:]}"
+        for e in daemon.events("task_crashed")
+    )
+
+
+def database_status(daemon: Daemon) -> dict[str, object]:
+    """``irpctl status``'s ``database`` part (the command must succeed)."""
+    done = irpctl(daemon.socket_path, "status", timeout=30)
+    assert done.rc == 0, (
+        f"irpctl status failed during the outage (daemon running: {daemon.running}): {done}\n"
+        f"{crashes(daemon)}"
+    )
+    database: dict[str, object] = done.json["database"]
+    return database

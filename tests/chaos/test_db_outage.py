@@ -8,13 +8,9 @@ with the usual end checks. Restarted (``pg_ctl restart``) several times: the sam
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +19,7 @@ from tests.processes import eventually
 from . import dbtools
 from .conftest import ChaosRun, Processes
 from .cycle import ChaosCycle
-from .harness import Daemon, DaemonSettings, irpctl
+from .harness import Daemon, DaemonSettings, crashes, database_status
 from .pgcluster import DedicatedPostgres
 from .verdict import verdict, wait_settled
 
@@ -34,40 +30,8 @@ OUTAGE_SECONDS = 8.0
 IN_FLIGHT_GRACE = 3.0
 
 
-@pytest.fixture
-def cluster(workdir: Path) -> Iterator[DedicatedPostgres]:
-    """This test's own PostgreSQL (skipped with an external IRPD_TEST_DSN server)."""
-    if os.environ.get("IRPD_TEST_DSN"):
-        pytest.skip("stopping an external PostgreSQL is not safe; runs on the embedded one")
-    pg = DedicatedPostgres(workdir / "pg")
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.destroy()
-        shutil.rmtree(workdir / "pg", ignore_errors=True)
-
-
-def _crashes(daemon: Daemon) -> str:
-    """The daemon's task crashes, one line each (empty when none)."""
-    return "\n".join(
-        f"task {e.get('task')} crashed: {str(e.get('exception', '')).splitlines()[-1:]}"
-        for e in daemon.events("task_crashed")
-    )
-
-
-def _status(daemon: Daemon) -> dict[str, object]:
-    done = irpctl(daemon.socket_path, "status", timeout=30)
-    assert done.rc == 0, (
-        f"irpctl status failed during the outage (daemon running: {daemon.running}): {done}\n"
-        f"{_crashes(daemon)}"
-    )
-    database: dict[str, object] = done.json["database"]
-    return database
-
-
 def _reports_outage(daemon: Daemon) -> dict[str, object] | None:
-    database = _status(daemon)
+    database = database_status(daemon)
     return database if database.get("available") is False else None
 
 
@@ -109,8 +73,8 @@ def test_database_outage_is_ridden_out(
         samples = [database]
         while time.time() < outage_started + OUTAGE_SECONDS:
             time.sleep(0.5)
-            samples.append(_status(daemon))
-        assert daemon.running, f"irpd died during the outage:\n{_crashes(daemon)}"
+            samples.append(database_status(daemon))
+        assert daemon.running, f"irpd died during the outage:\n{crashes(daemon)}"
         ledger_at_end = len(fake.ledger())
     finally:
         outage_ended = time.time()
@@ -125,9 +89,9 @@ def test_database_outage_is_ridden_out(
     assert daemon.events("database_unavailable"), "the outage was not logged"
     during = samples[-1]
     time.sleep(1.0)
-    assert daemon.running, f"irpd died when the database came back:\n{_crashes(daemon)}"
+    assert daemon.running, f"irpd died when the database came back:\n{crashes(daemon)}"
     wait_settled(dsn, cycle.expected, timeout=90)
-    recovered = _status(daemon)
+    recovered = database_status(daemon)
     assert recovered["available"] is True
     assert daemon.events("database_available"), "the recovery was not logged"
     found = verdict(dsn, fake, cycle)
@@ -140,7 +104,7 @@ def test_database_outage_is_ridden_out(
     )
     chaos.report(found.describe())
     assert not found.problems, f"seed {seed}:\n" + "\n".join(found.problems[:50])
-    assert daemon.running, f"irpd exited:\n{_crashes(daemon)}"
+    assert daemon.running, f"irpd exited:\n{crashes(daemon)}"
     assert daemon.terminate() == 0
 
 
@@ -191,7 +155,7 @@ def test_status_shows_the_outage_for_as_long_as_it_lasts(
         samples = [first]
         while time.time() < outage_started + 5.0:
             time.sleep(0.5)
-            samples.append(_status(daemon))
+            samples.append(database_status(daemon))
     finally:
         outage_ended = time.time()
         cluster.start_server()
@@ -234,10 +198,10 @@ def test_database_restarts_mid_cycle_lose_nothing(
         time.sleep(rng.uniform(0.5, 2.0))
         cluster.server.restart()
     time.sleep(1.0)
-    assert daemon.running, f"irpd died when the database restarted:\n{_crashes(daemon)}"
+    assert daemon.running, f"irpd died when the database restarted:\n{crashes(daemon)}"
     wait_settled(dsn, cycle.expected, timeout=90)
     found = verdict(dsn, fake, cycle)
     chaos.report(f"3 restarts; {found.describe()}")
     assert not found.problems, f"seed {seed}:\n" + "\n".join(found.problems[:50])
-    assert daemon.running, f"irpd exited:\n{_crashes(daemon)}"
+    assert daemon.running, f"irpd exited:\n{crashes(daemon)}"
     assert daemon.terminate() == 0
