@@ -239,6 +239,24 @@ def _value_problem(field: Field, value: object, data: Mapping[str, Any]) -> str 
 Contract = Mapping[str, Field]
 
 
+def _portfolio_owner(
+    job_configuration: Mapping[str, Any], configuration_data: Mapping[str, Any]
+) -> str | None:
+    """The workbook's rule REF-PORTFOLIO-DATABASE: a portfolio listed in Portfolios belongs
+    to the database listed beside it."""
+    portfolio = str(job_configuration.get("portfolio") or "").strip()
+    database = str(job_configuration.get("database") or "").strip()
+    rows = configuration_data.get(n.PORTFOLIOS)
+    for row in rows if isinstance(rows, list) else ():
+        if not isinstance(row, Mapping) or str(row.get(n.PORTFOLIO) or "").strip() != portfolio:
+            continue
+        owner = str(row.get(n.DATABASE) or "").strip()
+        if owner and database and owner != database:
+            return f"the portfolio {portfolio!r} belongs to {owner!r}, not {database!r}"
+        return None
+    return None
+
+
 def check_job_configuration(
     batch_type: str,
     job_configuration: Mapping[str, Any],
@@ -270,6 +288,11 @@ def check_job_configuration(
         problem = _value_problem(field, value, configuration_data)
         if problem is not None:
             problems.append({"key": key, "message": problem})
+    bad = {p["key"] for p in problems}
+    if {"database", "portfolio"} <= set(contract) and not {"database", "portfolio"} & bad:
+        problem = _portfolio_owner(job_configuration, configuration_data)
+        if problem is not None:
+            problems.append({"key": "portfolio", "message": problem})
     allowed = set(contract) | set(COMMON_KEYS)
     for key in sorted(set(job_configuration) - allowed):
         problems.append(
