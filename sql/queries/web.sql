@@ -145,10 +145,12 @@ SELECT j.id, j.batch_id, b.batch_type, cy.cycle_name, j.status, j.moodys_workflo
  LIMIT $1
 
 -- name: web_stuck_jobs
--- $1: seconds without a status answer (in flight), $2: seconds submitting, $3: rows.
+-- $1: seconds without a status answer (in flight), $2: seconds submitting, $3: rows. Also
+-- jobs whose workflow Moody's no longer lists (moodys_missing_since, migration 0040).
 SELECT j.id, j.batch_id, b.batch_type, cy.cycle_name, j.status, j.moodys_workflow_id,
        j.workflow_name, j.last_error, j.status_changed_ts,
        CASE WHEN j.engine_phase = 'submitting' THEN 'submitting too long'
+            WHEN j.moodys_missing_since IS NOT NULL THEN 'missing at Moody''s (lost)'
             ELSE 'no status answer' END AS reason
   FROM irp_job j
   JOIN irp_batch b ON b.id = j.batch_id
@@ -156,6 +158,7 @@ SELECT j.id, j.batch_id, b.batch_type, cy.cycle_name, j.status, j.moodys_workflo
   JOIN irp_cycle cy ON cy.id = cf.cycle_id
  WHERE (j.engine_phase IN ('in_flight', 'cancel')
         AND coalesce(j.last_tracked_ts, j.status_changed_ts) < now() - make_interval(secs => $1))
+    OR (j.engine_phase IN ('in_flight', 'cancel') AND j.moodys_missing_since IS NOT NULL)
     OR (j.engine_phase = 'submitting'
         AND j.status_changed_ts < now() - make_interval(secs => $2))
  ORDER BY j.status_changed_ts, j.id
