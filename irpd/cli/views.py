@@ -93,11 +93,36 @@ def database_alerts(database: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def moodys_alerts(moodys: Mapping[str, Any]) -> list[str]:
+    """Lines that stand out when Moody's is unreachable or refuses irpd's credentials."""
+    lines = []
+    auth = moodys.get("authentication") or {}
+    if auth.get("state") == "failing":
+        lines.append(
+            f"MOODY'S REFUSES THE CREDENTIALS since {cell(auth.get('failing_since'))}: "
+            f"{cell(auth.get('error'))}"
+        )
+    if moodys.get("reachable") is False:
+        circuit = moodys.get("circuit") or {}
+        probe = (
+            f" (circuit open: next probe in {cell(circuit.get('next_probe_in'))} s)"
+            if circuit.get("state") == "open"
+            else ""
+        )
+        lines.append(
+            f"MOODY'S UNREACHABLE since {cell(moodys.get('unreachable_since'))}{probe}: "
+            f"{cell(moodys.get('last_error'))}"
+        )
+    return lines
+
+
 def status(result: Mapping[str, Any], view: View) -> str:
     """``status``: alerts first, the daemon, then one block per part (database, Moody's,
     engine, jobs)."""
     database = result.get("database")
     alerts = database_alerts(database) if isinstance(database, Mapping) else []
+    moodys = result.get("moodys")
+    alerts += moodys_alerts(moodys) if isinstance(moodys, Mapping) else []
     head = view.block(
         [
             ("version", result.get("version")),

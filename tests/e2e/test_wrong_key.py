@@ -12,6 +12,7 @@ from . import steps
 from .harness import EXIT_REFUSED
 from .scripted import generic_batch
 from .stack import Stack
+from .test_irpctl import human
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,10 @@ def test_a_wrong_key_ends_the_submission_wait_with_the_reason(stack: Stack, tmp_
     assert moodys["authentication"]["state"] == "failing"
     assert moodys["authentication"]["failing_since"]
     assert "MoodysAuthenticationError" in moodys["last_error"]
+
+    shown = human(stack, "status")  # what a person sees first
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("MOODY'S REFUSES THE CREDENTIALS since "), shown.stdout
 
     jobs = steps.jobs(ctl, batch_id)
     assert {j["status"] for j in jobs} <= {"INITIATED", "SUBMITTING"}
