@@ -144,6 +144,27 @@ async def test_read_only_database_is_an_outage_and_writable_again(
         await db.close()
 
 
+async def test_a_session_turned_read_only_is_replaced(db_dsn: str) -> None:
+    """25006 on a pooled connection (the server went read-only under it): the statement fails
+    as an outage with its SQLSTATE, and the pool's connections are replaced, so the next
+    call runs on a fresh (here writable again) session."""
+    db = await Database.connect(db_dsn, min_size=1, max_size=1)
+    health = DatabaseHealth()
+    db.observe(health.record)
+    try:
+        async with db.transaction() as tx:  # the one pooled session turns read-only
+            await tx.execute_script("SET SESSION default_transaction_read_only = on")
+        with pytest.raises(DatabaseReadOnly) as refused:
+            await db.execute("batch_queue_jobs", 0)
+        assert refused.value.sqlstate == "25006"
+        assert health.snapshot()["reason"] == "read_only"
+        await asyncio.sleep(0)  # the expiry runs as a task
+        await db.execute("batch_queue_jobs", 0)
+        assert health.available
+    finally:
+        await db.close()
+
+
 def _as_user(dsn: str, user: str) -> str:
     parts = urlsplit(dsn)
     host = parts.netloc.rsplit("@", 1)[-1]
