@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
+from irpd.control.handlers import translate_error
 from irpd.db import failures
 from irpd.engine.health import DatabaseHealth
 
@@ -151,3 +152,16 @@ def test_read_only_is_an_outage_with_its_reason() -> None:
     assert snap["reason"] == "read_only"
     assert snap["sqlstate"] == "25006"
     assert snap["state"] == "unavailable"
+
+
+def test_operators_see_the_refusal_and_its_sqlstate() -> None:
+    kind, message, details = translate_error(_degraded("batch_queue_jobs")) or ("", "", None)
+    assert kind == "DatabaseDegraded"
+    assert "batch_queue_jobs" in message
+    assert "nothing was changed" in message
+    assert details == {"sqlstate": "42501"}
+    read_only = failures.translate(asyncpg.ReadOnlySQLTransactionError("read-only"), "q")
+    assert read_only is not None
+    kind, message, _ = translate_error(read_only) or ("", "", None)
+    assert kind == "DatabaseReadOnly"
+    assert "(read_only)" in message
