@@ -98,6 +98,11 @@ class FakeProcess:
         answer = await self._json("POST", "/__fake__/bench/workflows", json=body)
         return int(answer["first_id"])
 
+    async def set_latency(self, seconds: float) -> None:
+        """Add ``seconds`` to every request the fake answers (a fault rule of latency only)."""
+        rules = [{"latency_seconds": seconds}] if seconds > 0 else []
+        await self._json("POST", "/__fake__/faults", json={"rules": rules})
+
     async def advance(self, seconds: float) -> None:
         """Move the fake's simulated clock forward."""
         await self._json("POST", "/__fake__/clock", json={"seconds": seconds})

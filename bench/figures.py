@@ -161,6 +161,30 @@ class BenchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingFigures:
+    """The listing of every job of an N-job batch while N are tracked."""
+
+    jobs: int
+    rows: int | None = None
+    pages: int | None = None
+    megabytes: float | None = None
+    seconds: float | None = None
+    first_page_ms: float | None = None
+    page_p50_ms: float | None = None
+    page_max_ms: float | None = None
+    status_calls: int | None = None
+    status_p50_ms: float | None = None
+    status_p99_ms: float | None = None
+    status_max_ms: float | None = None
+    rss_before_mb: float | None = None
+    rss_max_mb: float | None = None
+    loop_lag_before: LoopLag | None = None
+    loop_lag_after: LoopLag | None = None
+    moodys_latency_s: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole benchmark run."""
 
@@ -173,3 +197,4 @@ class Report:
     sizes: tuple[SizeResult, ...]
     submission: SubmissionFigures | None
     notes: tuple[str, ...] = field(default=())
+    listing: ListingFigures | None = None

@@ -37,6 +37,12 @@ class Options:
     keep_databases: bool = False
     profile_dir: Path | None = None
     scrape_every: float | None = None
+    #: seconds the fake adds to every Moody's call (0: none)
+    moodys_latency: float = 0.0
+    #: jobs of the listing-while-tracking measurement (0 skips it)
+    listing_jobs: int = 100_000
+    #: seconds between the first sweep and the listing (start-up leaves the lag window)
+    listing_settle: float = 62.0
 
 
 @dataclass

@@ -27,6 +27,7 @@ from bench import benchdb
 from bench.benchdb import BenchDb
 from bench.fake_client import FakeProcess
 from bench.figures import BenchSettings, Machine, Report, SizeResult
+from bench.listing import measure_listing, render_listing
 from bench.profiler import summarise
 from bench.provenance import product_provenance
 from bench.report import render_table, write_json
@@ -89,13 +90,33 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULTS.requests_per_second,
         help="client rate limit, requests/s, initial = max (default 10000: the "
-        "fake has no latency; the product default 20/50 is for Moody's)",
+        "fake has no latency; the product defaults, 500 rising to 2000, are for Moody's)",
     )
     p.add_argument(
         "--status-batch-size",
         type=int,
         default=None,
         help="ids per status request (default: the product's default)",
+    )
+    p.add_argument(
+        "--moodys-latency",
+        type=float,
+        default=DEFAULTS.moodys_latency,
+        help="seconds the fake adds to every Moody's call (default 0; Moody's is ~0.2)",
+    )
+    p.add_argument(
+        "--listing-jobs",
+        type=int,
+        default=DEFAULTS.listing_jobs,
+        help="list every job of a batch of this many while tracking them (default 100000; "
+        "0 skips it)",
+    )
+    p.add_argument(
+        "--listing-settle",
+        type=float,
+        default=DEFAULTS.listing_settle,
+        help="seconds from the first sweep to the listing, so that the daemon's loop-lag "
+        "window (~60 s) no longer holds its start-up (default 62)",
     )
     p.add_argument("--pgbench-scale", type=int, default=DEFAULTS.pgbench_scale)
     p.add_argument("--pgbench-seconds", type=int, default=DEFAULTS.pgbench_seconds)
@@ -141,6 +162,9 @@ def options_from(args: argparse.Namespace) -> Options:
         keep_databases=args.keep_databases,
         profile_dir=args.profile_dir,
         scrape_every=args.scrape_every,
+        moodys_latency=args.moodys_latency,
+        listing_jobs=args.listing_jobs,
+        listing_settle=args.listing_settle,
     )
 
 
@@ -181,6 +205,7 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
     try:
         machine = await _machine(server)
         await fake.start()
+        await fake.set_latency(options.moodys_latency)
         _progress(
             f"PostgreSQL {machine.postgres_version} ({server.description}); fake at "
             f"{fake.base_url}; work directory {workdir}"
@@ -197,6 +222,10 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
         if options.submit_jobs > 0:
             _progress(f"submission of {options.submit_jobs:,} jobs")
             submission = await measure_submission(rig, options.submit_jobs)
+        listing = None
+        if options.listing_jobs > 0:
+            _progress(f"listing every job of {options.listing_jobs:,} while tracking them")
+            listing = await measure_listing(rig, options.listing_jobs)
         machine = replace(machine, load_average_after=_load())
     finally:
         await fake.stop()
@@ -225,6 +254,7 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
         sizes=tuple(sizes),
         submission=submission,
         notes=notes,
+        listing=listing,
     )
 
 
@@ -243,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     write_json(report, args.out)
     print(render_table(report, markdown=args.markdown))
+    if report.listing is not None:
+        print(render_listing(report.listing))
     _progress(f"JSON written to {args.out}")
     return 0
 

@@ -74,6 +74,10 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
         "1",
         "--phase-timeout",
         "60",
+        "--listing-jobs",
+        str(JOBS),
+        "--listing-settle",
+        "0",
         "--dsn",
         pg_admin_dsn,
         "--out",
@@ -105,3 +109,4 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
     assert size["sweep"]["transitions"] == JOBS
     assert size["throughput"]["transitions"] == JOBS
     assert report["submission"]["jobs"] == JOBS
+    assert report["listing"]["rows"] == JOBS
