@@ -34,7 +34,7 @@ from irpd.ops.rows import plain_row
 DEFAULT_PAGE_SIZE: Final = 500
 MAX_PAGE_SIZE: Final = 5000
 #: rows converted to JSON types between two yields to the event loop
-CONVERT_CHUNK: Final = 250
+CONVERT_CHUNK: Final = 100
 CYCLE_STATUSES: Final = ("ACTIVE", "ARCHIVED")
 
 
