@@ -13,15 +13,16 @@ Two tables, both data:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from statemachines.lifecycle import Lifecycle, Transition
 from statemachines.moodys import MOODYS_STATUSES, MoodysStatus
 from statemachines.moodys import MOODYS_TERMINAL_STATUSES as _MOODYS_TERMINAL
+from statemachines.moves import Move
 
 
 class JobStatus(StrEnum):
@@ -213,3 +214,24 @@ JOB_REPORT_LIFECYCLE: Lifecycle[JobStatus] = Lifecycle(
         for reported in MOODYS_REPORTED_STATUSES
     ),
 )
+
+
+#: the trigger of each reported status in :data:`JOB_REPORT_LIFECYCLE` (once per report)
+REPORT_TRIGGERS: Mapping[JobStatus, str] = MappingProxyType(
+    {status: report_trigger(status) for status in MOODYS_REPORTED_STATUSES}
+)
+
+
+def report_move(
+    job_id: int, current: str, target: JobStatus, data: dict[str, Any] | None = None
+) -> Move:
+    """The move an applied report makes (``decision.target`` of :func:`apply_reported_status`
+    for a job in ``current``), from :data:`JOB_REPORT_LIFECYCLE`; O(1)."""
+    return JOB_REPORT_LIFECYCLE.move(job_id, current, REPORT_TRIGGERS[target], data)
+
+
+def report_error(target: JobStatus, messages: Sequence[str]) -> str | None:
+    """``last_error`` of a job a report moves to ``target``: Moody's messages for FAILED
+    (the caller clips the text to what is stored), ``None`` (keep the stored one) otherwise.
+    The tracker and ``job track`` share this rule."""
+    return "; ".join(messages) if target is J.FAILED else None

@@ -23,11 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from transitions import Machine, MachineError
 
 from statemachines.errors import IllegalTransition
+from statemachines.moves import Move
 
 S = TypeVar("S", bound=StrEnum)
 
@@ -131,6 +132,26 @@ class Lifecycle(Generic[S]):
         """The error for ``attempted`` from ``current``, naming the legal sources."""
         allowed = tuple(str(status) for status in self.allowed_from.get(attempted, ()))
         return IllegalTransition(self.entity, entity_id, current, attempted, allowed)
+
+    def move(
+        self, entity_id: int, current: S | str, trigger: str, data: dict[str, Any] | None = None
+    ) -> Move:
+        """The :class:`Move` ``trigger`` makes from ``current`` (lookup: the hot path).
+
+        Raises :class:`IllegalTransition` when the trigger is not legal from ``current``."""
+        # a status string finds its StrEnum key (same hash, equal): no conversion per move
+        dest = self.lookup.get((current, trigger))  # type: ignore[arg-type]
+        if dest is None:
+            raise self.illegal(entity_id, self.states(current), trigger)
+        return Move(entity_id, current, dest, trigger, data)
+
+    def fire_move(
+        self, entity_id: int, current: S | str, trigger: str, data: dict[str, Any] | None = None
+    ) -> Move:
+        """The :class:`Move` ``trigger`` makes from ``current``, decided by firing the
+        ``transitions`` machine (:meth:`fire`): the single-object path."""
+        status = self.states(current)
+        return Move(entity_id, status, self.fire(entity_id, status, trigger), trigger, data)
 
     def fire(self, entity_id: int | str, current: S, trigger: str) -> S:
         """Run ``trigger`` through :attr:`machine` (the single-object path).

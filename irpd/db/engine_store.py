@@ -1,7 +1,8 @@
 """Typed access to the engine's named queries (sql/queries/engine.sql).
 
-Writes are batched: one statement moves many jobs with compare-and-set on their expected status,
-fenced by this worker's shard leases, and inserts their tracking-log rows in the same statement.
+Status writes are moves decided by the machines, applied by :meth:`EngineStore.apply_moves`
+(:mod:`irpd.db.moves`): one statement moves many jobs with compare-and-set on their expected
+status, fenced by this worker's shard leases, and inserts their tracking-log rows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from irpd.db.database import Database
+from irpd.db.moves import Effects, Source, apply_moves
+from statemachines.job import JobStatus
+from statemachines.moves import Move
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,7 @@ class QueuedJob:
     batch_id: int
     batch_type: str
     configuration: dict[str, Any]
-    status: str = "INITIATED"
+    status: str = JobStatus.INITIATED
     idempotency_key: uuid.UUID | None = None
     workflow_name: str | None = None
     attempts: int = 0
@@ -65,15 +69,12 @@ class Acknowledged:
 
 
 class Report(NamedTuple):
-    """One status change reported by Moody's, to apply with compare-and-set."""
+    """One status change reported by Moody's: the move, and what else the report writes."""
 
-    job_id: int
-    expected: str
-    target: str
+    move: Move
     progress: int | None
     poll_in: float | None
     error: str | None
-    data: dict[str, Any] | None
 
 
 class Poll(NamedTuple):
@@ -91,6 +92,20 @@ class EngineStore:
     def __init__(self, db: Database, worker_id: str) -> None:
         self.db = db
         self.worker_id = worker_id
+
+    # --- moves ----------------------------------------------------------------------
+    async def apply_moves(
+        self, moves: Sequence[Move], effects: Effects, source: Source = "engine"
+    ) -> list[Moved]:
+        """Apply moves decided by the machines (compare-and-set + tracking-log row, one
+        statement, fenced by this worker's shard leases); return those that moved."""
+        rows = await apply_moves(self.db, moves, effects, source, self.worker_id)
+        return [Moved(r["id"], r["batch_id"], r["target"], r["expected"]) for r in rows]
+
+    async def acknowledge(self, moves: Sequence[Move], effects: Effects) -> list[Acknowledged]:
+        """Apply ``acknowledge`` moves; return the jobs with their workflow ids."""
+        rows = await apply_moves(self.db, moves, effects, "engine", self.worker_id)
+        return [Acknowledged(r["id"], r["batch_id"], r["status"], r["workflow_id"]) for r in rows]
 
     # --- leases ---------------------------------------------------------------------
     async def heartbeat(self, hostname: str, pid: int, version: str) -> None:
@@ -149,26 +164,20 @@ class EngineStore:
             for r in rows
         ]
 
-    async def begin_submit(self, intents: Sequence[tuple[int, uuid.UUID, str]]) -> set[int]:
-        """Commit INITIATED → SUBMITTING with key and name; return the ids that moved."""
-        if not intents:
-            return set()
-        ids, keys, names = zip(*intents, strict=True)
-        rows = await self.db.fetch(
-            "engine_begin_submit", list(ids), list(keys), list(names), self.worker_id
-        )
-        return {r["id"] for r in rows}
-
-    async def record_acknowledged(
-        self, acks: Sequence[tuple[int, str, dict[str, Any], dict[str, Any], float]]
+    async def record_workflow_ids(
+        self,
+        expected: str,
+        acks: Sequence[tuple[int, str, dict[str, Any], dict[str, Any], float]],
     ) -> list[Acknowledged]:
-        """Record workflow ids (+ request/response) of accepted submissions."""
+        """No move: jobs still in ``expected`` (a cancel was requested while they were being
+        submitted) learn their workflow id (+ request/response) so the cancel can be sent."""
         if not acks:
             return []
         ids, workflow_ids, requests, responses, polls = zip(*acks, strict=True)
         rows = await self.db.fetch(
-            "engine_record_acknowledged",
+            "engine_record_workflow_id",
             list(ids),
+            expected,
             list(workflow_ids),
             list(requests),
             list(responses),
@@ -176,24 +185,6 @@ class EngineStore:
             self.worker_id,
         )
         return [Acknowledged(r["id"], r["batch_id"], r["status"], r["workflow_id"]) for r in rows]
-
-    async def record_settled(
-        self, settled: Sequence[tuple[int, str, str | None, dict[str, Any], dict[str, Any]]]
-    ) -> list[Moved]:
-        """SUBMITTING → FINISHED (synchronous operation) or → ERROR (permanent refusal)."""
-        if not settled:
-            return []
-        ids, targets, errors, requests, responses = zip(*settled, strict=True)
-        rows = await self.db.fetch(
-            "engine_record_settled",
-            list(ids),
-            list(targets),
-            list(errors),
-            list(requests),
-            list(responses),
-            self.worker_id,
-        )
-        return [Moved(r["id"], r["batch_id"], r["target"], r["previous"]) for r in rows]
 
     async def record_submit_retry(self, job_id: int, error: str, retry_in: float) -> None:
         """Keep the intent; try the same key again in ``retry_in`` seconds."""
@@ -226,16 +217,6 @@ class EngineStore:
         rows = await self.db.fetch("engine_job_states", list(ids))
         return [_in_flight(r) for r in rows]
 
-    async def apply_reports(self, reports: Sequence[Report]) -> list[Moved]:
-        """Apply reported status changes (compare-and-set); return those that moved."""
-        if not reports:
-            return []
-        # one array per column: (ids, expected, target, progress, poll_in, error, data)
-        rows = await self.db.fetch(
-            "engine_apply_reports", *zip(*reports, strict=True), self.worker_id
-        )
-        return [Moved._make(r) for r in rows]  # id, batch_id, target, expected
-
     async def record_polls(self, polls: Sequence[Poll]) -> None:
         """Bookkeeping for polls that found no change."""
         if not polls:
@@ -263,24 +244,6 @@ class EngineStore:
         rows = await self.db.fetch("engine_missing_workflows", list(shards))
         return {r["id"]: r["seconds_missing"] for r in rows}
 
-    async def declare_lost(
-        self, jobs: Sequence[tuple[int, str, str]], lost_after: float
-    ) -> list[Moved]:
-        """``(job id, expected status, reason)`` → ERROR, for jobs whose workflow has been
-        missing for at least ``lost_after`` seconds (by the database's clock)."""
-        if not jobs:
-            return []
-        ids, expected, errors = zip(*jobs, strict=True)
-        rows = await self.db.fetch(
-            "engine_declare_lost",
-            list(ids),
-            list(expected),
-            list(errors),
-            lost_after,
-            self.worker_id,
-        )
-        return [Moved._make(r) for r in rows]  # id, batch_id, target, expected
-
     # --- canceller ------------------------------------------------------------------
     async def cancels_to_send(
         self, shards: Sequence[int], exclude: Sequence[int], limit: int
@@ -288,11 +251,6 @@ class EngineStore:
         """(job id, batch id, workflow id) of cancels to send to Moody's."""
         rows = await self.db.fetch("engine_cancels_to_send", list(shards), list(exclude), limit)
         return [(r["id"], r["batch_id"], r["moodys_workflow_id"]) for r in rows]
-
-    async def cancel_sent(self, job_id: int, poll_in: float) -> bool:
-        """CANCEL_REQUESTED → CANCELLING once Moody's accepted the cancel."""
-        row = await self.db.fetchrow("engine_cancel_sent", job_id, poll_in, self.worker_id)
-        return row is not None
 
     async def cancel_retry(self, job_id: int, error: str, retry_in: float) -> None:
         """Try the cancel again later."""

@@ -16,12 +16,14 @@ import structlog
 
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import EngineStore
+from irpd.db.moves import cancels_sent
 from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.errors import NotCancellable
+from statemachines.job import JOB_LIFECYCLE, JobStatus
 
 log = structlog.get_logger("irpd.canceller")
 
@@ -48,7 +50,7 @@ class Canceller:
         events: TransitionEvents,
         settings: CancellerSettings,
         *,
-        on_cancel_sent: Callable[[int, int, str], None],
+        on_cancel_sent: Callable[[int, int, str, str], None],
         on_not_cancellable: Callable[[int], None],
     ) -> None:
         self._store = store
@@ -99,14 +101,16 @@ class Canceller:
             bound.warning("cancel_failed", error=str(exc))
             await self._store.cancel_retry(job_id, clip(str(exc)), self.settings.retry_in)
             return 0
-        if await self._store.cancel_sent(job_id, self.settings.first_poll_in):
+        move = JOB_LIFECYCLE.move(job_id, JobStatus.CANCEL_REQUESTED, "cancel_sent")
+        moved = await self._store.apply_moves([move], cancels_sent([self.settings.first_poll_in]))
+        for row in moved:
             self._events.transitioned(
-                job_id,
-                batch_id,
-                "CANCEL_REQUESTED",
-                "CANCELLING",
+                row.id,
+                row.batch_id,
+                row.previous,
+                row.status,
                 workflow_id=workflow_id,
                 cause="engine",
             )
-            self._on_cancel_sent(job_id, batch_id, workflow_id)
+            self._on_cancel_sent(row.id, row.batch_id, row.status, workflow_id)
         return 1

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ import structlog
 
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import Acknowledged, EngineStore, Moved, QueuedJob
+from irpd.db.moves import acknowledgements, settlements, submit_intents
 from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth
 from irpd.engine.leases import LeaseKeeper
@@ -35,6 +36,8 @@ from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.circuit import MoodysUnavailable
 from irpd.moodys.errors import MoodysAuthenticationError
 from irpd.moodys.models import WorkflowStatus
+from statemachines.job import CANCEL_PENDING_JOB_STATUSES, JOB_LIFECYCLE, JobStatus
+from statemachines.moves import Move
 
 log = structlog.get_logger("irpd.dispatcher")
 
@@ -71,7 +74,9 @@ class Outcome:
     job: QueuedJob
     kind: Literal["acked", "settled", "retry", "deferred", "abandoned"]
     workflow_id: str | None = None
-    target: str | None = None
+    #: the job machine's trigger of a written outcome (acknowledge, complete_synchronously,
+    #: refuse); none for a retry
+    trigger: str = ""
     error: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
     response: dict[str, Any] = field(default_factory=dict)
@@ -191,14 +196,25 @@ class Dispatcher:
         if not queued:
             return 0
         intents = {j.id: (uuid.uuid4(), workflow_name(j.id, j.configuration)) for j in queued}
-        moved = await self._store.begin_submit([(i, *intents[i]) for i in intents])
+        moves = [
+            JOB_LIFECYCLE.move(
+                j.id,
+                j.status,
+                "begin_submit",
+                {"idempotency_key": str(intents[j.id][0]), "workflow_name": intents[j.id][1]},
+            )
+            for j in queued
+        ]
+        keys, names = zip(*intents.values(), strict=True)
+        moved = {m.id: m for m in await self._store.apply_moves(moves, submit_intents(keys, names))}
+        self._events.transitioned_many(
+            [(m.id, m.batch_id, m.previous, m.status, None) for m in moved.values()], cause="engine"
+        )
         for job in queued:
             if job.id in moved:
                 key, name = intents[job.id]
-                self._events.transitioned(
-                    job.id, job.batch_id, "INITIATED", "SUBMITTING", cause="engine"
-                )
-                self._launch(job, self._send(job, key, name))
+                submitting = replace(job, status=moved[job.id].status)
+                self._launch(submitting, self._send(submitting, key, name))
         return len(moved)
 
     def _launch(self, job: QueuedJob, attempt: Any) -> None:
@@ -235,6 +251,7 @@ class Dispatcher:
                 return Outcome(
                     job,
                     "acked",
+                    trigger="acknowledge",
                     workflow_id=workflow.workflow_id,
                     response={"recovered_by": "workflow_name"},
                 )
@@ -267,7 +284,7 @@ class Dispatcher:
         except PermanentError as exc:
             log_.warning("submission_refused", error=str(exc))
             return Outcome(
-                job, "settled", target="ERROR", error=clip(str(exc)), response=_error_record(exc)
+                job, "settled", trigger="refuse", error=clip(str(exc)), response=_error_record(exc)
             )
         except RetryableError as exc:
             log_.warning("submission_retry", error=str(exc), attempts=job.attempts + 1)
@@ -278,18 +295,23 @@ class Dispatcher:
                 return Outcome(
                     job,
                     "settled",
-                    target="ERROR",
+                    trigger="refuse",
                     error=clip(f"internal error: {type(exc).__name__}: {exc}"),
                 )
             return self._retry(job, exc)
         self.submitted += 1
         if result.workflow_id is None:
             return Outcome(
-                job, "settled", target="FINISHED", request=result.request, response=result.response
+                job,
+                "settled",
+                trigger="complete_synchronously",
+                request=result.request,
+                response=result.response,
             )
         return Outcome(
             job,
             "acked",
+            trigger="acknowledge",
             workflow_id=result.workflow_id,
             request=result.request,
             response=result.response,
@@ -318,10 +340,55 @@ class Dispatcher:
         self._wake.set()  # room for more: claim the next jobs now, not at the idle tick
 
     async def _write(self, batch: list[Outcome]) -> None:
-        acked = [o for o in batch if o.kind == "acked"]
-        settled = [o for o in batch if o.kind == "settled"]
-        if acked:
-            rows = await self._store.record_acknowledged(
+        pending = [o for o in batch if o.kind in ("acked", "settled")]
+        # A job's status may have moved since it was claimed (an operator's cancel while the
+        # HTTP call was in flight): a lost compare-and-set is re-read and decided again.
+        for _ in range(MAX_WRITE_ROUNDS):
+            if not pending:
+                break
+            written = await self._write_moves(pending)
+            pending = await self._refreshed([o for o in pending if o.job.id not in written])
+        for o in batch:
+            if o.kind == "retry":
+                await self._store.record_submit_retry(o.job.id, o.error or "", o.retry_in)
+            elif o.kind == "deferred":
+                await self._store.defer_submission(o.job.id, o.error or "", o.retry_in)
+
+    async def _write_moves(self, outcomes: list[Outcome]) -> set[int]:
+        """Write what the machine makes of each outcome; return the ids written."""
+        acks: list[tuple[Move, Outcome]] = []
+        learned: dict[str, list[Outcome]] = {}
+        settled: list[tuple[Move, Outcome]] = []
+        for o in outcomes:
+            if (o.job.status, o.trigger) in JOB_LIFECYCLE.lookup:
+                move = JOB_LIFECYCLE.move(o.job.id, o.job.status, o.trigger, _audit(o))
+                (settled if o.kind == "settled" else acks).append((move, o))
+            elif o.kind == "acked" and o.job.status in CANCEL_PENDING_JOB_STATUSES:
+                # a cancel was requested meanwhile: no move, the job learns its workflow id
+                learned.setdefault(o.job.status, []).append(o)
+            else:
+                log.warning("submission_outcome_dropped", job_id=o.job.id, status=o.job.status)
+        written: set[int] = set()
+        if acks:
+            rows = await self._store.acknowledge(
+                [m for m, _ in acks],
+                acknowledgements(
+                    [str(o.workflow_id) for _, o in acks],
+                    [o.request for _, o in acks],
+                    [o.response for _, o in acks],
+                    [self.settings.first_poll_in] * len(acks),
+                ),
+            )
+            previous = {m.id: m.expected for m, _ in acks}
+            self._events.transitioned_many(
+                [(r.id, r.batch_id, previous[r.id], r.status, r.workflow_id) for r in rows],
+                cause="engine",
+            )
+            written.update(r.id for r in rows)
+            self._on_acknowledged(rows)
+        for status, group in learned.items():
+            rows = await self._store.record_workflow_ids(
+                status,
                 [
                     (
                         o.job.id,
@@ -330,40 +397,61 @@ class Dispatcher:
                         o.response,
                         self.settings.first_poll_in,
                     )
-                    for o in acked
-                ]
+                    for o in group
+                ],
             )
-            for row in rows:
-                if row.status == "SUBMITTED":
-                    self._events.transitioned(
-                        row.id,
-                        row.batch_id,
-                        "SUBMITTING",
-                        "SUBMITTED",
-                        workflow_id=row.workflow_id,
-                        cause="engine",
-                    )
+            written.update(r.id for r in rows)
             self._on_acknowledged(rows)
         if settled:
-            moved = await self._store.record_settled(
-                [(o.job.id, str(o.target), o.error, o.request, o.response) for o in settled]
+            moved = await self._store.apply_moves(
+                [m for m, _ in settled],
+                settlements(
+                    [o.error for _, o in settled],
+                    [o.request for _, o in settled],
+                    [o.response for _, o in settled],
+                    [o.trigger == "complete_synchronously" for _, o in settled],
+                ),
             )
-            for moved_row in moved:
-                self._events.transitioned(
-                    moved_row.id,
-                    moved_row.batch_id,
-                    moved_row.previous,
-                    moved_row.status,
-                    cause="engine",
-                )
+            self._events.transitioned_many(
+                [(m.id, m.batch_id, m.previous, m.status, None) for m in moved], cause="engine"
+            )
+            written.update(m.id for m in moved)
             # every settled outcome's batch, not only the rows this attempt moved: after a
             # commit lost with its connection, the retry moves nothing, yet the batch changed
-            self._on_settled([Moved(o.job.id, o.job.batch_id, str(o.target)) for o in settled])
-        for o in batch:
-            if o.kind == "retry":
-                await self._store.record_submit_retry(o.job.id, o.error or "", o.retry_in)
-            elif o.kind == "deferred":
-                await self._store.defer_submission(o.job.id, o.error or "", o.retry_in)
+            self._on_settled(
+                [Moved(m.id, o.job.batch_id, m.target, m.expected) for m, o in settled]
+            )
+        return written
+
+    async def _refreshed(self, lost: list[Outcome]) -> list[Outcome]:
+        """Outcomes whose compare-and-set lost, with the job's current status; those whose
+        submission was already resolved (a workflow id recorded) are dropped."""
+        if not lost:
+            return []
+        current = {row.id: row for row in await self._store.job_states([o.job.id for o in lost])}
+        again = []
+        for o in lost:
+            row = current.get(o.job.id)
+            if row is None or row.workflow_id or row.status == o.job.status:
+                continue  # resolved elsewhere, or fenced off (shard lost): nothing to write
+            if row.status == _target(o):
+                continue  # written by an earlier attempt whose commit was not confirmed
+            again.append(replace(o, job=replace(o.job, status=row.status)))
+        return again
+
+
+#: a submission outcome is re-decided at most this often when its job keeps moving
+MAX_WRITE_ROUNDS = 3
+
+
+def _target(outcome: Outcome) -> str | None:
+    """The status the outcome's move leads to from the job's status (``None``: no move)."""
+    return JOB_LIFECYCLE.lookup.get((JobStatus(outcome.job.status), outcome.trigger))
+
+
+def _audit(outcome: Outcome) -> dict[str, Any] | None:
+    """The tracking-log data of a settled submission (the reason of a refusal)."""
+    return None if outcome.error is None else {"error": outcome.error}
 
 
 #: clock skew tolerated between this host and Moody's when matching a workflow by name
@@ -395,7 +483,7 @@ def _error_record(exc: BaseException) -> dict[str, Any]:
 
 def _outcome_label(outcome: Outcome) -> str:
     """The metrics label of a written outcome."""
-    if outcome.kind == "acked" or (outcome.kind == "settled" and outcome.target != "ERROR"):
+    if outcome.kind == "acked" or (outcome.kind == "settled" and outcome.trigger != "refuse"):
         return "accepted"
     if outcome.kind == "settled":
         return "refused"

@@ -29,6 +29,7 @@ from irpd.engine.reconciler import ReconcileBatch, Reconciler
 from irpd.engine.supervisor import Supervisor
 from irpd.engine.tracker import Tracker, TrackerSettings
 from irpd.moodys.circuit import MoodysHealthState
+from statemachines.job import CANCEL_PENDING_JOB_STATUSES
 from statemachines.polling import PollPolicy
 
 log = structlog.get_logger("irpd.engine")
@@ -140,14 +141,14 @@ class Engine:
     def _acknowledged(self, rows: Sequence[Acknowledged]) -> None:
         for row in rows:
             self.tracker.add(row.id, row.batch_id, row.status, row.workflow_id)
-            if row.status == "CANCEL_REQUESTED":
+            if row.status in CANCEL_PENDING_JOB_STATUSES:
                 self.canceller.wake()
 
     def _settled(self, rows: Sequence[Moved]) -> None:
         self.reconciler.notify({row.batch_id for row in rows})
 
-    def _cancel_sent(self, job_id: int, batch_id: int, workflow_id: str) -> None:
-        self.tracker.add(job_id, batch_id, "CANCELLING", workflow_id)
+    def _cancel_sent(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
+        self.tracker.add(job_id, batch_id, status, workflow_id)
 
     def _shards_changed(self, gained: frozenset[int], lost: frozenset[int]) -> None:
         self.tracker.resync_soon()

@@ -20,8 +20,9 @@ import structlog
 
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import EngineStore, Moved
+from irpd.db.moves import lost as lost_effects
 from irpd.engine.schedule import TrackedJob
-from statemachines.job import JobStatus, job_next
+from statemachines.job import JOB_LIFECYCLE
 
 log = structlog.get_logger("irpd.tracker")
 
@@ -73,12 +74,15 @@ class LostWorkflows:
         due = [j for j in jobs if now - self._since.get(j.id, now) >= self.lost_after]
         if not due:
             return []
-        for job in due:
-            job_next(job.id, JobStatus(job.status), "declare_lost")  # legal: in flight
-        moved = await self._retrying(
-            lambda: self._store.declare_lost(
-                [(j.id, j.status, self.reason(j, now)) for j in due], self.lost_after
+        reasons = [self.reason(j, now) for j in due]
+        moves = [
+            JOB_LIFECYCLE.move(
+                j.id, j.status, "declare_lost", {"trigger": "declare_lost", "error": why}
             )
+            for j, why in zip(due, reasons, strict=True)
+        ]
+        moved = await self._retrying(
+            lambda: self._store.apply_moves(moves, lost_effects(reasons, self.lost_after))
         )
         for row in moved:
             self._since.pop(row.id, None)

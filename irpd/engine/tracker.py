@@ -22,6 +22,7 @@ import structlog
 
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import EngineStore, InFlightJob, Moved, Poll, Report
+from irpd.db.moves import reports as report_effects
 from irpd.engine.events import Throttled, TransitionEvents
 from irpd.engine.health import DatabaseHealth, MoodysHealth
 from irpd.engine.leases import SHARDS, LeaseKeeper
@@ -36,6 +37,8 @@ from statemachines.job import (
     TERMINAL_JOB_STATUSES,
     JobStatus,
     apply_reported_status,
+    report_error,
+    report_move,
 )
 from statemachines.polling import PollPolicy, next_poll_delay
 
@@ -394,7 +397,7 @@ class Tracker:
         if missing:
             await self._missing(missing)
         moved_ids = {m.id for m in moved}
-        lost = [r.job_id for r in reports if r.job_id not in moved_ids]
+        lost = [r.move.id for r in reports if r.move.id not in moved_ids]
         if lost:
             await self._refresh(lost)
 
@@ -433,11 +436,16 @@ class Tracker:
                 if target in TERMINAL_JOB_STATUSES
                 else next_poll_delay(target, 0.0, 0, policy, self._rng)
             )
-            error = clip("; ".join(answer.messages)) if target is JobStatus.FAILED else None
             # the status is a column of the log row (progress lives on the job); only Moody's
             # messages need JSON, and most transitions carry none: nothing to encode or store
             data = {"messages": list(answer.messages)[:20]} if answer.messages else None
-            return Report(job.id, job.status, target.value, answer.progress, poll_in, error, data)
+            error = report_error(target, answer.messages)
+            return Report(
+                report_move(job.id, job.status, target, data),
+                answer.progress,
+                poll_in,
+                None if error is None else clip(error),
+            )
         if decision.kind != "unchanged":
             self._throttled.warning(
                 f"job_report_{decision.kind}",
@@ -455,12 +463,20 @@ class Tracker:
         backoff = 0.5
         while True:
             try:
-                moved = await self._store.apply_reports(reports)
+                moved = await self._apply(reports)
                 await self._store.record_polls(polls)
                 return moved
             except DatabaseUnavailable:
                 await self._health.backoff(backoff)
                 backoff = min(backoff * 2, self.settings.db_retry_max)
+
+    async def _apply(self, reports: list[Report]) -> list[Moved]:
+        if not reports:
+            return []
+        moves, progress, poll_in, errors = zip(*reports, strict=True)
+        return await self._store.apply_moves(
+            moves, report_effects(progress, poll_in, errors), "moodys"
+        )
 
     async def _pause(self) -> None:
         """Between slices of CPU work: nothing, unless operators are active; then wait for
@@ -472,7 +488,7 @@ class Tracker:
     async def _apply_in_memory(
         self, moved: list[Moved], reports: list[Report], polls: list[Poll], now: float
     ) -> None:
-        poll_in = {r.job_id: r.poll_in for r in reports}
+        poll_in = {r.move.id: r.poll_in for r in reports}
         settled: list[Moved] = []
         events: list[tuple[int, int, str, str, str | None]] = []
         for count, row in enumerate(moved, 1):

@@ -6,11 +6,11 @@ from typing import Any
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
+from irpd.db.moves import apply_moves, operator
 from irpd.errors import JobError, StaleStateError
 from irpd.ops import validate
 from irpd.ops.batches import require_submittable
 from irpd.ops.locking import (
-    TERMINAL_STATUS_LIST,
     lock_batch_and_job,
     lock_job,
     refuse_completed_batch,
@@ -194,23 +194,14 @@ class Jobs:
             job = await lock_job(tx, job_id)
             if trigger == "force_ok":
                 refuse_skipped(job, "force-ok")
-            target = job_move(job_id, job["status"], trigger)
-            row = await tx.fetchrow(
-                "job_transition",
-                job_id,
-                job["status"],
-                target,
-                forced_ok_reason,
-                "operator",
-                data,
-                TERMINAL_STATUS_LIST,
-            )
-            if row is None:
+            move = job_move(job_id, job["status"], trigger, data)
+            rows = await apply_moves(tx, [move], operator(forced_ok_reason), "operator")
+            if not rows:
                 raise StaleStateError(f"Job {job_id} changed status while being moved.")
         return {
             "job_id": job_id,
-            "status": row["status"],
-            "previous_status": row["previous_status"],
-            "tracked_ts": plain(row["tracked_ts"]),
+            "status": rows[0]["target"],
+            "previous_status": rows[0]["expected"],
+            "tracked_ts": plain(rows[0]["tracked_ts"]),
             "batch_id": job["batch_id"],  # the control socket wakes the reconciler with it
         }

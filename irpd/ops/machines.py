@@ -10,17 +10,20 @@ its status and the attempted move.
 
 from __future__ import annotations
 
+from typing import Any
+
 from irpd.errors import BatchError, ConfigurationError, JobError
 from statemachines.batch import BATCH_LIFECYCLE, BatchStatus
 from statemachines.configuration import CONFIGURATION_LIFECYCLE, ConfigurationStatus
 from statemachines.errors import IllegalTransition
 from statemachines.job import JOB_LIFECYCLE, JobStatus
+from statemachines.moves import Move
 
 
-def job_move(job_id: int, current: str, trigger: str) -> JobStatus:
-    """The job status ``trigger`` leads to, or ``JobError``."""
+def job_move(job_id: int, current: str, trigger: str, data: dict[str, Any] | None = None) -> Move:
+    """The :class:`Move` ``trigger`` makes of the job, or ``JobError``."""
     try:
-        return JOB_LIFECYCLE.fire(job_id, JobStatus(current), trigger)
+        return JOB_LIFECYCLE.fire_move(job_id, JobStatus(current), trigger, data)
     except IllegalTransition as refused:
         raise JobError(str(refused)) from refused
 

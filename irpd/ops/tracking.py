@@ -1,4 +1,5 @@
-"""Status facts from Moody's on one job (every poll logged), and a job's full history."""
+"""Status facts from Moody's on one job (applied by the tracker's rules), and a job's full
+history."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ from typing import Any, Final
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row
-from irpd.errors import JobError, StaleStateError
+from irpd.db.moves import apply_moves
+from irpd.db.moves import reports as report_effects
+from irpd.errors import JobError, StaleStateError, clip
 from irpd.ops import overrides, validate
-from irpd.ops.locking import TERMINAL_STATUS_LIST, lock_job
+from irpd.ops.locking import lock_job
 from irpd.ops.rows import plain, plain_row, plain_rows
-from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus, apply_reported_status
+from statemachines.job import (
+    TERMINAL_JOB_STATUSES,
+    JobStatus,
+    apply_reported_status,
+    report_error,
+    report_move,
+)
 
 TRACKING_SOURCES: Final = ("moodys", "engine", "operator")
 MAX_REPORTED_STATUS_LENGTH: Final = 100
@@ -34,13 +43,17 @@ class Tracking:
         source: str = "moodys",
         progress: int | None = None,
     ) -> dict[str, Any]:
-        """Apply one status reported for a job (a poll), through ``apply_reported_status``.
+        """Apply one status reported for a job (a poll) by the tracker's rules.
 
-        In one transaction: the job is locked, the decision taken on its current status, the
-        status compare-and-set (when the decision is ``apply``), ``last_tracked_ts``,
-        ``poll_count`` and ``progress`` updated, and ONE tracking-log row written whatever the
-        decision: ``job_status`` is the job's status after the poll, ``tracking_data`` is
-        ``{"reported_status", "decision", "reason", "response": tracking_data}``.
+        In one transaction the job is locked and :func:`apply_reported_status` decides on its
+        current status. An ``apply`` is the tracker's move (:func:`report_move`), written by
+        the tracker's statement: compare-and-set, ``last_error`` from Moody's messages
+        (``tracking_data["messages"]``) when it FAILED, ``progress``, ``completed_ts``, and
+        ONE tracking-log row whose ``tracking_data`` is ``{"reported_status", "decision",
+        "reason", "response": tracking_data}``. Any other decision writes the tracker's poll
+        bookkeeping only (``last_tracked_ts``, ``poll_count``, ``progress``) and no log row
+        (``tracking_log_id`` and ``tracked_ts`` are then ``None``). Not fenced by shard
+        leases: the owning tracker re-reads a job whose compare-and-set it loses.
         """
         jid = validate.positive_id("job_id", job_id, JobError)
         reported = validate.text(
@@ -53,25 +66,26 @@ class Tracking:
             job = await lock_job(tx, jid)
             current = JobStatus(job["status"])
             decision = apply_reported_status(current, reported)
-            target = decision.target if decision.target is not None else current
-            logged = {
-                "reported_status": reported,
-                "decision": decision.kind,
-                "reason": decision.reason,
-                "response": response,
-            }
-            row = await tx.fetchrow(
-                "job_record_poll",
-                jid,
-                current,
-                target,
-                percent,
-                origin,
-                logged,
-                TERMINAL_STATUS_LIST,
-            )
-            if row is None:
-                raise StaleStateError(f"Job {jid} changed status while a poll was applied.")
+            logged = None
+            if decision.kind == "apply" and decision.target is not None:
+                data = {
+                    "reported_status": reported,
+                    "decision": decision.kind,
+                    "reason": decision.reason,
+                    "response": response,
+                }
+                error = report_error(decision.target, _messages(response))
+                effects = report_effects(
+                    [percent], [None], [None if error is None else clip(error)]
+                )
+                move = report_move(jid, current, decision.target, data)
+                if not await apply_moves(tx, [move], effects, origin, None):  # type: ignore[arg-type]
+                    raise StaleStateError(f"Job {jid} changed status while a poll was applied.")
+                logged = (await tx.fetch("job_tracking_log", jid, 1))[0]
+            else:
+                await tx.execute("engine_record_polls", [jid], [current], [percent], [None])
+            row = await tx.fetchrow("job_read", jid)
+            assert row is not None  # locked above
         return {
             "job_id": jid,
             "reported_status": reported,
@@ -79,12 +93,12 @@ class Tracking:
             "reason": decision.reason,
             "previous_status": str(current),
             "status": row["status"],
-            "changed": target != current,
+            "changed": logged is not None,
             "terminal": JobStatus(row["status"]) in TERMINAL_JOB_STATUSES,
             "progress": row["progress"],
             "poll_count": row["poll_count"],
-            "tracking_log_id": row["tracking_log_id"],
-            "tracked_ts": plain(row["tracked_ts"]),
+            "tracking_log_id": None if logged is None else logged["id"],
+            "tracked_ts": None if logged is None else plain(logged["tracked_ts"]),
         }
 
     async def job_history(
@@ -124,3 +138,11 @@ class Tracking:
             "reason": configuration["override_reason_txt"],
             "changes": overrides.changes(parent_data, configuration["job_configuration_data"]),
         }
+
+
+def _messages(response: dict[str, Any] | None) -> list[str]:
+    """Moody's messages carried in a fact's ``tracking_data`` (``job track`` passes them)."""
+    messages = (response or {}).get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [str(message) for message in messages]

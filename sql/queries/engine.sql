@@ -1,7 +1,9 @@
 -- Queries of the daemon's engine (dispatcher, tracker, canceller, leases).
--- Every status change is a compare-and-set on the expected status, fenced by the caller's
--- shard leases (irp_owned_shards once per bulk statement, irp_owns_job for single rows),
--- written together with its tracking-log row in one statement.
+-- Every status change is a move decided by the machines in statemachines/ (irpd/db/moves.py):
+-- the statements take expected and target statuses as parameters (never as literals), do a
+-- compare-and-set on the expected status, fenced by the caller's shard leases
+-- (irp_owned_shards once per bulk statement), and write the tracking-log row in the same
+-- statement.
 
 -- name: lease_heartbeat
 INSERT INTO irp_worker (worker_id, hostname, pid, version)
@@ -99,94 +101,105 @@ SELECT j.id, j.batch_id, j.status, j.idempotency_key, j.workflow_name, j.submitt
  LIMIT $3
 
 -- name: engine_begin_submit
--- INITIATED → SUBMITTING with the idempotency key and workflow name, committed before the
--- HTTP call is made.
+-- Moves begin_submit (INITIATED → SUBMITTING) with the idempotency key and workflow name,
+-- committed before the HTTP call is made. $6 keys, $7 names, $8 worker.
 WITH owned AS MATERIALIZED (
-    SELECT irp_owned_shards($4) AS shards
+    SELECT irp_owned_shards($8) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS t(id, key, name), owned o
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::uuid[],
+                           $7::text[]) AS t(id, expected, target, data, key, name), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
-       SET status = 'SUBMITTING', idempotency_key = i.key, workflow_name = i.name,
+       SET status = i.target, idempotency_key = i.key, workflow_name = i.name,
            submitting_ts = now(), status_changed_ts = now(), updated_ts = now(),
            next_poll_at = NULL, last_error = NULL
       FROM input i
-     WHERE j.id = i.id AND j.status = 'INITIATED' AND j.submit_requested_ts IS NOT NULL
+     WHERE j.id = i.id AND j.status = i.expected AND j.submit_requested_ts IS NOT NULL
        AND NOT j.skipped
- RETURNING j.id, j.batch_id, i.key, i.name
+ RETURNING j.id, j.batch_id, i.expected, i.target, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
-    SELECT id, 'SUBMITTING', 'INITIATED', 'engine',
-           jsonb_build_object('idempotency_key', key, 'workflow_name', name)
-      FROM moved
+    SELECT id, target, expected, $5, data FROM moved
 )
-SELECT id, batch_id FROM moved
+SELECT id, batch_id, target, expected FROM moved
 
 -- name: engine_record_acknowledged
--- Moody's accepted the submission. SUBMITTING → SUBMITTED; a job whose cancel was requested
--- meanwhile keeps CANCEL_REQUESTED and only learns its workflow id.
+-- Moves acknowledge (SUBMITTING → SUBMITTED): Moody's accepted the submission.
+-- $6 workflow ids, $7 requests, $8 responses, $9 seconds to the first poll, $10 worker.
 WITH owned AS MATERIALIZED (
-    SELECT irp_owned_shards($6) AS shards
+    SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::float8[])
-        AS t(id, workflow_id, request, response, poll_in), owned o
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[],
+                           $7::jsonb[], $8::jsonb[], $9::float8[])
+        AS t(id, expected, target, data, workflow_id, request, response, poll_in), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
-       SET status = CASE WHEN j.status = 'SUBMITTING' THEN 'SUBMITTED' ELSE j.status END,
-           moodys_workflow_id = i.workflow_id,
+       SET status = i.target, moodys_workflow_id = i.workflow_id,
            submission_request = i.request, submission_response = i.response,
            submitted_ts = now(), submission_attempts = j.submission_attempts + 1,
-           status_changed_ts = CASE WHEN j.status = 'SUBMITTING' THEN now()
-                                    ELSE j.status_changed_ts END,
-           next_poll_at = now() + make_interval(secs => i.poll_in),
+           status_changed_ts = now(), next_poll_at = now() + make_interval(secs => i.poll_in),
            last_error = NULL, updated_ts = now()
       FROM input i
-     WHERE j.id = i.id AND j.status IN ('SUBMITTING', 'CANCEL_REQUESTED')
-       AND j.moodys_workflow_id IS NULL
- RETURNING j.id, j.batch_id, j.status, i.workflow_id, (j.status = 'SUBMITTED') AS changed
+     WHERE j.id = i.id AND j.status = i.expected AND j.moodys_workflow_id IS NULL
+ RETURNING j.id, j.batch_id, i.expected, i.target, i.workflow_id, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log
            (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-    SELECT id, workflow_id, 'SUBMITTED', 'SUBMITTING', 'engine', NULL FROM moved WHERE changed
+    SELECT id, workflow_id, target, expected, $5, data FROM moved
 )
-SELECT id, batch_id, status, workflow_id FROM moved
+SELECT id, batch_id, target AS status, workflow_id FROM moved
+
+-- name: engine_record_workflow_id
+-- Moody's accepted the submission of a job whose cancel was requested meanwhile: no move
+-- (the job keeps its status, $2), it learns its workflow id so the cancel can be sent.
+-- $1 ids, $2 expected status, $3 workflow ids, $4 requests, $5 responses, $6 seconds to the
+-- first poll, $7 worker.
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($7) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $3::text[], $4::jsonb[], $5::jsonb[], $6::float8[])
+        AS t(id, workflow_id, request, response, poll_in), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
+)
+UPDATE irp_job AS j
+   SET moodys_workflow_id = i.workflow_id,
+       submission_request = i.request, submission_response = i.response,
+       submitted_ts = now(), submission_attempts = j.submission_attempts + 1,
+       next_poll_at = now() + make_interval(secs => i.poll_in),
+       last_error = NULL, updated_ts = now()
+  FROM input i
+ WHERE j.id = i.id AND j.status = $2::text AND j.moodys_workflow_id IS NULL
+RETURNING j.id, j.batch_id, j.status, i.workflow_id
 
 -- name: engine_record_settled
--- The submission ended without a workflow to track: → FINISHED (a synchronous operation) or
--- → ERROR (a permanent refusal, reason in last_error). A job whose cancel was requested while
--- it was being submitted settles the same way.
+-- Moves complete_synchronously (→ FINISHED) or refuse (→ ERROR, reason in last_error): the
+-- submission ended without a workflow to track. $6 errors, $7 requests, $8 responses,
+-- $9 accepted (Moody's carried the operation out), $10 worker.
 WITH owned AS MATERIALIZED (
-    SELECT irp_owned_shards($6) AS shards
+    SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])
-        AS t(id, target, error, request, response), owned o
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[],
+                           $7::jsonb[], $8::jsonb[], $9::boolean[])
+        AS t(id, expected, target, data, error, request, response, accepted), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
-), before AS (
-    SELECT j.id, j.status AS previous
-      FROM irp_job j JOIN input i ON i.id = j.id
-     WHERE j.status IN ('SUBMITTING', 'CANCEL_REQUESTED') AND j.moodys_workflow_id IS NULL
-       FOR UPDATE OF j
 ), moved AS (
     UPDATE irp_job AS j
        SET status = i.target, last_error = i.error,
            submission_request = i.request, submission_response = i.response,
-           submitted_ts = CASE WHEN i.target = 'FINISHED' THEN now() ELSE j.submitted_ts END,
+           submitted_ts = CASE WHEN i.accepted THEN now() ELSE j.submitted_ts END,
            submission_attempts = j.submission_attempts + 1,
            completed_ts = now(), status_changed_ts = now(), updated_ts = now(),
-           next_poll_at = NULL, progress = CASE WHEN i.target = 'FINISHED' THEN 100
-                                                ELSE j.progress END
-      FROM input i JOIN before b ON b.id = i.id
-     WHERE j.id = i.id AND j.status = b.previous
- RETURNING j.id, j.batch_id, i.target, i.error, b.previous
+           next_poll_at = NULL, progress = CASE WHEN i.accepted THEN 100 ELSE j.progress END
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected AND j.moodys_workflow_id IS NULL
+ RETURNING j.id, j.batch_id, i.expected, i.target, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
-    SELECT id, target, previous, 'engine',
-           CASE WHEN error IS NULL THEN NULL ELSE jsonb_build_object('error', error) END
-      FROM moved
+    SELECT id, target, expected, $5, data FROM moved
 )
-SELECT id, batch_id, target, previous FROM moved
+SELECT id, batch_id, target, expected FROM moved
 
 -- name: engine_record_submit_retry
 -- The submission's outcome is still unknown (retryable failure): keep the intent, count the
@@ -232,25 +245,30 @@ SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
  WHERE j.id = ANY($1::bigint[])
 
 -- name: engine_apply_reports
--- Status changes reported by Moody's, applied in bulk with their tracking-log rows.
+-- Moves report_<status>: statuses reported by Moody's, applied in bulk with their
+-- tracking-log rows. $6 progress, $7 seconds to the next poll (NULL: none when the target
+-- is terminal, else keep), $8 last_error (NULL keeps it), $9 terminal statuses, $10 worker
+-- (NULL: not fenced by shard leases; an operator's `job track`).
 WITH owned AS MATERIALIZED (
-    SELECT irp_owned_shards($8) AS shards
+    SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::float8[],
-                           $6::text[], $7::jsonb[])
-        AS t(id, expected, target, progress, poll_in, error, data), owned o
-     WHERE irp_job_shard(t.id) = ANY (o.shards)
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::int[],
+                           $7::float8[], $8::text[])
+        AS t(id, expected, target, data, progress, poll_in, error), owned o
+     WHERE $10::text IS NULL OR irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
        SET status = i.target,
            progress = coalesce(i.progress, j.progress),
            last_error = coalesce(i.error, j.last_error),
            last_tracked_ts = now(),
-           next_poll_at = CASE WHEN i.poll_in IS NULL THEN NULL
-                               ELSE now() + make_interval(secs => i.poll_in) END,
+           next_poll_at = CASE WHEN i.poll_in IS NOT NULL
+                                   THEN now() + make_interval(secs => i.poll_in)
+                               WHEN i.target = ANY ($9::text[]) THEN NULL
+                               ELSE j.next_poll_at END,
            poll_count = j.poll_count + 1,
            status_changed_ts = now(),
-           completed_ts = CASE WHEN i.target IN ('FINISHED', 'FAILED', 'CANCELLED') THEN now()
+           completed_ts = CASE WHEN i.target = ANY ($9::text[]) THEN now()
                                ELSE j.completed_ts END,
            updated_ts = now()
       FROM input i
@@ -259,15 +277,16 @@ WITH owned AS MATERIALIZED (
 ), logged AS (
     INSERT INTO irp_job_tracking_log
            (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-    SELECT id, moodys_workflow_id, target, expected, 'moodys', data FROM moved
+    SELECT id, moodys_workflow_id, target, expected, $5, data FROM moved
 )
 SELECT id, batch_id, target, expected FROM moved
 
 -- name: engine_record_polls
 -- Polls that found no status change: bookkeeping only (no status write, no audit row).
+-- A NULL delay keeps next_poll_at (an operator's `job track`).
 UPDATE irp_job AS j
    SET last_tracked_ts = now(),
-       next_poll_at = now() + make_interval(secs => i.poll_in),
+       next_poll_at = coalesce(now() + make_interval(secs => i.poll_in), j.next_poll_at),
        progress = coalesce(i.progress, j.progress),
        poll_count = j.poll_count + 1
   FROM unnest($1::bigint[], $2::text[], $3::int[], $4::float8[]) AS i(id, expected, progress, poll_in)
@@ -284,18 +303,27 @@ SELECT j.id, j.batch_id, j.moodys_workflow_id
  LIMIT $3
 
 -- name: engine_cancel_sent
-WITH moved AS (
+-- Moves cancel_sent (CANCEL_REQUESTED → CANCELLING): Moody's accepted the cancel.
+-- $6 seconds to the next poll, $7 worker.
+WITH owned AS MATERIALIZED (
+    SELECT irp_owned_shards($7) AS shards
+), input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::float8[])
+        AS t(id, expected, target, data, poll_in), owned o
+     WHERE irp_job_shard(t.id) = ANY (o.shards)
+), moved AS (
     UPDATE irp_job AS j
-       SET status = 'CANCELLING', status_changed_ts = now(), updated_ts = now(),
-           last_error = NULL, next_poll_at = now() + make_interval(secs => $2)
-     WHERE j.id = $1 AND j.status = 'CANCEL_REQUESTED' AND irp_owns_job($3, j.id)
- RETURNING j.id, j.batch_id, j.moodys_workflow_id
+       SET status = i.target, status_changed_ts = now(), updated_ts = now(),
+           last_error = NULL, next_poll_at = now() + make_interval(secs => i.poll_in)
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected
+ RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.target, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log
-           (job_id, moodys_workflow_id, job_status, previous_status, source)
-    SELECT id, moodys_workflow_id, 'CANCELLING', 'CANCEL_REQUESTED', 'engine' FROM moved
+           (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
+    SELECT id, moodys_workflow_id, target, expected, $5, data FROM moved
 )
-SELECT id, batch_id FROM moved
+SELECT id, batch_id, target, expected FROM moved
 
 -- name: engine_cancel_retry
 UPDATE irp_job AS j
@@ -336,29 +364,30 @@ SELECT j.id, extract(epoch FROM now() - j.moodys_missing_since)::float8 AS secon
    AND irp_job_shard(j.id) = ANY($1::smallint[])
 
 -- name: engine_declare_lost
--- Moody's has not known these workflows for at least $4 seconds (measured by this database's
--- clock from the first "missing" answer): the jobs become ERROR (trigger declare_lost) with
--- the reason in last_error, with their tracking-log rows.
+-- Moves declare_lost (→ ERROR): Moody's has not known these workflows for at least $7
+-- seconds (measured by this database's clock from the first "missing" answer); the reason
+-- goes to last_error. $6 reasons, $7 seconds, $8 worker.
 WITH owned AS MATERIALIZED (
-    SELECT irp_owned_shards($5) AS shards
+    SELECT irp_owned_shards($8) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, expected, error),
-           owned o
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[])
+        AS t(id, expected, target, data, error), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
     UPDATE irp_job AS j
-       SET status = 'ERROR', last_error = i.error, next_poll_at = NULL,
+       SET status = i.target, last_error = i.error, next_poll_at = NULL,
            status_changed_ts = now(), completed_ts = now(), updated_ts = now()
       FROM input i
      WHERE j.id = i.id AND j.status = i.expected
-       AND j.moodys_missing_since <= now() - make_interval(secs => $4)
- RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.error, j.moodys_missing_since
+       AND j.moodys_missing_since <= now() - make_interval(secs => $7)
+ RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.target, i.data,
+           j.moodys_missing_since
 ), logged AS (
     INSERT INTO irp_job_tracking_log
            (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-    SELECT id, moodys_workflow_id, 'ERROR', expected, 'engine',
-           jsonb_build_object('trigger', 'declare_lost', 'error', error,
-                              'missing_since', moodys_missing_since)
+    SELECT id, moodys_workflow_id, target, expected, $5,
+           coalesce(data, '{}'::jsonb) || jsonb_build_object('missing_since', moodys_missing_since)
       FROM moved
 )
-SELECT id, batch_id, 'ERROR' AS target, expected FROM moved
+SELECT id, batch_id, target, expected FROM moved
+

@@ -52,42 +52,28 @@ INSERT INTO irp_job (batch_id, job_configuration_id) VALUES ($1, $2)
 RETURNING id AS job_id, batch_id, job_configuration_id, status, created_ts
 
 -- name: job_transition
--- Compare-and-set of job $1 from $2 to $3 plus its tracking-log row, in one statement.
--- $4 forced-ok reason or NULL, $5 source, $6 tracking data, $7 terminal statuses.
-WITH moved AS (
-    UPDATE irp_job
-       SET status = $3::text, status_changed_ts = now(), updated_ts = now(),
-           forced_ok_reason_txt = COALESCE($4, forced_ok_reason_txt),
-           completed_ts = CASE WHEN $3::text = ANY ($7::text[]) THEN now() ELSE completed_ts END,
-           next_poll_at = CASE WHEN $3::text = ANY ($7::text[]) THEN NULL ELSE next_poll_at END
-     WHERE id = $1 AND status = $2::text
-    RETURNING id, status, moodys_workflow_id, status_changed_ts
-)
-INSERT INTO irp_job_tracking_log (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-SELECT id, moodys_workflow_id, status, $2::text, $5, $6 FROM moved
-RETURNING job_id, job_status AS status, previous_status, tracked_ts
-
--- name: job_record_poll
--- One status fact (a poll) on job $1 seen in $2: status $3 (= $2 when not applied),
--- progress $4 (NULL keeps it), source $5, tracking data $6, terminal statuses $7.
--- Every poll updates the tracking columns and writes one tracking-log row.
-WITH polled AS (
-    UPDATE irp_job
-       SET status = $3::text,
-           status_changed_ts = CASE WHEN $3::text <> $2::text THEN now() ELSE status_changed_ts END,
-           completed_ts = CASE WHEN $3::text <> $2::text AND $3::text = ANY ($7::text[]) THEN now() ELSE completed_ts END,
-           next_poll_at = CASE WHEN $3::text = ANY ($7::text[]) THEN NULL ELSE next_poll_at END,
-           progress = COALESCE($4, progress),
-           last_tracked_ts = now(), poll_count = poll_count + 1, updated_ts = now()
-     WHERE id = $1 AND status = $2::text
-    RETURNING id, status, moodys_workflow_id, progress, poll_count
+-- Moves of jobs by an operator (request_cancel, force_ok): compare-and-set plus the
+-- tracking-log row in one statement. Move columns (irpd/db/moves.py): $1 ids, $2 expected,
+-- $3 targets, $4 audit data, $5 source; $6 forced-ok reason or NULL, $7 terminal statuses.
+WITH input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[])
+        AS t(id, expected, target, data)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = i.target, status_changed_ts = now(), updated_ts = now(),
+           forced_ok_reason_txt = COALESCE($6, j.forced_ok_reason_txt),
+           completed_ts = CASE WHEN i.target = ANY ($7::text[]) THEN now() ELSE j.completed_ts END,
+           next_poll_at = CASE WHEN i.target = ANY ($7::text[]) THEN NULL ELSE j.next_poll_at END
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected
+    RETURNING j.id, j.batch_id, j.moodys_workflow_id, i.expected, i.target, i.data
 ), logged AS (
     INSERT INTO irp_job_tracking_log (job_id, moodys_workflow_id, job_status, previous_status, source, tracking_data)
-    SELECT id, moodys_workflow_id, status, $2::text, $5, $6 FROM polled
-    RETURNING id, tracked_ts
+    SELECT id, moodys_workflow_id, target, expected, $5, data FROM moved
+    RETURNING job_id, tracked_ts
 )
-SELECT p.id AS job_id, p.status, p.progress, p.poll_count, l.id AS tracking_log_id, l.tracked_ts
-  FROM polled p, logged l
+SELECT m.id, m.batch_id, m.target, m.expected, l.tracked_ts
+  FROM moved m JOIN logged l ON l.job_id = m.id
 
 -- name: job_skip
 -- Skip job $1 (seen in status $2) with reason $3; its job configuration is skipped too when

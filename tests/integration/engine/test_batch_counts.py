@@ -6,13 +6,16 @@ import functools
 import uuid
 
 from irpd.db.database import Database
-from irpd.db.engine_store import EngineStore, Report
+from irpd.db.engine_store import EngineStore
 from irpd.engine.workflow_names import workflow_name
 from irpd.excel.loader import load_workbook
 from irpd.ops.facade import Operations
 from irpd.transformers.catalogue import builtin_registry
+from statemachines.job import JobStatus
 
 from .conftest import jobs_workbook
+from .moves import acknowledge, begin_submit, settle
+from .moves import report as apply_reports
 
 DIRECT_JOBS = """
 SELECT batch_id, status, skipped, (status = 'INITIATED' AND submit_requested_ts IS NOT NULL) AS r,
@@ -51,14 +54,15 @@ async def test_counts_follow_every_kind_of_write(db: Database) -> None:
     await store.heartbeat("h", 1, "t")
     await store.claim(60.0, 64)
     queued = await store.queued_jobs(list(range(64)), 100)
-    await store.begin_submit(
-        [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued[:20]]
+    await begin_submit(
+        store, [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued[:20]]
     )
-    await store.record_acknowledged([(q.id, str(9000 + q.id), {}, {}, 5.0) for q in queued[:15]])
-    await store.record_settled([(q.id, "ERROR", "refused", {}, {}) for q in queued[15:20]])
-    await store.apply_reports(
-        [Report(q.id, "SUBMITTED", "FAILED", None, None, "boom", None) for q in queued[:5]]
-        + [Report(q.id, "SUBMITTED", "FINISHED", 100, None, None, None) for q in queued[5:10]]
+    await acknowledge(store, [(q.id, str(9000 + q.id), {}, {}, 5.0) for q in queued[:15]])
+    await settle(store, [(q.id, "refuse", "refused") for q in queued[15:20]])
+    await apply_reports(
+        store,
+        [(q.id, "SUBMITTED", JobStatus.FAILED, None, None, "boom") for q in queued[:5]]
+        + [(q.id, "SUBMITTED", JobStatus.FINISHED, 100, None, None) for q in queued[5:10]],
     )
     await _compare(db)
     await ops.cancel_job(queued[10].id)

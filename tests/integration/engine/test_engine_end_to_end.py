@@ -10,6 +10,7 @@ from irpd.db.engine_store import EngineStore
 from irpd.engine.workflow_names import workflow_name
 
 from .conftest import FAST, Rig
+from .moves import begin_submit
 
 ALL_SHARDS = list(range(64))
 
@@ -71,8 +72,8 @@ async def test_intents_committed_before_a_crash_are_sent_once(rig: Rig) -> None:
     await store.claim(0.5, 64)  # a lease that lapses at once, like a dead process's
     queued = await store.queued_jobs(ALL_SHARDS, 100)
     keys = {q.id: uuid.uuid4() for q in queued}
-    moved = await store.begin_submit(
-        [(q.id, keys[q.id], workflow_name(q.id, q.configuration)) for q in queued]
+    moved = await begin_submit(
+        store, [(q.id, keys[q.id], workflow_name(q.id, q.configuration)) for q in queued]
     )
     assert len(moved) == 10
     engine = rig.engine("recovering")
@@ -93,7 +94,7 @@ async def test_an_answer_lost_before_its_commit_is_replayed_not_resent(rig: Rig)
     await store.claim(0.5, 64)
     queued = await store.queued_jobs(ALL_SHARDS, 100)
     intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
-    await store.begin_submit(intents)
+    await begin_submit(store, intents)
     configs = {q.id: q.configuration for q in queued}
     first: dict[int, str | None] = {}
     for job_id, key, name in intents:  # the HTTP calls happen; the process dies before commit
@@ -199,7 +200,7 @@ async def _intents_older_than_the_key(
     await store.claim(0.5, 64)
     queued = await store.queued_jobs(ALL_SHARDS, 100)
     intents = [(q.id, uuid.uuid4(), workflow_name(q.id, q.configuration)) for q in queued]
-    await store.begin_submit(intents)
+    await begin_submit(store, intents)
     first: dict[int, str | None] = {}
     if sent:
         configs = {q.id: q.configuration for q in queued}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from irpd.db.database import Database
-from irpd.db.engine_store import EngineStore, Poll, Report
+from irpd.db.engine_store import EngineStore, Poll
+from statemachines.job import JobStatus
 
+from .moves import acknowledge, begin_submit, report, settle
 from .seed import seed_jobs
 
 ALL = list(range(64))
@@ -25,22 +27,20 @@ async def test_submission_lifecycle_writes_status_and_audit(db: Database) -> Non
     queued = await store.queued_jobs(ALL, 10)
     assert [q.id for q in queued] == [1, 2, 3]
     keys = {q.id: uuid.uuid4() for q in queued}
-    moved = await store.begin_submit([(q.id, keys[q.id], f"irpd-{q.id}") for q in queued])
+    moved = await begin_submit(store, [(q.id, keys[q.id], f"irpd-{q.id}") for q in queued])
     assert moved == {1, 2, 3}
-    assert await store.begin_submit([(1, uuid.uuid4(), "again")]) == set()  # CAS: not INITIATED
-    acks = await store.record_acknowledged([(1, "1001", {"b": 1}, {"status": 202}, 5.0)])
+    assert await begin_submit(store, [(1, uuid.uuid4(), "again")]) == set()  # CAS: not INITIATED
+    acks = await acknowledge(store, [(1, "1001", {"b": 1}, {"status": 202}, 5.0)])
     assert [(a.id, a.status, a.workflow_id) for a in acks] == [(1, "SUBMITTED", "1001")]
-    settled = await store.record_settled(
-        [(2, "ERROR", "DS-507 duplicate", {}, {"status": 400}), (3, "FINISHED", None, {}, {})]
+    settled = await settle(
+        store, [(2, "refuse", "DS-507 duplicate"), (3, "complete_synchronously", None)]
     )
     assert sorted((m.id, m.status) for m in settled) == [(2, "ERROR"), (3, "FINISHED")]
     in_flight = await store.in_flight(ALL)
     assert [(j.id, j.status, j.workflow_id) for j in in_flight] == [(1, "SUBMITTED", "1001")]
-    moved_reports = await store.apply_reports(
-        [Report(1, "SUBMITTED", "RUNNING", 40, 5.0, None, {"progress": 40})]
-    )
+    moved_reports = await report(store, [(1, "SUBMITTED", JobStatus.RUNNING, 40, 5.0, None)])
     assert [(m.id, m.status) for m in moved_reports] == [(1, "RUNNING")]
-    stale = await store.apply_reports([Report(1, "SUBMITTED", "QUEUED", None, 5.0, None, None)])
+    stale = await report(store, [(1, "SUBMITTED", JobStatus.QUEUED, None, 5.0, None)])
     assert stale == []
     await store.record_polls([Poll(1, "RUNNING", 55, 10.0)])
     log = await db.fetch("engine_job_counts")
@@ -53,8 +53,8 @@ async def test_writes_are_fenced_by_the_shard_lease(db: Database) -> None:
     intruder = EngineStore(db, "intruder")
     await intruder.heartbeat("host", 2, "test")
     assert await intruder.claim(30.0, 64) == set()
-    assert await intruder.begin_submit([(1, uuid.uuid4(), "x")]) == set()
-    assert await owner.begin_submit([(1, uuid.uuid4(), "irpd-1")]) == {1}
+    assert await begin_submit(intruder, [(1, uuid.uuid4(), "x")]) == set()
+    assert await begin_submit(owner, [(1, uuid.uuid4(), "irpd-1")]) == {1}
     await owner.stop_worker()
     assert await intruder.claim(30.0, 64) == set(ALL)
-    assert await intruder.begin_submit([(2, uuid.uuid4(), "irpd-2")]) == {2}
+    assert await begin_submit(intruder, [(2, uuid.uuid4(), "irpd-2")]) == {2}

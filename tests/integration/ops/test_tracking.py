@@ -1,4 +1,5 @@
-"""Status facts from Moody's: every poll is logged; decisions follow the pure machine."""
+"""Status facts from Moody's: applied by the tracker's rules (a log row per status change);
+decisions follow the pure machine."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ async def submitted_job(ops: Operations, batch: dict[str, Any], daemon: Daemon) 
     return job_id
 
 
-async def test_every_poll_is_logged_with_its_decision(ops: Operations, submitted_job: int) -> None:
+async def test_a_poll_is_logged_when_it_moves_the_job(ops: Operations, submitted_job: int) -> None:
     job_id = submitted_job
     polls = [
         ("QUEUED", "apply", "QUEUED"),
@@ -42,14 +43,14 @@ async def test_every_poll_is_logged_with_its_decision(ops: Operations, submitted
         assert result["progress"] == count
     rows = await audit(ops, job_id)
     moody_rows = [row for row in rows if row["source"] == "moodys"]
-    assert len(moody_rows) == len(polls)
-    assert [row["job_status"] for row in moody_rows] == [status for _, _, status in polls]
-    assert [row["tracking_data"]["decision"] for row in moody_rows] == [d for _, d, _ in polls]
-    assert moody_rows[3]["tracking_data"] == {
-        "reported_status": "PENDING",
-        "decision": "stale",
-        "reason": "backwards",
-        "response": {"raw": "PENDING"},
+    applied = [status for _, decision, status in polls if decision == "apply"]
+    assert [row["job_status"] for row in moody_rows] == applied
+    assert [row["previous_status"] for row in moody_rows] == ["SUBMITTED", *applied[:-1]]
+    assert moody_rows[1]["tracking_data"] == {
+        "reported_status": "running",
+        "decision": "apply",
+        "reason": "applied",
+        "response": {"raw": "running"},
     }
     job = await ops.read_job(job_id)
     assert job["status"] == "FINISHED"
@@ -58,7 +59,7 @@ async def test_every_poll_is_logged_with_its_decision(ops: Operations, submitted
     assert job["poll_count"] == len(polls)
 
 
-async def test_a_poll_on_an_initiated_job_is_refused_but_logged(
+async def test_a_poll_on_an_initiated_job_is_refused_and_not_logged(
     ops: Operations, batch: dict[str, Any]
 ) -> None:
     job_id = (await job_ids(ops, batch["batch_id"]))[0]
@@ -68,9 +69,8 @@ async def test_a_poll_on_an_initiated_job_is_refused_but_logged(
         "not_submitted",
         "INITIATED",
     )
-    assert result["changed"] is False
-    rows = await audit(ops, job_id)
-    assert [(r["job_status"], r["source"]) for r in rows] == [("INITIATED", "operator")]
+    assert (result["changed"], result["tracking_log_id"]) == (False, None)
+    assert await audit(ops, job_id) == []
 
 
 async def test_cancel_requested_then_moodys_confirms(ops: Operations, submitted_job: int) -> None:
@@ -80,6 +80,17 @@ async def test_cancel_requested_then_moodys_confirms(ops: Operations, submitted_
     assert (ignored["decision"], ignored["reason"]) == ("unchanged", "cancel_pending")
     done = await ops.apply_status_fact(submitted_job, "CANCELLED")
     assert (done["status"], done["terminal"]) == ("CANCELLED", True)
+
+
+async def test_a_failure_keeps_moodys_messages_as_the_last_error(
+    ops: Operations, submitted_job: int
+) -> None:
+    messages = {"messages": ["EDM not found", "treaty invalid"]}
+    failed = await ops.apply_status_fact(submitted_job, "FAILED", messages)
+    assert (failed["status"], failed["changed"]) == ("FAILED", True)
+    job = await ops.read_job(submitted_job)
+    assert job["last_error"] == "EDM not found; treaty invalid"
+    assert job["next_poll_at"] is None
 
 
 @pytest.mark.parametrize(
@@ -115,8 +126,8 @@ async def test_refused_facts_write_nothing(
 
 
 async def test_job_history_limits_the_tracking_log(ops: Operations, submitted_job: int) -> None:
-    for _ in range(5):
-        await ops.apply_status_fact(submitted_job, "QUEUED")
+    for reported in ("QUEUED", "PENDING", "RUNNING", "RUNNING", "FINISHED"):
+        await ops.apply_status_fact(submitted_job, reported)
     history = await ops.job_history(submitted_job, tracking_rows=3)
     assert len(history["tracking_log"]) == 3
     ids = [row["id"] for row in history["tracking_log"]]
