@@ -68,7 +68,8 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-_UPDATE = re.compile(r"\bUPDATE\s+(\w+)", re.IGNORECASE)
+#: the table a SET belongs to: ``UPDATE t`` or ``INSERT INTO t … ON CONFLICT DO UPDATE SET``
+_UPDATE = re.compile(r"\b(?:UPDATE|INSERT\s+INTO)\s+(?!SET\b)(\w+)", re.IGNORECASE)
 _SET_STATUS = re.compile(r"\bSET\s+status\s*=\s*([^,\n]+)", re.IGNORECASE)
 _LITERAL = re.compile(r"'(\w+)'")
 
@@ -79,7 +80,7 @@ def status_writes() -> Iterator[tuple[str, str, str, set[str]]]:
         sql = _strip_comments(text)
         for match in _SET_STATUS.finditer(sql):
             updates = list(_UPDATE.finditer(sql, 0, match.start()))
-            assert updates, f"{name}: SET status outside an UPDATE"
+            assert updates, f"{name}: SET status outside an UPDATE or INSERT"
             table = updates[-1].group(1)
             tail = sql[match.end() : match.end() + 600]
             where = tail.split("RETURNING")[0]
@@ -93,7 +94,7 @@ def test_every_literal_status_write_in_the_sql_is_a_table_row() -> None:
     literal_pairs: set[tuple[str, str, str]] = set()
     for name, table, target, expected in status_writes():
         if table not in WRITABLE:
-            continue  # irp_cycle: not a lifecycle
+            continue  # cycles, plan steps, notifications: not job/batch/configuration lifecycles
         assert not target.upper().startswith("CASE"), f"{name}: a status chosen in SQL"
         targets = set(_LITERAL.findall(target))
         if targets:
