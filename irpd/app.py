@@ -16,7 +16,7 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +29,7 @@ from irpd.control.peers import PeerPolicy
 from irpd.control.server import ControlServer
 from irpd.db.bootstrap import OpenedDatabase, open_database
 from irpd.db.engine_store import EngineStore
-from irpd.engine.engine import Engine, poll_policy
+from irpd.engine.engine import Engine
 from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
 from irpd.excel.loader import load_workbook
@@ -40,7 +40,7 @@ from irpd.moodys.preflight import ReferenceChecker
 from irpd.notify.service import Notifications
 from irpd.ops.facade import Operations
 from irpd.plans.runner import PlanRunner
-from irpd.reload import plan_reload
+from irpd.reload import plan_reload, reloaded
 from irpd.startup import open_when_ready
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
@@ -142,8 +142,9 @@ class Daemon:
         }
 
     def reload(self) -> None:
-        """SIGHUP: re-read the configuration, apply what can change at run time (log level,
-        poll intervals, engine batch sizes) and log what changed and what needs a restart;
+        """SIGHUP: re-read the configuration, apply what can change at run time (the log level
+        and interval, every ``[engine]`` key but ``worker_id`` and ``lease_ttl``, through the
+        same mapping as at start) and log what changed and what needs a restart;
         reconnect to the database and retry at once what it refused (degraded writes)."""
         self.engine.retry_database_now()
         try:
@@ -152,31 +153,11 @@ class Daemon:
             log.error("config_reload_failed", error=str(exc))
             return
         plan = plan_reload(self.config, fresh)
-        set_level(fresh.logging.level)
-        engine = fresh.engine
-        tracker, dispatcher = self.engine.tracker, self.engine.dispatcher
-        tracker.settings = replace(
-            tracker.settings,
-            policy=poll_policy(engine),
-            tick=engine.tracker_tick,
-            max_due=engine.tracker_max_due,
-            max_polls_per_second=engine.max_polls_per_second,
-            operator_yield=engine.operator_yield,
-            recovery_spread=engine.recovery_spread,
-            lost_workflow_after=engine.lost_workflow_after,
+        self.config = reloaded(self.config, fresh)
+        set_level(self.config.logging.level)
+        self.engine.reconfigure(
+            self.config.engine, log_interval=self.config.logging.aggregate_interval
         )
-        tracker.lost.lost_after = engine.lost_workflow_after
-        dispatcher.settings = replace(
-            dispatcher.settings,
-            batch_size=engine.dispatch_batch_size,
-            idle_interval=engine.dispatch_idle_interval,
-        )
-        kept = replace(
-            fresh.engine,
-            worker_id=self.config.engine.worker_id,
-            lease_ttl=self.config.engine.lease_ttl,
-        )
-        self.config = replace(self.config, logging=fresh.logging, engine=kept)
         log.info(
             "config_reloaded",
             applied=plan.apply or "none",
@@ -245,9 +226,7 @@ async def build_daemon(
     except BaseException:
         await opened.close()
         raise
-    daemon = Daemon(
-        config, config_path, opened, moodys, ops, engine, control, plans, notifications
-    )
+    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control, plans, notifications)
     if config.metrics.listen:
         daemon.metrics = MetricsService(
             config.metrics.listen,
@@ -344,9 +323,9 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
             exit_code = 1
             log.error("irpd_stopping_after_crash", task=daemon.supervisor.failure[0])
         else:
-            log.info("irpd_stopping", drain_timeout=config.engine.drain_timeout)
+            log.info("irpd_stopping", drain_timeout=daemon.engine.drain_timeout)
     finally:
-        await _shutdown(daemon, config.engine.drain_timeout)
+        await _shutdown(daemon, daemon.engine.drain_timeout)  # a SIGHUP may have changed it
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         lock.close()

@@ -99,9 +99,7 @@ class EngineConfig:
     poll_growth: float = 1.5
     poll_jitter: float = 0.1
     tracker_tick: float = 0.5
-    tracker_max_due: int = 20000
     recovery_spread: float = 30.0
-    recovery_rate: float = 20000.0
     max_polls_per_second: float = 5000.0
     operator_yield: float = 0.25
     reconcile_debounce: float = 0.5
@@ -330,7 +328,6 @@ def _check_positive(config: Config) -> None:
         "engine.dispatch_batch_size": config.engine.dispatch_batch_size,
         "engine.poll_min_interval": config.engine.poll_min_interval,
         "engine.tracker_tick": config.engine.tracker_tick,
-        "engine.recovery_rate": config.engine.recovery_rate,
         "engine.drain_timeout": config.engine.drain_timeout,
         "engine.lease_ttl": config.engine.lease_ttl,
         "engine.lost_workflow_after": config.engine.lost_workflow_after,

@@ -1,22 +1,28 @@
 """What a SIGHUP can change: a pure comparison of the running and the re-read configuration.
 
-Log level, poll intervals and the engine's batch sizes apply at once; everything else
-(database, Moody's connection and limits, control socket, state directory) needs a restart,
-and the daemon says so in its log instead of silently ignoring the change.
+The log level and interval, and every ``[engine]`` key but ``worker_id`` and ``lease_ttl``
+apply at once: :func:`reloaded` is the configuration the daemon then runs with, and the
+engine maps it to its running settings by the same function as at start
+(:mod:`irpd.engine.settings`), so a key reported as applied is one that changed the running
+objects. Everything else (database, Moody's connection and limits, control socket, state
+directory, log format) needs a restart, and the daemon says so in its log instead of silently
+ignoring the change.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from irpd.config import Config
 
-#: sections whose keys take effect on reload
-LIVE_SECTIONS = ("logging", "engine")
 #: engine keys that are fixed at start (identity and leases)
 ENGINE_FIXED = ("worker_id", "lease_ttl")
+#: logging keys a SIGHUP applies (the format is chosen when logging is set up)
+LOGGING_LIVE = ("level", "aggregate_interval")
+#: keys whose values are never logged
+SECRETS = ("moodys.api_key", "moodys.bearer_token", "database.dsn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,27 +33,29 @@ class ReloadPlan:
     restart_needed: list[str]
 
 
-def _changed(current: Any, fresh: Any, section: str) -> dict[str, Any]:
+def reloaded(current: Config, fresh: Config) -> Config:
+    """The configuration to run with after a SIGHUP: ``fresh``'s live keys, ``current``'s
+    values for everything else."""
+    engine = replace(fresh.engine, **{key: getattr(current.engine, key) for key in ENGINE_FIXED})
+    logging = replace(current.logging, **{key: getattr(fresh.logging, key) for key in LOGGING_LIVE})
+    return replace(current, engine=engine, logging=logging)
+
+
+def _differences(before: Config, after: Config) -> dict[str, Any]:
     return {
-        f"{section}.{f.name}": getattr(fresh, f.name)
-        for f in dataclasses.fields(current)
-        if getattr(current, f.name) != getattr(fresh, f.name)
+        f"{section.name}.{key.name}": getattr(getattr(after, section.name), key.name)
+        for section in dataclasses.fields(before)
+        for key in dataclasses.fields(getattr(before, section.name))
+        if getattr(getattr(before, section.name), key.name)
+        != getattr(getattr(after, section.name), key.name)
     }
 
 
 def plan_reload(current: Config, fresh: Config) -> ReloadPlan:
     """Compare two configurations key by key."""
-    apply: dict[str, Any] = {}
-    restart: list[str] = []
-    for field in dataclasses.fields(current):
-        changed = _changed(getattr(current, field.name), getattr(fresh, field.name), field.name)
-        for key, value in changed.items():
-            fixed = key.removeprefix("engine.") in ENGINE_FIXED and key.startswith("engine.")
-            if field.name in LIVE_SECTIONS and not fixed:
-                apply[key] = value
-            else:
-                restart.append(key)
-    for secret in ("moodys.api_key", "moodys.bearer_token", "database.dsn"):
+    running = reloaded(current, fresh)
+    apply = _differences(current, running)
+    for secret in SECRETS:
         if secret in apply:
             apply[secret] = "***"
-    return ReloadPlan(apply, sorted(restart))
+    return ReloadPlan(apply, sorted(_differences(running, fresh)))

@@ -19,12 +19,13 @@ from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
 
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
-    """Polling bounds and growth (seconds)."""
+    """Polling bounds and growth (seconds); the daemon's come from ``[engine]`` ``poll_*``
+    (their defaults are in ``irpd/config.py``)."""
 
-    min_interval: float = 5.0
-    max_interval: float = 300.0
-    growth: float = 1.5
-    jitter: float = 0.1
+    min_interval: float
+    max_interval: float
+    growth: float
+    jitter: float
     age_fraction: float = 0.1
     #: unchanged polls after which the delay is ``max_interval`` (derived; computed once,
     #: not per call: the tracker asks for a delay 100,000 times per sweep)

@@ -100,6 +100,11 @@ def lost(errors: Sequence[str], lost_after: float) -> Effects:
     return Effects("engine_declare_lost", (list(errors), lost_after))
 
 
+def preflight_refusals(reasons: Sequence[str]) -> Effects:
+    """``refuse_preflight``: what is missing at Moody's (``last_error``)."""
+    return Effects("job_refuse_preflight", (list(reasons),))
+
+
 def operator(forced_ok_reason: str | None = None) -> Effects:
     """An operator's ``request_cancel`` / ``force_ok`` (with its reason)."""
     return Effects("job_transition", (forced_ok_reason, TERMINAL_STATUS_LIST))

@@ -28,13 +28,14 @@ from statemachines.job import JOB_LIFECYCLE, JobStatus
 log = structlog.get_logger("irpd.canceller")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancellerSettings:
-    """Canceller tuning."""
+    """Canceller settings: ``first_poll_in`` comes from ``engine.poll_min_interval`` (mapped in
+    :mod:`irpd.engine.settings`); the rest are internals."""
 
     idle_interval: float = 1.0
     batch_size: int = 100
-    first_poll_in: float = 5.0
+    first_poll_in: float
     retry_in: float = 30.0
 
 

@@ -45,11 +45,12 @@ log = structlog.get_logger("irpd.dispatcher")
 KEY_REPLAY_WINDOW = 23 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DispatcherSettings:
-    """Dispatcher tuning (from ``[engine]``)."""
+    """Dispatcher settings: those without a default come from the configuration (mapped in
+    :mod:`irpd.engine.settings`); the rest are benchmark-tuned internals."""
 
-    batch_size: int = 500
+    batch_size: int
     #: claim again once this fraction of ``batch_size`` is free (or nothing is in flight):
     #: claiming a few jobs after every outcome costs a queue query each (~10 ms at 10,000)
     refill_fraction: float = 0.5
@@ -58,13 +59,13 @@ class DispatcherSettings:
     outcome_linger: float = 0.02
     #: HTTP submissions at once (the client has the same bound); a job waiting for a slot when
     #: a drain begins is left SUBMITTING, to be replayed with its key after the restart
-    concurrency: int = 8
-    idle_interval: float = 1.0
-    first_poll_in: float = 5.0
+    concurrency: int
+    idle_interval: float
+    first_poll_in: float
     max_attempts: int = 20
     retry_base: float = 5.0
     retry_max: float = 300.0
-    db_retry_max: float = 10.0
+    db_retry_max: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,30 +19,20 @@ import structlog
 import irpd
 from irpd.config import EngineConfig
 from irpd.db.engine_store import Acknowledged, EngineStore, Moved
-from irpd.engine.canceller import Canceller, CancellerSettings
-from irpd.engine.dispatcher import Dispatcher, DispatcherSettings
+from irpd.engine.canceller import Canceller
+from irpd.engine.dispatcher import Dispatcher
 from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth, GcPauses, LoopLagMonitor
 from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.reconciler import ReconcileBatch, Reconciler
+from irpd.engine.settings import EngineSettings, engine_settings
 from irpd.engine.supervisor import Supervisor
-from irpd.engine.tracker import Tracker, TrackerSettings
+from irpd.engine.tracker import Tracker
 from irpd.moodys.circuit import MoodysHealthState
 from statemachines.job import CANCEL_PENDING_JOB_STATUSES
-from statemachines.polling import PollPolicy
 
 log = structlog.get_logger("irpd.engine")
-
-
-def poll_policy(config: EngineConfig) -> PollPolicy:
-    """The tracker's poll policy from ``[engine]``."""
-    return PollPolicy(
-        min_interval=config.poll_min_interval,
-        max_interval=config.poll_max_interval,
-        growth=config.poll_growth,
-        jitter=config.poll_jitter,
-    )
 
 
 class Engine:
@@ -63,12 +53,19 @@ class Engine:
     ) -> None:
         self.store = store
         self.config = config
+        self._fixed = {
+            "submit_concurrency": submit_concurrency,
+            "status_batch_size": status_batch_size,
+        }
+        settings = engine_settings(config, **self._fixed, log_interval=log_interval)
+        #: seconds a SIGTERM lets in-flight submissions finish (``engine.drain_timeout``)
+        self.drain_timeout = settings.drain_timeout
         self.health = DatabaseHealth()
         store.db.observe(self.health.record)
         self.loop_lag = LoopLagMonitor()
         self.gc_pauses = GcPauses()
         gc.callbacks.append(self.gc_pauses)
-        self.events = TransitionEvents(interval=log_interval)
+        self.events = TransitionEvents(interval=settings.log_interval)
         rng = rng or random.Random()
         self.leases = LeaseKeeper(
             store,
@@ -82,7 +79,7 @@ class Engine:
         self.reconciler = Reconciler(
             reconcile,
             self.health,
-            debounce=config.reconcile_debounce,
+            debounce=settings.reconcile_debounce,
             list_active=store.batches_to_reconcile,
         )
         self.tracker = Tracker(
@@ -91,18 +88,7 @@ class Engine:
             self.leases,
             self.health,
             self.events,
-            TrackerSettings(
-                policy=poll_policy(config),
-                tick=config.tracker_tick,
-                max_due=config.tracker_max_due,
-                recovery_spread=config.recovery_spread,
-                recovery_rate=config.recovery_rate,
-                max_polls_per_second=config.max_polls_per_second,
-                operator_yield=config.operator_yield,
-                ids_per_request=status_batch_size,
-                db_retry_max=config.db_retry_max_interval,
-                lost_workflow_after=config.lost_workflow_after,
-            ),
+            settings.tracker,
             on_settled=self._settled,
             rng=rng,
         )
@@ -112,13 +98,7 @@ class Engine:
             self.leases,
             self.health,
             self.events,
-            DispatcherSettings(
-                batch_size=max(config.dispatch_batch_size, submit_concurrency),
-                concurrency=submit_concurrency,
-                idle_interval=config.dispatch_idle_interval,
-                first_poll_in=config.poll_min_interval,
-                db_retry_max=config.db_retry_max_interval,
-            ),
+            settings.dispatcher,
             on_acknowledged=self._acknowledged,
             on_settled=self._settled,
             rng=rng,
@@ -132,9 +112,34 @@ class Engine:
             self.leases,
             self.health,
             self.events,
-            CancellerSettings(first_poll_in=config.poll_min_interval),
+            settings.canceller,
             on_cancel_sent=self._cancel_sent,
             on_not_cancellable=self.tracker.poll_soon,
+        )
+
+    # --- settings (irpd.engine.settings: one mapping, at start and on SIGHUP) -------------
+    def reconfigure(self, config: EngineConfig, *, log_interval: float) -> None:
+        """Apply a reloaded ``[engine]`` to the running parts (SIGHUP). ``worker_id`` and
+        ``lease_ttl`` are fixed at start (the caller keeps the running values)."""
+        settings = engine_settings(config, **self._fixed, log_interval=log_interval)
+        self.config = config
+        self.tracker.settings = settings.tracker
+        self.tracker.lost.lost_after = settings.tracker.lost_workflow_after
+        self.dispatcher.settings = settings.dispatcher
+        self.canceller.settings = settings.canceller
+        self.reconciler.debounce = settings.reconcile_debounce
+        self.events.interval = settings.log_interval
+        self.drain_timeout = settings.drain_timeout
+
+    def running(self) -> EngineSettings:
+        """The settings the running parts use now (what :meth:`reconfigure` changes)."""
+        return EngineSettings(
+            tracker=self.tracker.settings,
+            dispatcher=self.dispatcher.settings,
+            canceller=self.canceller.settings,
+            reconcile_debounce=self.reconciler.debounce,
+            drain_timeout=self.drain_timeout,
+            log_interval=self.events.interval,
         )
 
     # --- wiring callbacks ---------------------------------------------------------------

@@ -27,7 +27,7 @@ class TransitionEvents:
         per_interval: int = 200,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._interval = interval
+        self.interval = interval
         self._per_interval = per_interval
         self._clock = clock
         self._window_start = clock()
@@ -84,7 +84,7 @@ class TransitionEvents:
         self._window_start = self._clock()
 
     def _roll(self) -> None:
-        if self._clock() - self._window_start >= self._interval:
+        if self._clock() - self._window_start >= self.interval:
             self.flush()
 
 
@@ -92,7 +92,7 @@ class Throttled:
     """Log an event at most once per ``interval`` per key, counting repeats in between."""
 
     def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self._interval = interval
+        self.interval = interval
         self._clock = clock
         self._last: dict[str, float] = {}
         self._repeats: Counter[str] = Counter()
@@ -101,7 +101,7 @@ class Throttled:
         """Log ``event`` now unless it was logged for ``key`` within the interval."""
         marker = f"{event}:{key}"
         now = self._clock()
-        if now - self._last.get(marker, -1e18) >= self._interval:
+        if now - self._last.get(marker, -1e18) >= self.interval:
             repeats = self._repeats.pop(marker, 0)
             self._last[marker] = now
             log.warning(event, repeats_since_last=repeats, **fields)

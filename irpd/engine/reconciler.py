@@ -38,7 +38,7 @@ class Reconciler:
     ) -> None:
         self._reconcile = reconcile
         self._health = health
-        self._debounce = debounce
+        self.debounce = debounce
         self._list_active = list_active
         self._pending: set[int] = set()
         self._wake = asyncio.Event()
@@ -59,7 +59,7 @@ class Reconciler:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(self._debounce)
+            await asyncio.sleep(self.debounce)
             batch_ids, self._pending = sorted(self._pending), set()
             for batch_id in batch_ids:
                 await self._one(batch_id)
@@ -100,5 +100,5 @@ class Reconciler:
                 job_status_counts=summary.get("job_status_counts"),
                 seconds=round(cost, 3),
             )
-        if cost > self._debounce:
+        if cost > self.debounce:
             await asyncio.sleep(min(cost, 5.0))

@@ -15,7 +15,7 @@ import gc
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import structlog
@@ -45,36 +45,44 @@ from statemachines.polling import PollPolicy, next_poll_delay
 log = structlog.get_logger("irpd.tracker")
 
 
-@dataclass(frozen=True, slots=True)
-class TrackerSettings:
-    """Tracker tuning (from ``[engine]``)."""
+#: due jobs polled per sweep at most (the rest wait for the next sweep); benchmark-tuned:
+#: 20,000 keeps a sweep's loop steps short at 100,000 in flight (docs/performance.md)
+MAX_DUE = 20_000
+#: first polls after a start are spread so that at most this many jobs are due per second;
+#: benchmark-tuned: recovery of 100,000 jobs inside poll_min_interval (docs/performance.md)
+RECOVERY_RATE = 20_000.0
 
-    policy: PollPolicy = field(default_factory=PollPolicy)
-    tick: float = 0.5
-    max_due: int = 20000
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackerSettings:
+    """Tracker settings: those without a default come from ``[engine]`` (mapped in
+    :mod:`irpd.engine.settings`); the rest are benchmark-tuned internals."""
+
+    policy: PollPolicy
+    tick: float
+    max_due: int = MAX_DUE
     #: jobs per chunk, rounded down to whole status requests (0: one request's worth)
     chunk: int = 0
     #: chunks in flight when Moody's gateway does not say (it does: the adaptive limit of
     #: its status requests, irpd.moodys.adaptive)
     parallel_chunks: int = 4
-    #: first polls after a start are spread so that at most this many jobs are due per second
-    recovery_rate: float = 20000.0
+    recovery_rate: float = RECOVERY_RATE
     #: jobs due within this many seconds are polled together with the ones due now
     lookahead: float = 1.0
     #: while operators use the control socket, at most this many workflow ids are polled per
     #: second (0: no cap): their commands come before background polling on a busy machine
-    max_polls_per_second: float = 5000.0
+    max_polls_per_second: float
     #: while an operator command runs, each tracker step waits up to this long for it
-    operator_yield: float = 0.25
+    operator_yield: float
     #: ids per status request; a capped poll takes whole requests' worth
-    ids_per_request: int = 100
-    recovery_spread: float = 30.0
+    ids_per_request: int
+    recovery_spread: float
     resync_interval: float = 60.0
-    db_retry_max: float = 10.0
+    db_retry_max: float
     #: a poll that changed nothing is written only when progress moved or this long passed
     persist_unchanged_after: float = 60.0
     #: a workflow Moody's has not returned for this long is given up: the job becomes ERROR
-    lost_workflow_after: float = 900.0
+    lost_workflow_after: float
 
 
 class Tracker:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from irpd.db.database import Database
+from irpd.db.moves import apply_moves, preflight_refusals
 from irpd.errors import BatchError
 from irpd.ops import validate
 from irpd.ops.machines import job_move
 from irpd.ops.ports import ReferenceChecker
+from statemachines.job import JobStatus
 
 
 async def preflight_batch(
@@ -30,15 +32,20 @@ async def preflight_batch(
     rows = await db.fetch("preflight_jobs", bid)
     missing = await checker.missing([(r["id"], r["job_configuration_data"]) for r in rows])
     refused: list[int] = []
-    if not dry_run:
-        for job_id, what in sorted(missing.items()):
-            target = job_move(job_id, "INITIATED", "refuse_preflight")
-            reason = "pre-flight: " + "; ".join(what)
-            data = {"action": "preflight", "missing": what}
-            if await db.fetchrow(
-                "job_refuse_preflight", job_id, "INITIATED", target, reason, data
-            ):
-                refused.append(job_id)
+    if not dry_run and missing:
+        found = sorted(missing.items())
+        moves = [
+            job_move(
+                job_id,
+                JobStatus.INITIATED,
+                "refuse_preflight",
+                {"action": "preflight", "missing": what},
+            )
+            for job_id, what in found
+        ]
+        reasons = ["pre-flight: " + "; ".join(what) for _, what in found]
+        rows = await apply_moves(db, moves, preflight_refusals(reasons), "engine")
+        refused = sorted(row["id"] for row in rows)
     return {
         "batch_id": bid,
         "dry_run": dry_run,

@@ -9,15 +9,21 @@ SELECT j.id, jc.job_configuration_data
  ORDER BY j.id
 
 -- name: job_refuse_preflight
--- Compare-and-set of job $1 from $2 to $3 (the machine's refuse_preflight) with the reason as
--- last_error, plus its tracking-log row ($4 the reason, $5 tracking data).
-WITH moved AS (
-    UPDATE irp_job
-       SET status = $3::text, last_error = $4, status_changed_ts = now(), completed_ts = now(),
-           updated_ts = now()
-     WHERE id = $1 AND status = $2::text AND submit_requested_ts IS NULL
-    RETURNING id, status
+-- Moves refuse_preflight (INITIATED → ERROR) of jobs not queued yet, the reason as
+-- last_error, with their tracking-log rows. Move columns (irpd/db/moves.py): $1 ids,
+-- $2 expected, $3 targets, $4 audit data, $5 source; $6 reasons.
+WITH input AS (
+    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[])
+        AS t(id, expected, target, data, error)
+), moved AS (
+    UPDATE irp_job AS j
+       SET status = i.target, last_error = i.error, status_changed_ts = now(),
+           completed_ts = now(), updated_ts = now()
+      FROM input i
+     WHERE j.id = i.id AND j.status = i.expected AND j.submit_requested_ts IS NULL
+    RETURNING j.id, j.batch_id, i.expected, i.target, i.data
+), logged AS (
+    INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
+    SELECT id, target, expected, $5, data FROM moved
 )
-INSERT INTO irp_job_tracking_log (job_id, job_status, previous_status, source, tracking_data)
-SELECT id, status, $2::text, 'engine', $5 FROM moved
-RETURNING job_id
+SELECT id, batch_id, target, expected FROM moved

@@ -120,6 +120,7 @@ def _move_statements() -> set[str]:
         store_moves.cancels_sent([1.0]),
         store_moves.lost(["gone"], 1.0),
         store_moves.operator(None),
+        store_moves.preflight_refusals(["missing"]),
     ]
     return {effects.statement for effects in made}
 
@@ -215,6 +216,7 @@ def test_the_code_builds_moves_and_they_are_table_rows() -> None:
         "report_running",
         "submit",
         "reactivate",
+        "refuse_preflight",
     } <= triggers
     for where, lifecycle, expected, trigger in moves:
         assert trigger in lifecycle.allowed_from, f"{where}: {trigger} is not a trigger"

@@ -11,6 +11,8 @@ import pytest
 from irpd.engine.schedule import TrackedJob
 from irpd.engine.tracker import Tracker, TrackerSettings
 
+from .support import tracker_settings
+
 
 class Clock:
     def __init__(self) -> None:
@@ -45,7 +47,7 @@ class Polling(Tracker):
 async def test_no_job_is_polled_twice_before_all_were_polled(per_tick: int, gap: float) -> None:
     jobs = 20_000
     clock = Clock()
-    settings = TrackerSettings(recovery_rate=4000.0, ids_per_request=100)
+    settings = tracker_settings(recovery_rate=4000.0, ids_per_request=100)
     tracker = Polling(settings, clock)
     window = min(settings.recovery_spread, jobs / settings.recovery_rate, tracker._sweep_window())
     assert window == settings.policy.min_interval - 2 * settings.lookahead

@@ -10,6 +10,8 @@ from irpd.engine.priority import OperatorActivity
 from irpd.engine.schedule import TrackedJob
 from irpd.engine.tracker import Tracker, TrackerSettings
 
+from .support import tracker_settings
+
 
 class Clock:
     def __init__(self) -> None:
@@ -35,7 +37,7 @@ class RecordingTracker(Tracker):
 
 
 def _tracker(jobs: int, clock: Clock) -> tuple[RecordingTracker, OperatorActivity]:
-    settings = TrackerSettings(max_polls_per_second=5000.0, ids_per_request=100, chunk=500)
+    settings = tracker_settings(max_polls_per_second=5000.0, ids_per_request=100, chunk=500)
     tracker = RecordingTracker(settings, clock)
     operators = OperatorActivity(clock=clock)
     tracker.prioritise(operators)
@@ -78,7 +80,7 @@ async def test_operators_find_a_full_bucket_after_unhurried_polling() -> None:
 
 async def test_chunks_are_whole_status_requests() -> None:
     clock = Clock()
-    settings = TrackerSettings(ids_per_request=100, chunk=250)
+    settings = tracker_settings(ids_per_request=100, chunk=250)
     tracker = RecordingTracker(settings, clock)
     for i in range(1000):
         tracker.schedule.put(TrackedJob(i, 1, "QUEUED", str(i), clock.now, 0, clock.now))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
 from statemachines.polling import PollPolicy, next_poll_delay
 
-POLICY = PollPolicy()
-NO_JITTER = PollPolicy(jitter=0.0)
+POLICY = PollPolicy(min_interval=5.0, max_interval=300.0, growth=1.5, jitter=0.1)
+NO_JITTER = replace(POLICY, jitter=0.0)
 pollable = st.sampled_from(sorted(POLLABLE_JOB_STATUSES))
 
 
@@ -85,4 +86,4 @@ def test_negative_age_is_rejected(seconds: float, polls: int) -> None:
 )
 def test_invalid_policy_is_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"must|need"):
-        PollPolicy(**kwargs)
+        replace(POLICY, **kwargs)
