@@ -246,10 +246,10 @@ async def action(request: web.Request) -> web.StreamResponse:
     try:
         args = await _form_args(request, name, fields)
         result = await ctx.actions.run(who, name, args)
-    except (DomainErrorForField, Forbidden) as exc:
+    except Forbidden as exc:
+        return error_page(request, 403, str(exc))
+    except DomainErrorForField as exc:
         _flash(request, response, "error", str(exc))
-        if isinstance(exc, Forbidden):
-            return error_page(request, 403, str(exc))
         return response
     except Exception as exc:
         found = refusal(exc)

@@ -122,7 +122,7 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
         if not is_api or exc.status < 400:
             raise
         response = api.error_response(exc.status, "ProtocolError", exc.reason)
-    if fresh and not response.prepared and "identity" in request:
+    if fresh and not response.prepared and (who is None or who.via != "token"):
         set_session(request, response, session)
     if not response.prepared:
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -55,11 +55,19 @@
     });
   }
 
-  // regions marked data-refresh are re-read from the server (at most every 2 s) when a
-  // batch they show changed: the jobs table, the job's status and timeline
+  // regions marked data-refresh (the jobs table, the job's status and timeline) are re-read
+  // from the server when a batch they show changed: at most every REFRESH_MS per tab, and not
+  // while the tab is hidden (it catches up when shown). Counts, statuses and progress bars
+  // come with the event itself and change at once.
+  const REFRESH_MS = 10000;
+  let missed = false;
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && missed) { missed = false; scheduleRefresh(); }
+  });
   function scheduleRefresh() {
     if (!document.querySelector("[data-refresh]") || refreshTimer) return;
-    const wait = Math.max(0, 2000 - (Date.now() - lastRefresh));
+    if (document.hidden) { missed = true; return; }
+    const wait = Math.max(0, REFRESH_MS - (Date.now() - lastRefresh));
     refreshTimer = setTimeout(async () => {
       refreshTimer = null; lastRefresh = Date.now();
       if (document.activeElement && document.activeElement.closest("[data-refresh] form")) return;
