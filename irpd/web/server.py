@@ -22,6 +22,7 @@ from irpd.db.database import Database
 from irpd.db.listen import Listener
 from irpd.errors import ConfigError
 from irpd.excel import load_workbook
+from irpd.monitoring.web import CONTENT_TYPE, WebMetrics
 from irpd.ops.facade import Operations
 from irpd.systemd import Notifier
 from irpd.transformers import builtin_registry
@@ -44,7 +45,9 @@ log = structlog.get_logger("irpd.web")
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: reachable without an identity
-PUBLIC = ("/login", "/static/", "/healthz", "/api/v1/openapi.json")
+PUBLIC = ("/login", "/static/", "/healthz", "/metrics", "/api/v1/openapi.json")
+#: the console's Prometheus metrics (docs/monitoring.md)
+METRICS = web.AppKey("metrics", WebMetrics)
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -143,11 +146,38 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+@web.middleware
+async def metered(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request's route template, status and latency (irpd_web_request_duration_seconds)."""
+    started = asyncio.get_running_loop().time()
+    code = 500
+    try:
+        response = await handler(request)
+        code = response.status
+        return response
+    except web.HTTPException as exc:
+        code = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        seconds = asyncio.get_running_loop().time() - started
+        request.app[METRICS].observe(route, code, seconds)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of this console process (from memory; no database query)."""
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
 def build_app(ctx: Console) -> web.Application:
     """The aiohttp application of one console."""
-    app = web.Application(middlewares=[security], client_max_size=80 * 1024 * 1024)
+    app = web.Application(middlewares=[metered, security], client_max_size=80 * 1024 * 1024)
     app[CONTEXT] = ctx
+    app[METRICS] = WebMetrics(ctx.db, lambda: ctx.hub.subscribers)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", HERE / "static", name="static")
     pages.add_routes(app)
     api.add_routes(app)

@@ -14,6 +14,7 @@ from tests.processes import eventually
 from . import steps
 from .scripted import generic_batch
 from .stack import Stack
+from .webstack import WebConsole
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +119,19 @@ def test_metrics_name_every_family_and_move_during_a_batch(stack: Stack, tmp_pat
     assert endpoints
     # ids are replaced: a bounded set of endpoint classes, whatever the number of workflows
     assert all(not any(p.isdigit() for p in e.split()[1].split("/")) for e in endpoints), endpoints
+
+
+def test_the_web_console_serves_its_own_metrics(db_dsn: str, tmp_path: Path) -> None:
+    console = WebConsole(db_dsn, tmp_path)
+    try:
+        assert console.api("GET", "/cycles")[0] == 200
+        assert console.api("GET", "/batches/999999")[0] == 404
+        samples, names = scrape(f"{console.url}/metrics")  # no login needed, like /healthz
+    finally:
+        assert console.stop() == 0
+    assert {"irpd_web_request_duration_seconds", "irpd_web_live_pages", "irpd_web_build_info",
+            "irpd_web_database_pool_connections", "process_start_time_seconds"} <= names
+    count = "irpd_web_request_duration_seconds_count"
+    assert value(samples, count, route="/healthz", code="200") >= 1
+    assert value(samples, count, route="/api/v1/cycles", code="200") == 1
+    assert value(samples, count, route="/api/v1/batches/{batch_id}", code="404") == 1
