@@ -125,6 +125,8 @@ def timeline_svg(timeline: Mapping[str, Any]) -> str:
 
 
 def _secs(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
