@@ -251,7 +251,9 @@ async def test_generic_workflow(client: MoodysClient, fake: FakeMoodys, batch_ty
 
 
 async def test_unknown_batch_type(client: MoodysClient) -> None:
-    with pytest.raises(InvalidJobConfiguration, match="known: analysis, default"):
+    with pytest.raises(
+        InvalidJobConfiguration, match="known: analysis, create_reinsurance_treaties, default"
+    ):
         await client.submit({"batch_type": "teleport"}, workflow_name="X1",
                             request_id=uuid.uuid4())
 
