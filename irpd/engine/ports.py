@@ -26,6 +26,10 @@ class MoodysGateway(Protocol):
         """Statuses of many workflows in as few requests as possible."""
         ...
 
+    def status_request_size(self) -> int:
+        """Ids one status request carries now (the tracker's chunk size)."""
+        ...
+
     def status_parallelism(self) -> int:
         """How many status requests may be in flight now (adaptive; the tracker runs that
         many chunks at once)."""

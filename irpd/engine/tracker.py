@@ -135,6 +135,11 @@ class Tracker:
         self._parallelism: Callable[[], int] = getattr(
             moodys, "status_parallelism", lambda: settings.parallel_chunks
         )
+        #: ids per chunk: what one status request carries (fewer when long ids would make
+        #: its URL too long), so that every chunk is one full request
+        self._request_size: Callable[[], int] = getattr(
+            moodys, "status_request_size", lambda: settings.ids_per_request
+        )
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
@@ -334,7 +339,7 @@ class Tracker:
                     break
                 # whole requests per chunk (a partial one costs a request for a few ids);
                 # while operators are active, one request's worth: short loop steps
-                step = max(1, self.settings.ids_per_request)
+                step = max(1, min(self.settings.ids_per_request, self._request_size()))
                 hurried = self._operators.recent()
                 size = step if hurried else max(step, self.settings.chunk // step * step)
                 chunk = self.schedule.pop_due(horizon, min(size, allowed - taken, budget))

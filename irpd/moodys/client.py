@@ -107,6 +107,10 @@ class MoodysClient:
         """Batched status lookup; ids Moody's did not return are absent from the result."""
         return await self._components()[0].get_many(ids, keep_raw=keep_raw)
 
+    def status_request_size(self) -> int:
+        """Ids one status request carries (within the URL bound, for ids seen lately)."""
+        return self._components()[0].ids_per_request()
+
     def status_parallelism(self) -> int:
         """Status requests allowed in flight now (the adaptive limit, irpd.moodys.adaptive)."""
         return self._components()[0].limit.limit

@@ -90,6 +90,15 @@ class Workflows:
         fixed = len(f"{transport.settings.root}{WORKFLOWS}?ids=&limit={size}&offset=0")
         #: the longest comma-joined id list one request carries
         self.max_ids_text = MAX_STATUS_URL_BYTES - fixed
+        self._id_chars = 0  # the longest workflow id asked for lately
+
+    def ids_per_request(self) -> int:
+        """How many ids one status request carries: ``status_batch_size``, or fewer when
+        ids as long as the ones asked for lately would make the URL too long."""
+        size = self._transport.settings.status_batch_size
+        if not self._id_chars:
+            return size
+        return max(1, min(size, (self.max_ids_text + 1) // (self._id_chars + 1)))
 
     async def get(self, workflow_id: str, *, keep_raw: bool = True) -> WorkflowStatus | None:
         """One workflow; ``None`` on 204 ("not ready, poll again")."""
@@ -115,6 +124,8 @@ class Workflows:
         usable = [i for i in (str(raw).strip() for raw in ids) if i.isdigit()]
         if len(usable) != len(ids):
             _log.warning("moodys_invalid_workflow_ids", skipped=len(ids) - len(usable))
+        if usable:
+            self._id_chars = max(map(len, usable))
         chunks = chunked(usable, size, max_query=self.max_ids_text)
         if not chunks:
             return {}

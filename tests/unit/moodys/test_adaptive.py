@@ -146,3 +146,26 @@ def test_status_requests_stay_under_the_url_bound() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="minimum <= maximum"):
         AdaptiveSettings(minimum=5, maximum=2)
+
+
+def test_requests_carry_as_many_ids_as_the_url_bound_allows() -> None:
+    from irpd.moodys.secret import Secret
+    from irpd.moodys.settings import MoodysSettings
+    from irpd.moodys.workflows import Workflows
+
+    class Stand:
+        settings = MoodysSettings(
+            base_url="https://api-euw1.rms.com", api_key=Secret("k"), status_batch_size=1000
+        )
+
+        @staticmethod
+        def stats() -> object:
+            raise AssertionError("not needed")
+
+    workflows = Workflows(Stand())  # type: ignore[arg-type]
+    assert workflows.ids_per_request() == Stand.settings.status_batch_size
+    workflows._id_chars = 8  # eight-digit ids: 9 characters each with the comma
+    assert workflows.ids_per_request() == (workflows.max_ids_text + 1) // 9
+    assert 850 <= workflows.ids_per_request() <= 890
+    workflows._id_chars = 10
+    assert 700 <= workflows.ids_per_request() <= 730
