@@ -132,7 +132,7 @@ async def rig_on(db: Database, settings: FakeSettings) -> AsyncIterator[Rig]:
     finally:
         for supervisor in rig.supervisors:
             await supervisor.cancel_all(2.0)
-        await client.close()
+        await rig.client.close()  # (and the fake and client a test may have replaced)
         await rig.fake.stop()
 
 

@@ -1,6 +1,7 @@
-"""Workflows Moody's forgot: a job whose workflow stays missing from status lookups for
-``engine.lost_workflow_after`` becomes ERROR (``declare_lost``), its batch reconciles, and
-the count survives a restart; an answer that includes the workflow starts it over."""
+"""Bad days with Moody's, in the engine. Workflows Moody's forgot: a job whose workflow stays
+missing from status lookups for ``engine.lost_workflow_after`` becomes ERROR
+(``declare_lost``), its batch reconciles, and the count survives a restart; an answer that
+includes the workflow starts it over. An open circuit: submissions wait with their intent."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import pytest
 
 from irpd.config import EngineConfig
 from irpd.db.database import Database
+from irpd.db.engine_store import EngineStore
 from irpd.engine.engine import Engine
 from irpd.engine.supervisor import Supervisor
-from irpd.moodys.fake import FakeMoodys, FakeSettings
+from irpd.moodys.circuit import CircuitSettings
+from irpd.moodys.client import MoodysClient
+from irpd.moodys.fake import FakeMoodys, FakeSettings, Faults
 
 from .conftest import FAST, Rig, rig_on
 
@@ -139,3 +143,49 @@ async def test_an_answer_that_includes_the_workflow_starts_the_count_over(slow_r
     )
     jobs = await rig.ops.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
+
+
+async def test_submissions_refused_by_an_open_circuit_keep_their_intent_uncounted(
+    slow_rig: Rig,
+) -> None:
+    """Moody's answers only 503: the circuit opens (after one failure here, and it never
+    probes), the submissions are refused unsent and wait SUBMITTING with their intent and
+    no attempt counted; the fake saw a handful of requests, and no workflow was created."""
+    rig = slow_rig
+    settings = replace(
+        rig.client.settings,
+        circuit=CircuitSettings(
+            open_after=1, open_min_seconds=0.0, first_probe=3600.0, max_probe_interval=3600.0
+        ),
+    )
+    await rig.client.close()
+    rig.client = MoodysClient(settings)
+    rig.fake.set_faults(Faults(methods=("POST",), error_rate=1.0, error_statuses=(503,)))
+    batch_id = await rig.multi_job_batch(6)
+    engine = Engine(
+        EngineStore(rig.db, "w1"),
+        rig.client,
+        FAST,
+        reconcile=rig.ops.recon_batch,
+        moodys_health=rig.client.health,
+    )
+    rig.engines.append(engine)
+    await rig.start(engine)
+    await rig.ops.submit_batch(batch_id)
+    engine.work_queued()
+    await _until(
+        rig,
+        "SELECT count(*) = 6 FROM irp_job WHERE batch_id = $1 AND status = 'SUBMITTING'"
+        " AND last_error LIKE 'MoodysUnavailable%'",
+        batch_id,
+    )
+    rows = await _sql(
+        rig,
+        "SELECT submission_attempts, idempotency_key FROM irp_job WHERE batch_id = $1",
+        batch_id,
+    )
+    assert {r[0] for r in rows} == {0}
+    assert all(r[1] is not None for r in rows)
+    assert rig.client.health.snapshot()["circuit"]["state"] == "open"
+    assert rig.fake.context.requests.total <= 8  # at most the sends in flight when it opened
+    assert not [e for e in rig.fake.ledger if e.workflow_id]
