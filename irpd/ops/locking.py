@@ -7,10 +7,8 @@ from typing import Final
 
 from irpd.db.database import Row, Tx
 from irpd.errors import JobError
-from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus
+from statemachines.job import JobStatus
 
-#: terminal job statuses as the SQL ``= ANY($n::text[])`` parameter
-TERMINAL_STATUS_LIST: Final = sorted(str(status) for status in TERMINAL_JOB_STATUSES)
 #: statuses in which Moody's has (or may be getting) the job: skip and resubmit need a cancel
 NEEDS_CANCEL_FIRST: Final = frozenset(
     {

@@ -3,11 +3,11 @@ history."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row
-from irpd.db.moves import apply_moves
+from irpd.db.moves import Source, apply_moves
 from irpd.db.moves import reports as report_effects
 from irpd.errors import JobError, StaleStateError, clip
 from irpd.ops import overrides, validate
@@ -79,7 +79,7 @@ class Tracking:
                     [percent], [None], [None if error is None else clip(error)]
                 )
                 move = report_move(jid, current, decision.target, data)
-                if not await apply_moves(tx, [move], effects, origin, None):  # type: ignore[arg-type]
+                if not await apply_moves(tx, [move], effects, cast(Source, origin), None):
                     raise StaleStateError(f"Job {jid} changed status while a poll was applied.")
                 logged = (await tx.fetch("job_tracking_log", jid, 1))[0]
             else:

@@ -133,12 +133,13 @@ async def test_tracking_history_and_other_listings(
 ) -> None:
     job_id = (await job_ids(ops, big_batch))[0]
     await ops.submit_job(job_id)
-    for status in ("QUEUED", "PENDING", "RUNNING", "FINISHED"):
-        await ops.apply_status_fact(job_id, status, {"s": status})
+    # a log row per status change (a fact on a job Moody's never had is not one)
+    await ops.cancel_job(job_id)
+    await ops.force_ok_job(job_id, "done by hand")
     history, pages = await _all_pages(
-        lambda **a: listings.job_tracking(ops.db, job_id, **a), limit=2
+        lambda **a: listings.job_tracking(ops.db, job_id, **a), limit=1
     )
-    assert len(history) == 4
+    assert len(history) == 2
     assert pages == 2
     assert [r["id"] for r in history] == [
         r["id"] for r in (await ops.job_history(job_id))["tracking_log"]
