@@ -176,8 +176,12 @@ def _resubmit_failures(client: ControlClient, batch_id: int) -> None:
         )
 
 
+#: the widest step name of the default plan (progress lines line up)
+STEP_WIDTH = max(len(batch_type) for batch_type in BATCH_ORDER)
+
+
 def _progress(client: ControlClient, step: dict[str, Any]) -> str:
-    line = f"  {step['step']:<18} {step['status']:<17}"
+    line = f"  {step['step']:<{STEP_WIDTH}} {step['status']:<17}"
     if step.get("batch_id"):
         report = client.call("batch.show", {"batch_id": step["batch_id"]}).get("report") or {}
         line += (
@@ -243,10 +247,11 @@ def _print_recon(outcomes: dict[int, dict[str, Any]]) -> bool:
         summary = recon.get("recon_summary") or recon.get("summary") or {}
         status = recon.get("recon_result") or recon.get("status")
         all_completed &= status == "COMPLETED"
+        counts = summary.get("job_status_counts") or {}
+        shown = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()) if n)
         say(
             f"  batch {batch_id:<3} {status:<10} configs {summary.get('fulfilled_configs')}/"
-            f"{summary.get('total_configs')}  jobs {summary.get('total_jobs')}  "
-            f"{json.dumps(summary.get('job_status_counts', {}), sort_keys=True)}"
+            f"{summary.get('total_configs')}  jobs {summary.get('total_jobs')}: {shown}"
         )
     return all_completed
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11+) and install irpd with its development tools. Idempotent.
+# --runtime: irpd alone (what the demo needs): no dev tools, no system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+RUNTIME=0
+if [ "${1:-}" = "--runtime" ]; then RUNTIME=1; fi
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     echo "irpd needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
@@ -11,6 +14,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+if [ "$RUNTIME" = 1 ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+    exit 0
+fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 # The browser tests (tests/e2e/test_web_console.py) drive Debian's headless Chromium through
 # Playwright (never `playwright install`). Installed when missing and we may (root, apt-get);

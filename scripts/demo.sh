@@ -3,5 +3,5 @@
 # on an embedded PostgreSQL. Exits 0 when every batch of the cycle completed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh --runtime
 exec .venv/bin/irpd demo "$@"

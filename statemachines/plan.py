@@ -327,8 +327,9 @@ def _describe(step: PlanStep, state: StepState, states: Mapping[str, StepState])
         return f"an operator's approval (irpctl cycle approve CYCLE {step.name})"
     if status is StepStatus.FAILED:
         return (
-            f"the operator: batch {state.batch_id} is {state.batch_status}; resubmit or skip its "
-            "failed jobs and the plan resumes once it reconciles"
+            f"an operator: batch {state.batch_id} is {state.batch_status}; resubmit its FAILED "
+            f"and ERROR jobs (irpctl batch resubmit-failed {state.batch_id}) or skip them, and "
+            "the plan resumes once it reconciles"
         )
     if status is StepStatus.RUNNING:
         return f"batch {state.batch_id} ({state.batch_status})"

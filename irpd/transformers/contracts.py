@@ -25,6 +25,7 @@ from irpd.excel.names import header_key
 from irpd.excel.problems import Code, ProblemLog
 from irpd.excel.sheets import Column
 from irpd.excel.tables import convert_cell
+from irpd.transformers.treaties import TREATY_FIELDS
 
 Problem = dict[str, str]
 #: a configuration's list of known names for a reference (None: cannot be checked)
@@ -64,6 +65,17 @@ def _analyses_or_groups(data: Mapping[str, Any]) -> set[str] | None:
     if analyses is None and groups is None:
         return None
     return (analyses or set()) | (groups or set())
+
+
+def _metadata_value(key: str) -> Known:
+    """The one value a Metadata key holds: a batch-wide setting no single job may change."""
+
+    def known(data: Mapping[str, Any]) -> set[str] | None:
+        meta = data.get(n.METADATA)
+        value = meta.get(key) if isinstance(meta, Mapping) else None
+        return None if value in (None, "") else {str(value).strip()}
+
+    return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +190,35 @@ CONTRACTS: Final[Mapping[str, Mapping[str, Field]]] = MappingProxyType(
             "tags": Field(_text(n.TAGS), shape="list", required=False),
             "currency": _CURRENCY,
         },
+        "create_reinsurance_treaties": {
+            "metadata": _METADATA,
+            "database": _DATABASE,
+            "treaty_name": Field(
+                _column(sheets.TREATIES, n.TREATY_NAME),
+                known=_sheet_names(n.TREATIES, n.TREATY_NAME),
+                listed_in=n.TREATIES,
+            ),
+            **{
+                key: Field(_column(sheets.TREATIES, column), required=False)
+                for column, key in TREATY_FIELDS.items()
+            },
+        },
+        "edm_db_upgrade": {
+            "metadata": _METADATA,
+            "database": _DATABASE,
+            "edm_data_version": Field(_VERSION, required=False),
+        },
         "grouping": _GROUPING,
         "grouping_rollup": _GROUPING,
         "export_to_rdm": {
             "metadata": _METADATA,
-            "rdm_name": Field(_text(n.EXPORT_RDM_NAME)),
+            # every export job of a batch writes into one RDM: a job of its own may not move
+            "rdm_name": Field(
+                _text(n.EXPORT_RDM_NAME),
+                known=_metadata_value(n.EXPORT_RDM_NAME),
+                listed_in=f"{n.METADATA} {n.EXPORT_RDM_NAME} (one RDM for every export job "
+                "of the batch; name another RDM in a new workbook)",
+            ),
             "name": _NAMED,
             "item_type": Field(
                 Column("item_type", required=True, choices=("analysis", "group")),

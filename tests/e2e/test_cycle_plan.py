@@ -86,7 +86,7 @@ def test_cycle_run_drives_the_plan_with_a_gate_and_a_resubmitted_failure(
         lambda: (s := _step(ctl, cycle, "analysis"))["status"] == "FAILED" and s,
         "analysis step FAILED",
     )
-    assert "resubmit or skip" in failed["waiting_for"]
+    assert "batch resubmit-failed" in failed["waiting_for"]
     assert _step(ctl, cycle, "grouping")["status"] == "WAITING"
     analysis_batch = int(failed["batch_id"])
     victims = [j for j in steps.jobs(ctl, analysis_batch) if j["status"] == "FAILED"]

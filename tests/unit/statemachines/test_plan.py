@@ -132,7 +132,7 @@ def test_a_failed_step_holds_completed_policy_steps_but_not_settled_ones() -> No
     }
     progress = advance(plan, states)
     assert progress.actions == ()
-    assert "resubmit or skip" in progress.waiting_for["portfolio"]
+    assert "batch resubmit-failed 2" in progress.waiting_for["portfolio"]
     states["portfolio"] = StepState(S.COMPLETED, 2, "COMPLETED")
     states["analysis"] = StepState(S.FAILED, 3, "FAILED")
     assert _kinds(plan, states) == ["start:grouping"]  # settled: chains on failure too
