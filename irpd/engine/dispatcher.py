@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import structlog
 
-from irpd.db.database import DatabaseUnavailable
+from irpd.db.database import DatabaseUnavailable, UniqueViolation
 from irpd.db.engine_store import Acknowledged, EngineStore, Moved, QueuedJob
-from irpd.db.moves import acknowledgements, settlements, submit_intents
+from irpd.db.moves import Effects, acknowledgements, settlements, submit_intents
 from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth
 from irpd.engine.leases import LeaseKeeper
@@ -371,15 +371,8 @@ class Dispatcher:
                 log.warning("submission_outcome_dropped", job_id=o.job.id, status=o.job.status)
         written: set[int] = set()
         if acks:
-            rows = await self._store.acknowledge(
-                [m for m, _ in acks],
-                acknowledgements(
-                    [str(o.workflow_id) for _, o in acks],
-                    [o.request for _, o in acks],
-                    [o.response for _, o in acks],
-                    [self.settings.first_poll_in] * len(acks),
-                ),
-            )
+            rows, conflicts = await self._acknowledge(acks)
+            settled += conflicts
             previous = {m.id: m.expected for m, _ in acks}
             self._events.transitioned_many(
                 [(r.id, r.batch_id, previous[r.id], r.status, r.workflow_id) for r in rows],
@@ -423,6 +416,43 @@ class Dispatcher:
                 [Moved(m.id, o.job.batch_id, m.target, m.expected) for m, o in settled]
             )
         return written
+
+    async def _acknowledge(
+        self, acks: list[tuple[Move, Outcome]]
+    ) -> tuple[list[Acknowledged], list[tuple[Move, Outcome]]]:
+        """Record acknowledgements; one whose workflow id another job already holds (Moody's
+        gave the same id twice, e.g. a tenant restored empty) is refused instead (ERROR, with
+        the reason), so neither job is tracked twice and the writer never stops on it."""
+        try:
+            return await self._store.acknowledge(
+                [m for m, _ in acks], self._acknowledgements(acks)
+            ), []
+        except UniqueViolation:
+            if len(acks) == 1:
+                o = acks[0][1]
+                reason = clip(
+                    f"Moody's answered with workflow id {o.workflow_id}, which another job "
+                    "already holds; not tracked twice (resubmit the job)"
+                )
+                log.error("submission_workflow_id_conflict", job_id=o.job.id,
+                          workflow_id=o.workflow_id)
+                no = replace(o, kind="settled", trigger="refuse", error=reason)
+                return [], [(JOB_LIFECYCLE.move(o.job.id, o.job.status, "refuse", _audit(no)), no)]
+        rows: list[Acknowledged] = []
+        conflicts: list[tuple[Move, Outcome]] = []
+        for pair in acks:  # find the conflicting ones: one statement each
+            done, conflicting = await self._acknowledge([pair])
+            rows += done
+            conflicts += conflicting
+        return rows, conflicts
+
+    def _acknowledgements(self, acks: list[tuple[Move, Outcome]]) -> Effects:
+        return acknowledgements(
+            [str(o.workflow_id) for _, o in acks],
+            [o.request for _, o in acks],
+            [o.response for _, o in acks],
+            [self.settings.first_poll_in] * len(acks),
+        )
 
     async def _refreshed(self, lost: list[Outcome]) -> list[Outcome]:
         """Outcomes whose compare-and-set lost, with the job's current status; those whose

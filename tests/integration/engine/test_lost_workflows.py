@@ -189,3 +189,31 @@ async def test_submissions_refused_by_an_open_circuit_keep_their_intent_uncounte
     assert rig.client.health.snapshot()["circuit"]["state"] == "open"
     assert rig.fake.context.requests.total <= 8  # at most the sends in flight when it opened
     assert not [e for e in rig.fake.ledger if e.workflow_id]
+
+
+async def test_a_workflow_id_moodys_hands_out_twice_refuses_the_second_job(
+    slow_rig: Rig,
+) -> None:
+    """Moody's restored empty numbers workflows from the same first id: the new submission's
+    acknowledgement names a workflow another job holds. The job is refused (ERROR, saying
+    why) instead of stopping the dispatcher's writer, and the first job keeps its workflow."""
+    rig = slow_rig
+    first_batch, engine, supervisor = await _submitted(rig, FAST, 1)
+    workflow_of = "SELECT moodys_workflow_id FROM irp_job WHERE batch_id = $1"
+    held = await _sql(rig, workflow_of, first_batch)
+    await _forget_everything(rig)
+    configuration = (await rig.ops.read_batch(first_batch))["configuration_id"]
+    created = await rig.ops.create_batch(
+        "multi_job", configuration, allow_duplicate="a second batch on the same ids"
+    )
+    second_batch = int(created["batch_id"])
+    await rig.ops.submit_batch(second_batch)
+    engine.work_queued()
+    await _until(
+        rig, "SELECT count(*) = 1 FROM irp_job WHERE batch_id = $1 AND status = 'ERROR'",
+        second_batch,
+    )
+    refused = await _sql(rig, "SELECT last_error FROM irp_job WHERE batch_id = $1", second_batch)
+    assert f"workflow id {held[0][0]}, which another job already holds" in refused[0][0]
+    assert await _sql(rig, workflow_of, first_batch) == held
+    assert supervisor.failure is None
