@@ -3,12 +3,17 @@
 Rule, checked in this order (the first that holds wins); skipped jobs never count and
 skipped job configurations need no job:
 
+0. **A batch has an outcome only once its work has settled.** While some non-skipped job is
+   not terminal (INITIATED, being submitted, at Moody's, being cancelled), the batch is
+   COMPLETED when 3. holds and no job failed, else ACTIVE: a failure meanwhile shows in the
+   summary (``failed_job_ids``) and the report (``failed_jobs``, ``next_action``), not in
+   the status. (A FAILED batch used to be declared while its other jobs still ran.)
 1. **CANCELLED**: there is at least one non-skipped job and every one is CANCELLED.
 2. **FAILED**: some non-skipped job is FAILED or ERROR.
 3. **COMPLETED**: every non-skipped job configuration has a non-skipped FINISHED or
    FORCED_OK job. A batch with nothing left to do (all skipped, or empty) is COMPLETED.
-4. **ACTIVE**: otherwise (work in progress, or waiting for an operator, e.g. a mix of
-   FINISHED and CANCELLED jobs with a configuration left unfulfilled).
+4. **ACTIVE**: otherwise: waiting for an operator (e.g. a mix of FINISHED and CANCELLED
+   jobs with a configuration left unfulfilled).
 
 The result is what the jobs say; `statemachines.batch.batch_after_recon` decides what the
 batch actually stores. One pass over the jobs, O(jobs + configurations).
@@ -22,7 +27,12 @@ from dataclasses import dataclass
 from typing import Any, NotRequired, Protocol, TypedDict
 
 from statemachines.batch import BatchStatus
-from statemachines.job import FAILED_JOB_STATUSES, SUCCESSFUL_JOB_STATUSES, JobStatus
+from statemachines.job import (
+    FAILED_JOB_STATUSES,
+    SUCCESSFUL_JOB_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    JobStatus,
+)
 
 #: key of ``job_status_counts`` counting skipped jobs
 SKIPPED_KEY = "SKIPPED"
@@ -100,6 +110,10 @@ def _workflow_order(workflow_id: str) -> tuple[int, str]:
 
 def _decide(counts: Counter[str], failed_job_ids: list[int], unfulfilled: list[int]) -> BatchStatus:
     counted_jobs = counts.total()
+    settled = sum(counts[status] for status in TERMINAL_JOB_STATUSES)
+    if settled < counted_jobs:  # work in flight: no FAILED or CANCELLED outcome yet
+        done = not unfulfilled and not failed_job_ids
+        return BatchStatus.COMPLETED if done else BatchStatus.ACTIVE
     if counted_jobs and counts[JobStatus.CANCELLED] == counted_jobs:
         return BatchStatus.CANCELLED
     if failed_job_ids:

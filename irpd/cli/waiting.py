@@ -5,10 +5,12 @@ or needs an operator; with progress on stderr.
 
 - exit 0: the batch is COMPLETED;
 - exit 1: the batch is FAILED or CANCELLED;
-- exit 4: the batch needs an operator: it is not finished, nothing of it is queued or in
-  flight, and its ``next_action`` is ``SUBMIT``, ``REVIEW_FAILURES`` or ``RESUBMIT_OR_SKIP``
-  (seen twice in a row, half a second apart, so a reconciliation in progress is not taken for
-  it); the jobs to look at are listed;
+- exit 4: the batch needs an operator: it is not finished, nothing of it is queued, being
+  submitted, in flight or being cancelled, and its ``next_action`` is ``SUBMIT`` or
+  ``RESUBMIT_OR_SKIP`` (seen twice in a row, half a second apart, so a reconciliation in
+  progress is not taken for it); the jobs to look at are listed. (A failure does not end the
+  wait: the batch stays ACTIVE while other jobs run, and the daemon makes it FAILED once
+  they settle: exit 1.)
 - exit 3: ``--max-wait`` passed first (or the daemon stayed unreachable that long).
 
 Waiting for acknowledgement ends early when waiting cannot help: Moody's refuses the daemon's
@@ -31,7 +33,9 @@ from irpd.control.client import DaemonUnreachable
 
 EXIT_OK, EXIT_FAILED, EXIT_TIMED_OUT, EXIT_NEEDS_OPERATOR = 0, 1, 3, 4
 TERMINAL_BATCH: Final = ("COMPLETED", "FAILED", "CANCELLED")
-NEEDS_OPERATOR: Final = ("SUBMIT", "REVIEW_FAILURES", "RESUBMIT_OR_SKIP")
+NEEDS_OPERATOR: Final = ("SUBMIT", "RESUBMIT_OR_SKIP")
+#: report counts of jobs the engine still works on: the batch changes without an operator
+ENGINE_WORK: Final = ("queued_jobs", "submitting_jobs", "in_flight_jobs", "cancelling_jobs")
 #: job statuses an operator looks at, by next action
 ATTENTION_STATUSES: Final = {
     "SUBMIT": ("INITIATED",),
@@ -107,6 +111,8 @@ def _needs_operator(shown: Mapping[str, Any]) -> str | None:
     report = shown.get("report") or {}
     action = report.get("next_action")
     if shown.get("status") in TERMINAL_BATCH or action not in NEEDS_OPERATOR:
+        return None
+    if any(int(report.get(key) or 0) for key in ENGINE_WORK):
         return None
     return str(action)
 

@@ -131,8 +131,7 @@ class Handlers(PlanCommands):
             return checked
         result = await self.ops.submit_batch(a["batch_id"])
         self.engine.work_queued()
-        if checked and checked["refused"]:
-            self.engine.batch_changed([a["batch_id"]])
+        _changed(self.engine, result)
         return {**result, "preflight": checked}
 
     async def batch_recon(self, a: dict[str, Any]) -> Any:
@@ -192,6 +191,7 @@ class Handlers(PlanCommands):
     async def job_submit(self, a: dict[str, Any]) -> Any:
         result = await self.ops.submit_job(a["job_id"], a.get("force", False))
         self.engine.work_queued()
+        _changed(self.engine, result)
         return result
 
     async def job_track(self, a: dict[str, Any]) -> Any:
@@ -215,7 +215,7 @@ class Handlers(PlanCommands):
             job["id"], answer.status, data, source="moodys", progress=answer.progress
         )
         self.engine.tracker.resync_soon()
-        self.engine.batch_changed([int(job["batch_id"])])
+        _changed(self.engine, result)
         return result
 
     async def job_resubmit(self, a: dict[str, Any]) -> Any:
@@ -278,6 +278,6 @@ def _paging(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _changed(engine: Engine, result: Mapping[str, Any]) -> None:
-    batch_id = result.get("batch_id")
-    if isinstance(batch_id, int):
-        engine.batch_changed([batch_id])
+    """Wake the reconciler for the batch of a job-changing command (every such operation's
+    result names its ``batch_id``): the batch is reconciled within the debounce."""
+    engine.batch_changed([int(result["batch_id"])])

@@ -88,6 +88,10 @@ class Reconciler:
             log.warning("batch_reconcile_refused", batch_id=batch_id, error=str(exc))
             return
         cost = time.monotonic() - started
+        retry_in = result.get("retry_in")
+        if isinstance(retry_in, (int, float)) and retry_in > 0:
+            # the reconciliation put work off (a large batch's summary refresh): come back
+            asyncio.get_running_loop().call_later(retry_in, self.notify, [batch_id])
         self.reconciled += 1
         if result.get("status") != result.get("previous_status"):
             summary = result.get("summary") or {}

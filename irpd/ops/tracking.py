@@ -88,6 +88,7 @@ class Tracking:
             assert row is not None  # locked above
         return {
             "job_id": jid,
+            "batch_id": job["batch_id"],
             "reported_status": reported,
             "decision": decision.kind,
             "reason": decision.reason,

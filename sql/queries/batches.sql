@@ -154,21 +154,38 @@ WITH moved AS (
 SELECT m.id AS batch_id, m.status, m.completed_ts, l.id AS recon_log_id, l.recon_ts
   FROM moved m, logged l
 
--- name: recon_quick
--- The batch's status and its live job counts (non-skipped), for the daemon's cheap check of
--- whether a full reconciliation could change anything.
+-- name: recon_state
+-- The batch's status, its live counts (non-skipped jobs by status, skipped jobs, non-skipped
+-- job configurations) and its last recon log row: the daemon's cheap check of whether a
+-- full reconciliation could change anything.
 SELECT b.status,
-       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status NOT IN
-                ('FINISHED', 'FAILED', 'CANCELLED', 'FORCED_OK', 'ERROR')), 0) AS open_jobs,
-       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status IN ('FAILED', 'ERROR')), 0)
-           AS failed_jobs,
-       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped AND c.status = 'CANCELLED'), 0)
-           AS cancelled_jobs,
-       coalesce(sum(c.n) FILTER (WHERE NOT c.skipped), 0) AS live_jobs
+       (SELECT jsonb_object_agg(s.status, s.n)
+          FROM (SELECT c.status, sum(c.n) AS n FROM irp_batch_job_count c
+                 WHERE c.batch_id = b.id AND NOT c.skipped
+                 GROUP BY c.status HAVING sum(c.n) > 0) s) AS counts,
+       (SELECT coalesce(sum(c.n), 0) FROM irp_batch_job_count c
+         WHERE c.batch_id = b.id AND c.skipped) AS skipped_jobs,
+       (SELECT coalesce(sum(cc.n), 0) FROM irp_batch_config_count cc
+         WHERE cc.batch_id = b.id AND NOT cc.skipped) AS total_configs,
+       last.recon_result AS last_result,
+       last.recon_summary AS last_summary
   FROM irp_batch b
-  LEFT JOIN irp_batch_job_count c ON c.batch_id = b.id
+  LEFT JOIN LATERAL (
+      SELECT r.recon_result, r.recon_summary
+        FROM irp_batch_recon_log r
+       WHERE r.batch_id = b.id
+       ORDER BY r.recon_ts DESC, r.id DESC
+       LIMIT 1
+  ) last ON true
  WHERE b.id = $1
- GROUP BY b.status
+
+-- name: recon_last
+-- The batch's last recon log row (what it computed and summarised).
+SELECT r.recon_result, r.recon_summary
+  FROM irp_batch_recon_log r
+ WHERE r.batch_id = $1
+ ORDER BY r.recon_ts DESC, r.id DESC
+ LIMIT 1
 
 -- name: batch_live_of_type
 -- The live batch (not CANCELLED, not a deliberate duplicate) of a type on a configuration.

@@ -18,7 +18,7 @@ DEFAULT_SOAK_JOBS = 200
 DEFAULT_FUZZ_EXAMPLES = 150
 DEFAULT_STORM_JOBS = 200
 #: commands per storm client
-DEFAULT_STORM_OPERATIONS = 40
+DEFAULT_STORM_OPERATIONS = 30
 #: real seconds each kill of the kill loop may cost at most (restart, recovery, tail)
 SECONDS_PER_KILL = 8.0
 

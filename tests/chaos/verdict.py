@@ -18,7 +18,7 @@ TERMINAL_BATCH = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
 def wait_settled(dsn: str, batch_ids: Iterable[int], timeout: float) -> dict[int, str]:
     """Until every batch and every job is terminal (read from the database); fails after
-    ``timeout``. (A batch is FAILED as soon as one job failed: the others still run.)"""
+    ``timeout``. (A batch is FAILED or CANCELLED only once none of its jobs is in flight.)"""
     wanted = set(batch_ids)
     deadline = time.monotonic() + timeout
     while True:

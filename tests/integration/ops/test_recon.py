@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+import asyncpg
 import pytest
 
 from irpd.ops import Operations
 
 from .support import Daemon, finish_all, job_ids, register_jobs, run_to
+
+
+async def fetch_rows(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
+    conn: Any = await asyncpg.connect(dsn)
+    try:
+        await conn.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+        return [dict(r) for r in await conn.fetch(query, *args)]
+    finally:
+        await conn.close()
 
 
 async def _three_jobs(
@@ -26,7 +40,8 @@ async def _three_jobs(
     [
         ((("FINISHED",), ("FINISHED",), ("FINISHED",)), "COMPLETED", "COMPLETED", "PROCEED"),
         ((("FINISHED",), ("FAILED",), ("FINISHED",)), "FAILED", "FAILED", "REVIEW_FAILURES"),
-        ((("FAILED",), ("RUNNING",), ("FINISHED",)), "FAILED", "FAILED", "TRACK"),
+        # a failure while another job still runs: no outcome yet, the report says it at once
+        ((("FAILED",), ("RUNNING",), ("FINISHED",)), "ACTIVE", "ACTIVE", "REVIEW_FAILURES"),
         (
             (("CANCELLED",), ("CANCELLED",), ("CANCELLED",)),
             "CANCELLED",
@@ -59,6 +74,118 @@ async def test_mixed_outcomes(
     assert report["status"] == stored
     assert report["last_recon_result"] == computed
     assert report["next_action"] == next_action
+
+
+async def settle(ops: Operations, batch_id: int) -> dict[str, Any]:
+    """The daemon's reconciliation, coming back when a summary refresh was put off."""
+    while True:
+        outcome = await ops.recon_batch(batch_id, only_on_change=True)
+        if not outcome.get("retry_in"):
+            return outcome
+        await asyncio.sleep(outcome["retry_in"])
+
+
+async def test_a_failed_job_leaves_the_batch_active_until_the_others_settle(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon
+) -> None:
+    first, second, third = await _three_jobs(
+        ops, batch, daemon, ("FAILED",), ("RUNNING",), ("QUEUED",)
+    )
+    bid = batch["batch_id"]
+    outcome = await settle(ops, bid)
+    assert (outcome["computed_status"], outcome["status"]) == ("ACTIVE", "ACTIVE")
+    assert outcome["summary"]["failed_job_ids"] == [first]
+    report = await ops.batch_report(bid)
+    assert (report["status"], report["failed_jobs"], report["next_action"]) == (
+        "ACTIVE",
+        1,
+        "REVIEW_FAILURES",
+    )
+    await ops.apply_status_fact(second, "FINISHED", {"status": "FINISHED"})
+    assert (await settle(ops, bid))["status"] == "ACTIVE"
+    await ops.apply_status_fact(third, "FAILED", {"status": "FAILED"})
+    outcome = await settle(ops, bid)
+    assert (outcome["previous_status"], outcome["status"]) == ("ACTIVE", "FAILED")
+    assert outcome["summary"]["failed_job_ids"] == [first, third]
+
+
+async def test_skip_force_ok_or_cancel_of_the_last_unsettled_job_gives_the_outcome(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon
+) -> None:
+    """What the daemon's reconciler does after each command (the e2e test shows it is woken):
+    the batch reaches its outcome as soon as its last unsettled job is dealt with."""
+    bid = batch["batch_id"]
+    await ops.submit_batch(bid)
+    first, second, third = await job_ids(ops, bid)
+    await run_to(ops, daemon, first, "FAILED")
+    await run_to(ops, daemon, second, "RUNNING")  # the third stays queued, never sent
+    assert (await settle(ops, bid))["status"] == "ACTIVE"
+    await ops.cancel_job(second)  # at Moody's: CANCEL_REQUESTED, still unsettled
+    assert (await settle(ops, bid))["status"] == "ACTIVE"
+    await ops.skip_job(third, "not needed")
+    assert (await settle(ops, bid))["status"] == "ACTIVE"  # the cancel is not confirmed yet
+    await ops.apply_status_fact(second, "CANCELLED", {"status": "CANCELLED"})
+    assert (await settle(ops, bid))["status"] == "FAILED"
+    await ops.force_ok_job(first, "checked by hand")
+    assert (await settle(ops, bid))["status"] == "FAILED"  # the cancelled job's config is open
+    await ops.skip_job(second, "not needed either")
+    outcome = await settle(ops, bid)
+    assert (outcome["previous_status"], outcome["status"]) == ("FAILED", "COMPLETED")
+
+
+async def test_the_last_recon_log_row_follows_the_counts(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon, db_dsn: str
+) -> None:
+    """The daemon's reconciliation (``only_on_change``) writes a row whenever the summary
+    changes, not only the status: the last row always matches the current counts."""
+    first, second, third = await _three_jobs(
+        ops, batch, daemon, ("RUNNING",), ("RUNNING",), ("RUNNING",)
+    )
+    bid = batch["batch_id"]
+
+    async def last_row() -> dict[str, Any]:
+        rows = await fetch_rows(
+            db_dsn,
+            "SELECT recon_result, recon_summary FROM irp_batch_recon_log WHERE batch_id = $1 "
+            "ORDER BY recon_ts DESC, id DESC LIMIT 1",
+            bid,
+        )
+        return rows[0]
+
+    async def rows() -> int:
+        found = await fetch_rows(
+            db_dsn, "SELECT count(*) AS n FROM irp_batch_recon_log WHERE batch_id = $1", bid
+        )
+        return int(found[0]["n"])
+
+    assert (await settle(ops, bid))["recon_log_id"] is not None
+    assert (await last_row())["recon_summary"]["job_status_counts"] == {
+        "RUNNING": 3,
+        "SKIPPED": 0,
+    }
+    # nothing changed: no row
+    assert (await settle(ops, bid))["recon_log_id"] is None
+    assert await rows() == 1
+    await ops.apply_status_fact(first, "FAILED", {"status": "FAILED"})
+    await settle(ops, bid)
+    await ops.apply_status_fact(second, "FAILED", {"status": "FAILED"})
+    await settle(ops, bid)
+    last = await last_row()
+    assert last["recon_result"] == "ACTIVE"
+    assert last["recon_summary"]["failed_job_ids"] == [first, second]
+    assert last["recon_summary"]["job_status_counts"] == {
+        "FAILED": 2,
+        "RUNNING": 1,
+        "SKIPPED": 0,
+    }
+    await ops.apply_status_fact(third, "FINISHED", {"status": "FINISHED"})
+    outcome = await settle(ops, bid)
+    assert outcome["status"] == "FAILED"
+    last = await last_row()
+    assert (last["recon_result"], last["recon_summary"]) == ("FAILED", outcome["summary"])
+    assert await rows() == 4
+    report = await ops.batch_report(bid)
+    assert report["status_counts"] == {"FAILED": 2, "FINISHED": 1}
 
 
 async def test_failure_summary_names_jobs_and_workflows(

@@ -81,9 +81,11 @@ async def test_batch_report_follows_the_batch(
     assert (report["finished_jobs"], report["failed_jobs"], report["in_flight_jobs"]) == (1, 1, 1)
     assert report["progress_pct"] == 33
     assert report["status_counts"] == {"FINISHED": 1, "FAILED": 1, "RUNNING": 1}
+    # a failure is reported at once, while the batch stays ACTIVE until the others settle
+    assert (report["status"], report["next_action"]) == ("ACTIVE", "REVIEW_FAILURES")
     await ops.apply_status_fact(third, "FINISHED")
-    assert (await ops.batch_report(batch_id))["next_action"] == "RECONCILE"
-    await ops.recon_batch(batch_id)
+    assert (await ops.batch_report(batch_id))["next_action"] == "REVIEW_FAILURES"
+    assert (await ops.recon_batch(batch_id))["status"] == "FAILED"
     assert (await ops.batch_report(batch_id))["next_action"] == "REVIEW_FAILURES"
     replacement = await ops.resubmit_job(second)
     report = await ops.batch_report(batch_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from statemachines.batch import BatchStatus
 from statemachines.job import JobStatus
 from statemachines.recon import ReconJob, ReconJobConfiguration, reconcile_batch
@@ -38,12 +40,45 @@ def test_cancelled_takes_precedence_over_completed_of_skipped_configs() -> None:
     assert reconcile_batch(configs(1), jobs).status is B.CANCELLED
 
 
-def test_any_failed_is_failed() -> None:
-    jobs = [job(1, 1, J.FINISHED), job(2, 2, J.FAILED, workflow="77"), job(3, 3, J.RUNNING)]
+def test_any_failed_is_failed_once_every_job_settled() -> None:
+    jobs = [job(1, 1, J.FINISHED), job(2, 2, J.FAILED, workflow="77"), job(3, 3, J.CANCELLED)]
     outcome = reconcile_batch(configs(1, 2, 3), jobs)
     assert outcome.status is B.FAILED
     assert outcome.summary["failed_job_ids"] == [2]
     assert outcome.summary["failed_workflow_ids"] == ["77"]
+
+
+@pytest.mark.parametrize(
+    "unsettled",
+    [J.INITIATED, J.SUBMITTING, J.SUBMITTED, J.QUEUED, J.PENDING, J.RUNNING,
+     J.CANCEL_REQUESTED, J.CANCELLING],
+)
+def test_a_failure_leaves_the_batch_active_while_other_work_is_in_flight(
+    unsettled: JobStatus,
+) -> None:
+    jobs = [job(1, 1, J.FINISHED), job(2, 2, J.FAILED, workflow="77"), job(3, 3, unsettled)]
+    outcome = reconcile_batch(configs(1, 2, 3), jobs)
+    assert outcome.status is B.ACTIVE
+    assert outcome.summary["failed_job_ids"] == [2]  # the failure is reported all the same
+    settled = [job(1, 1, J.FINISHED), job(2, 2, J.FAILED), job(3, 3, J.FINISHED)]
+    assert reconcile_batch(configs(1, 2, 3), settled).status is B.FAILED
+
+
+def test_cancels_in_flight_leave_the_batch_active_until_every_job_is_cancelled() -> None:
+    cancelling = [job(1, 1, J.CANCELLED), job(2, 2, J.CANCELLING)]
+    assert reconcile_batch(configs(1, 2), cancelling).status is B.ACTIVE
+    done = [job(1, 1, J.CANCELLED), job(2, 2, J.CANCELLED)]
+    assert reconcile_batch(configs(1, 2), done).status is B.CANCELLED
+
+
+def test_a_skipped_job_in_flight_does_not_hold_the_outcome() -> None:
+    jobs = [job(1, 1, J.FAILED), job(2, 2, J.FINISHED), job(3, 2, J.RUNNING, skipped=True)]
+    assert reconcile_batch(configs(1, 2), jobs).status is B.FAILED
+
+
+def test_every_config_fulfilled_is_completed_even_with_a_spare_job_in_flight() -> None:
+    jobs = [job(1, 1, J.FINISHED), job(2, 1, J.RUNNING)]
+    assert reconcile_batch(configs(1), jobs).status is B.COMPLETED
 
 
 def test_error_counts_as_failed() -> None:
