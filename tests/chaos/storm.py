@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 
 #: job statuses after which a job can be replaced by a resubmission
 RESUBMITTABLE = frozenset({"FAILED", "ERROR", "CANCELLED"})
+#: an operator pauses up to this long between commands (0.25 s on average)
+PACE_SECONDS = 0.5
 #: job statuses a cancel acts on
 CANCELLABLE = frozenset({"INITIATED", "SUBMITTING", "SUBMITTED", "QUEUED", "PENDING", "RUNNING"})
 
@@ -30,12 +33,15 @@ class StormTally:
 
     answers: Counter[tuple[str, str]] = field(default_factory=Counter)
     internal_errors: list[str] = field(default_factory=list)
+    #: the first message of each (command, outcome), for the report
+    samples: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, command: str, outcome: str, message: str = "") -> None:
         """Count one answer; keep the message of every ``InternalError``."""
         with self.lock:
             self.answers[(command, outcome)] += 1
+            self.samples.setdefault((command, outcome), message[:200])
             if outcome == "InternalError":
                 self.internal_errors.append(f"{command}: {message}")
 
@@ -67,9 +73,14 @@ def _operator(
     """One operator: ``operations`` commands on random jobs of the batch, chosen by status."""
     rng = random.Random(seed)
     with ControlClient(socket_path, timeout=120) as client:
-        for _ in range(operations):
+        for index in range(operations):
             if stop.is_set():
                 return
+            # a burst while the batch is being submitted (the engine then creates the
+            # batch's count rows: issue 11's deadlock), then spread over seconds so that the
+            # storm meets failed and settled jobs too
+            if index >= operations // 3:
+                time.sleep(rng.uniform(0.0, PACE_SECONDS))
             listed = _call(client, tally, "batch.jobs", batch_id=batch_id, skipped=False)
             jobs: Sequence[Mapping[str, Any]] = listed["jobs"] if listed else []
             if not jobs:

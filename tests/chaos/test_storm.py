@@ -90,6 +90,7 @@ def test_operator_storm_never_crashes_the_daemon(
         f"{jobs} jobs + {len(all_jobs) - jobs} resubmitted, {CLIENTS} clients: "
         f"{tally.describe()}; conflicts retried: {len(retried)}"
     )
+    chaos.report(f"first refusals: {sorted(v for v in tally.samples.values() if v)[:8]}")
     assert not tally.internal_errors, tally.internal_errors[:10]
     assert not crashed, crashed[:5]
     assert ("connection", "lost") not in tally.answers

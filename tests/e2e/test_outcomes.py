@@ -43,7 +43,8 @@ def refused_then_running(stack: Stack, tmp_path: Path) -> GenericBatch:
                                       "error_statuses": [400]}]}
     )
     try:
-        stack.ctl.json("job", "submit", refused)
+        submitted = stack.ctl("job", "submit", refused, check=False)
+        assert submitted.rc == 1, submitted  # irpctl waits and reports the refusal
         steps.wait_job(stack.ctl, refused, {"ERROR"})
     finally:
         stack.fake.admin("POST", "faults", {"rules": []})
