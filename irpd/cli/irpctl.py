@@ -247,7 +247,9 @@ def _add_batch(sub: Any) -> None:
     failed = batch.add_parser(
         "resubmit-failed",
         help="resubmit every FAILED/ERROR job of a batch (queued), optionally with an override",
-        epilog=RESUBMIT_EPILOG,
+        epilog=RESUBMIT_EPILOG.replace(
+            "\n--replace makes FILE the whole new configuration.", ""
+        ).replace("--replace makes FILE the whole new configuration. ", ""),
     )
     failed.add_argument("id", type=_id)
     _override_args(failed)

@@ -138,11 +138,14 @@ SELECT id, job_configuration_id, status, skipped, moodys_workflow_id FROM irp_jo
 
 -- name: recon_record
 -- The recon log row and the batch's compare-and-set from $2 to $3 ($4: the computed result,
--- $5: the summary, $6: the statuses that set completed_ts).
+-- $5: the summary, $6: the statuses that set completed_ts: when the batch reaches one of them,
+-- FAILED then COMPLETED after skips included).
 WITH moved AS (
     UPDATE irp_batch
        SET status = $3::text,
-           completed_ts = CASE WHEN $3::text = ANY ($6::text[]) THEN COALESCE(completed_ts, now()) END,
+           completed_ts = CASE WHEN $3::text <> ALL ($6::text[]) THEN NULL
+                               WHEN $3::text = $2::text THEN COALESCE(completed_ts, now())
+                               ELSE now() END,
            updated_ts = now()
      WHERE id = $1 AND status = $2::text
     RETURNING id, status, completed_ts
