@@ -2,6 +2,7 @@
 # Quick start 2: install irpd with its dev tools, check lint, types and layering, run the tests.
 # Tests use an embedded PostgreSQL by default; set IRPD_TEST_DSN (a superuser DSN, e.g.
 # postgresql://postgres@127.0.0.1:5432/postgres) to run them against another server.
+# IRPD_TEST_LONG=1 also runs the tests marked `long` (left out of CI to keep it under 15 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

@@ -22,6 +22,20 @@ from irpd.db.embedded import EmbeddedPostgres
 from irpd.db.migrate import migrate
 from irpd.db.provision import create_database, drop_database, with_database
 
+#: ``IRPD_TEST_LONG=1 scripts/test.sh`` also runs the tests marked ``long`` (CI leaves them
+#: out to keep the suite under 15 minutes on 2 cores; each has a shorter sibling in CI)
+LONG_ENV = "IRPD_TEST_LONG"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``long`` tests unless ``IRPD_TEST_LONG=1``."""
+    if os.environ.get(LONG_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"long run; set {LONG_ENV}=1 to include it")
+    for item in items:
+        if item.get_closest_marker("long") is not None:
+            item.add_marker(skip)
+
 
 @pytest.fixture(scope="session")
 def pg_admin_dsn() -> Iterator[str]:

@@ -15,6 +15,7 @@ from .workbooks import generic_jobs_workbook
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.long  # CI: the plan e2e (test_cycle_plan.py) and the demo run the same cycle
 def test_whole_sample_cycle_completes_with_one_submission_per_job(stack: Stack) -> None:
     ctl = stack.ctl
     registered = {t["name"] for t in ctl.json("types")["types"]}
