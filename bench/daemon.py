@@ -15,6 +15,7 @@ from typing import Any
 
 from bench import logscan
 from bench.scrape import ScrapeFigures, Scraper
+from bench.webload import ConsoleFigures, ConsoleLoad
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 
 
@@ -31,6 +32,10 @@ class DaemonSettings:
     extra: Mapping[str, str] = field(default_factory=dict)
     #: scrape /metrics every this many seconds while the daemon runs (None: no endpoint)
     scrape_every: float | None = None
+    #: open event streams of an ``irpd web`` console run beside the daemon (None: no console)
+    web_pages: int | None = None
+    #: seconds between batch-page requests to that console (None: none)
+    web_page_every: float | None = None
 
     def environment(self, state_dir: Path, socket: Path) -> dict[str, str]:
         """``IRPD_*`` variables for one daemon (inherited ``IRPD_*`` variables are dropped)."""
@@ -105,6 +110,8 @@ class Daemon:
         self.name = name
         self._scraper: Scraper | None = None
         self.scrapes: ScrapeFigures | None = None
+        self._console: ConsoleLoad | None = None
+        self.console: ConsoleFigures | None = None
 
     @property
     def pid(self) -> int:
@@ -119,6 +126,17 @@ class Daemon:
     def start(self) -> float:
         """Start ``irpd run``; returns the wall-clock instant just before the exec."""
         self.config.write_text("# irpd bench: everything comes from IRPD_* variables\n")
+        if self.settings.web_pages is not None:
+            folder = self.dir / "web"
+            folder.mkdir(exist_ok=True)
+            self._console = ConsoleLoad(
+                self.settings.dsn, folder, self.settings.web_pages, self.settings.web_page_every
+            )
+            try:
+                self._console.start()
+            except RuntimeError as exc:
+                self._console = None
+                raise DaemonError(str(exc)) from exc
         env = self.settings.environment(self.dir / "state", self.socket)
         with self.log.open("wb") as out:
             self.started_at = time.time()
@@ -164,6 +182,11 @@ class Daemon:
             self.scrapes = await asyncio.to_thread(self._scraper.stop)
             self._scraper = None
             print(f"[bench] {self.scrapes.line(self.name)}", file=sys.stderr, flush=True)
+        if self._console is not None:
+            self.console = await asyncio.to_thread(self._console.stop)
+            self._console = None
+            line = self.console.line(self.name) if self.console else "console: no figures"
+            print(f"[bench] {line}", file=sys.stderr, flush=True)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:

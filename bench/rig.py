@@ -37,6 +37,10 @@ class Options:
     keep_databases: bool = False
     profile_dir: Path | None = None
     scrape_every: float | None = None
+    #: open event streams of an ``irpd web`` beside every daemon (None: no console)
+    web_pages: int | None = None
+    #: seconds between batch-page requests to that console (None: none)
+    web_page_every: float | None = None
     #: seconds the fake adds to every Moody's call (0: none)
     moodys_latency: float = 0.0
     #: jobs of the listing-while-tracking measurement (0 skips it)
@@ -65,6 +69,8 @@ class Rig:
             status_batch_size=self.options.status_batch_size,
             extra=dict(extra or {}),
             scrape_every=self.options.scrape_every,
+            web_pages=self.options.web_pages,
+            web_page_every=self.options.web_page_every,
         )
         return Daemon(settings, self.workdir, name)
 

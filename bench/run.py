@@ -133,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="serve /metrics and scrape it this often during every phase (like Prometheus)",
     )
+    p.add_argument(
+        "--web-pages",
+        type=int,
+        default=None,
+        metavar="P",
+        help="run `irpd web` beside every daemon with P open event streams (issue 14)",
+    )
+    p.add_argument(
+        "--web-page-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --web-pages: also request the batch page this often",
+    )
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--keep-databases", action="store_true", help="do not drop the databases")
     p.add_argument(
@@ -162,6 +176,8 @@ def options_from(args: argparse.Namespace) -> Options:
         keep_databases=args.keep_databases,
         profile_dir=args.profile_dir,
         scrape_every=args.scrape_every,
+        web_pages=args.web_pages,
+        web_page_every=args.web_page_every,
         moodys_latency=args.moodys_latency,
         listing_jobs=args.listing_jobs,
         listing_settle=args.listing_settle,

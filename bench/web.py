@@ -46,7 +46,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_console(dsn: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_console(dsn: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real ``irpd web`` on ``dsn`` (viewer token ``TOKEN``, log in ``workdir``); its URL."""
     accounts = workdir / "accounts.toml"
     accounts.write_text(
         f'[users.bench]\nrole = "viewer"\npassword_hash = "{hash_password("bench-pass")}"\n'
@@ -70,12 +71,13 @@ def _start_console(dsn: str, workdir: Path) -> tuple[subprocess.Popen[bytes], st
     return proc, f"http://127.0.0.1:{port}"
 
 
-async def _wait_ready(
-    session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]
+async def wait_ready(
+    session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes] | None
 ) -> None:
+    """Until ``url`` answers ``/healthz`` (RuntimeError if ``proc`` exits or after 60 s)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"irpd web exited with {proc.returncode}")
         try:
             async with session.get(f"{url}/healthz") as answer:
@@ -158,10 +160,10 @@ async def run(jobs: int, requests: int, pages: int, dsn: str | None) -> dict[str
         finally:
             await bench_db.close()
         seeded_s = time.perf_counter() - seeding
-        proc, url = _start_console(database, workdir)
+        proc, url = start_console(database, workdir)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         async with aiohttp.ClientSession(headers=headers) as session:
-            await _wait_ready(session, url, proc)
+            await wait_ready(session, url, proc)
             api = f"{url}/api/v1/batches/{batch_id}"
             figures = {
                 "batch_page": await _timed(session, f"{url}/batches/{batch_id}", requests),

@@ -78,6 +78,10 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
         str(JOBS),
         "--listing-settle",
         "0",
+        "--web-pages",
+        "2",
+        "--web-page-every",
+        "0.5",
         "--dsn",
         pg_admin_dsn,
         "--out",
@@ -88,6 +92,8 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"N={JOBS}" in result.stdout
+    # --web-pages: an `irpd web` beside every daemon, its event streams open until the stop
+    assert "console with 2 event streams (2 open at the end" in result.stderr, result.stderr
 
     report = json.loads(out.read_text(encoding="utf-8"))
     assert [size["jobs"] for size in report["sizes"]] == [JOBS]
