@@ -27,10 +27,10 @@ async def preflight_batch(
     unless ``dry_run``. Returns ``{batch_id, dry_run, checked, missing: [{job_id, missing}],
     refused}``."""
     bid = validate.positive_id("batch_id", batch_id, BatchError)
-    if await db.fetchrow("batch_read", bid) is None:
+    if not await db.fetchval("batch_exists", bid):
         raise BatchError(f"Batch {bid} not found.")
-    rows = await db.fetch("preflight_jobs", bid)
-    missing = await checker.missing([(r["id"], r["job_configuration_data"]) for r in rows])
+    queued = await db.fetch("preflight_jobs", bid)
+    missing = await checker.missing([(r["id"], r["job_configuration_data"]) for r in queued])
     refused: list[int] = []
     if not dry_run and missing:
         found = sorted(missing.items())
@@ -44,12 +44,12 @@ async def preflight_batch(
             for job_id, what in found
         ]
         reasons = ["pre-flight: " + "; ".join(what) for _, what in found]
-        rows = await apply_moves(db, moves, preflight_refusals(reasons), "engine")
-        refused = sorted(row["id"] for row in rows)
+        moved = await apply_moves(db, moves, preflight_refusals(reasons), "engine")
+        refused = sorted(row["id"] for row in moved)
     return {
         "batch_id": bid,
         "dry_run": dry_run,
-        "checked": len(rows),
+        "checked": len(queued),
         "missing": [{"job_id": j, "missing": what} for j, what in sorted(missing.items())],
         "refused": refused,
     }
