@@ -239,7 +239,7 @@ async def build_daemon(
     if notifier is not None:
         daemon.notifier.close()
         daemon.notifier = notifier
-    engine.tracker.prioritise(control.activity)
+    engine.tracker.budget.follow(control.activity)
     holder["daemon"] = daemon
     return daemon
 

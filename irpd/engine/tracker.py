@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,12 +22,13 @@ import structlog
 from irpd.db.database import DatabaseUnavailable
 from irpd.db.engine_store import EngineStore, InFlightJob, Moved, Poll, Report
 from irpd.db.moves import reports as report_effects
+from irpd.engine.collector import collector_paused, freeze_if_large
 from irpd.engine.events import Throttled, TransitionEvents
 from irpd.engine.health import DatabaseHealth, MoodysHealth
 from irpd.engine.leases import SHARDS, LeaseKeeper
 from irpd.engine.lost import LostWorkflows
+from irpd.engine.poll_budget import PollBudget
 from irpd.engine.ports import MoodysGateway
-from irpd.engine.priority import OperatorActivity
 from irpd.engine.schedule import PollSchedule, TrackedJob
 from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.models import WorkflowStatus
@@ -125,9 +125,14 @@ class Tracker:
         self.last_sweep_seconds = 0.0
         self.loaded = asyncio.Event()
         self._added_during_resync: set[int] = set()
-        self._budget = settings.max_polls_per_second
-        self._budget_at = clock()
-        self._operators = OperatorActivity()
+        #: operator priority: the poll budget and the waits for running commands
+        self.budget = PollBudget(
+            max_polls_per_second=settings.max_polls_per_second,
+            ids_per_request=settings.ids_per_request,
+            max_due=settings.max_due,
+            operator_yield=settings.operator_yield,
+            clock=clock,
+        )
         self.lost = LostWorkflows(
             store, settings.lost_workflow_after, db_retry_max=settings.db_retry_max
         )
@@ -190,7 +195,7 @@ class Tracker:
             now = self._clock()
             next_due = self.schedule.next_due()
             if next_due is not None and next_due <= now:
-                allowed = self._poll_budget() if self._health.available else 0
+                allowed = self.budget.allowed() if self._health.available else 0
                 polled = await self._sweep(now + self.settings.lookahead, allowed) if allowed else 0
                 if polled:
                     continue
@@ -203,38 +208,10 @@ class Tracker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
 
-    def prioritise(self, operators: OperatorActivity) -> None:
-        """Yield to operator commands: wait while one runs (up to ``operator_yield``
-        seconds per step), and poll under ``max_polls_per_second`` for a while after one."""
-        self._operators = operators
-
-    def _poll_budget(self) -> int:
-        """How many jobs may be polled now: all that are due, or while operators are active,
-        whole requests' worth under ``max_polls_per_second``."""
-        rate = self.settings.max_polls_per_second
-        now = self._clock()
-        # a bucket of a tenth of a second (at least one request): small, even steps
-        capacity = max(rate * 0.1, float(self.settings.ids_per_request))
-        if rate <= 0 or not self._operators.recent():
-            # no debt from unhurried times: operators find a full (small) bucket
-            self._budget, self._budget_at = capacity, now
-            return self.settings.max_due
-        self._budget = min(capacity, self._budget + (now - self._budget_at) * rate)
-        self._budget_at = now
-        step = max(1, self.settings.ids_per_request)
-        return min(self.settings.max_due, int(self._budget) // step * step)
-
     async def _resync(self) -> bool:
-        # Loading 100,000 jobs allocates a few hundred thousand long-lived objects: with the
-        # collector running, that triggers full collections over all of them (~100 ms loop
-        # stalls). It is paused for the load, and what was loaded is frozen afterwards.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        # the collector is paused for the load, which is frozen afterwards (see collector)
+        with collector_paused():
             return await self._load()
-        finally:
-            if paused:
-                gc.enable()
 
     async def _load(self) -> bool:
         owned = self._leases.usable()
@@ -262,10 +239,7 @@ class Tracker:
             if count % LOAD_STEP == LOAD_STEP - 1:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
         await self._forget_others(rows, now)
-        if len(fresh) >= FREEZE_AFTER_LOADING:
-            # long-lived now: keep them out of full GC passes (40+ ms each at 100k jobs);
-            # no gc.collect() first, which would itself stall the loop that long
-            gc.freeze()
+        freeze_if_large(len(fresh))
         self._owned = owned
         self._resync_needed = False
         if first_load or fresh:
@@ -332,15 +306,15 @@ class Tracker:
                 while active >= max(1, self._parallelism()):
                     freed.clear()
                     await freed.wait()
-                await self._operators.yield_to_operators(self.settings.operator_yield)
+                await self.budget.yield_to_operators()
                 # the budget is checked per chunk: an operator arriving mid-sweep slows it
-                budget = self._poll_budget()
+                budget = self.budget.allowed()
                 if budget <= 0:
                     break
                 # whole requests per chunk (a partial one costs a request for a few ids);
                 # while operators are active, one request's worth: short loop steps
                 step = max(1, min(self.settings.ids_per_request, self._request_size()))
-                hurried = self._operators.recent()
+                hurried = self.budget.hurried()
                 size = step if hurried else max(step, self.settings.chunk // step * step)
                 chunk = self.schedule.pop_due(horizon, min(size, allowed - taken, budget))
                 if not chunk:
@@ -348,7 +322,7 @@ class Tracker:
                 active += 1
                 taken += len(chunk)
                 if hurried:
-                    self._budget -= len(chunk)
+                    self.budget.spend(len(chunk))
                 tasks.append(asyncio.create_task(one(chunk)))
                 await asyncio.sleep(0)  # popping the next chunk waits for a later loop step
         finally:
@@ -375,7 +349,7 @@ class Tracker:
             self._reschedule(chunk, max(self.settings.policy.min_interval, retry_in))
             return
         self.polled += len(chunk)
-        await self._pause()
+        await self.budget.pause()
         now = self._clock()
         reports: list[Report] = []
         polls: list[Poll] = []
@@ -385,7 +359,7 @@ class Tracker:
         persist_after = self.settings.persist_unchanged_after
         for count, job in enumerate(chunk, 1):
             if count % SLICE == 0:
-                await self._pause()
+                await self.budget.pause()
             answer = answers.get(job.workflow_id)
             if answer is None:
                 missing.append(job)
@@ -403,7 +377,7 @@ class Tracker:
                     job.persisted, job.progress = now, answer.progress
                     to_persist.append(report)
         moved = await self._write(reports, to_persist)
-        await self._pause()
+        await self.budget.pause()
         await self._apply_in_memory(moved, reports, polls, now)
         if found:
             await self.lost.found_again(found)
@@ -491,13 +465,6 @@ class Tracker:
             moves, report_effects(progress, poll_in, errors), "moodys"
         )
 
-    async def _pause(self) -> None:
-        """Between slices of CPU work: nothing, unless operators are active; then wait for
-        a running command, and let the loop serve their I/O before the next slice."""
-        if self._operators.recent():
-            await self._operators.yield_to_operators(self.settings.operator_yield)
-            await asyncio.sleep(0)
-
     async def _apply_in_memory(
         self, moved: list[Moved], reports: list[Report], polls: list[Poll], now: float
     ) -> None:
@@ -506,7 +473,7 @@ class Tracker:
         events: list[tuple[int, int, str, str, str | None]] = []
         for count, row in enumerate(moved, 1):
             if count % SLICE == 0:
-                await self._pause()
+                await self.budget.pause()
             job = self.schedule.get(row.id)
             events.append(
                 (row.id, row.batch_id, row.previous, row.status, job.workflow_id if job else None)
@@ -521,7 +488,7 @@ class Tracker:
             self._events.transitioned_many(events)
         for count, poll in enumerate(polls, 1):
             if count % SLICE == 0:
-                await self._pause()
+                await self.budget.pause()
             job = self.schedule.get(poll.job_id)
             if job is not None:
                 job.polls_in_status += 1
@@ -569,9 +536,6 @@ SLICE = 100
 
 #: jobs loaded (or scheduled) per event-loop step while loading the in-flight set
 LOAD_STEP = 1000
-
-#: loading this many jobs at once moves them out of the garbage collector's full passes
-FREEZE_AFTER_LOADING = 10_000
 
 #: progress is written when it moved by at least this many points (or a minute passed)
 PROGRESS_STEP = 10

@@ -40,7 +40,7 @@ def _tracker(jobs: int, clock: Clock) -> tuple[RecordingTracker, OperatorActivit
     settings = tracker_settings(max_polls_per_second=5000.0, ids_per_request=100, chunk=500)
     tracker = RecordingTracker(settings, clock)
     operators = OperatorActivity(clock=clock)
-    tracker.prioritise(operators)
+    tracker.budget.follow(operators)
     for i in range(jobs):
         tracker.schedule.put(TrackedJob(i, 1, "QUEUED", str(i), clock.now, 0, clock.now))
     return tracker, operators
@@ -49,33 +49,33 @@ def _tracker(jobs: int, clock: Clock) -> tuple[RecordingTracker, OperatorActivit
 async def test_without_operators_a_sweep_takes_big_chunks_of_everything_due() -> None:
     clock = Clock()
     tracker, _ = _tracker(2000, clock)
-    assert tracker._poll_budget() == tracker.settings.max_due
-    assert await tracker._sweep(clock.now + 1, tracker._poll_budget()) == 2000
+    assert tracker.budget.allowed() == tracker.settings.max_due
+    assert await tracker._sweep(clock.now + 1, tracker.budget.allowed()) == 2000
     assert tracker.chunks == [500, 500, 500, 500]
 
 
 async def test_an_operator_arriving_mid_sweep_slows_it_to_the_budget() -> None:
     clock = Clock()
     tracker, operators = _tracker(5000, clock)
-    allowed = tracker._poll_budget()  # computed before the operator arrived
+    allowed = tracker.budget.allowed()  # computed before the operator arrived
     operators.begin()
     operators.end()
     polled = await tracker._sweep(clock.now + 1, allowed)
     # a tenth of a second's budget (500 ids), one request's worth per chunk
     assert polled == 500
     assert tracker.chunks == [100] * 5
-    assert tracker._poll_budget() == 0
+    assert tracker.budget.allowed() == 0
     clock.now += 0.05
-    assert tracker._poll_budget() == 200
+    assert tracker.budget.allowed() == 200
 
 
 async def test_operators_find_a_full_bucket_after_unhurried_polling() -> None:
     clock = Clock()
     tracker, operators = _tracker(20000, clock)
-    assert await tracker._sweep(clock.now + 1, tracker._poll_budget()) == 20000
+    assert await tracker._sweep(clock.now + 1, tracker.budget.allowed()) == 20000
     operators.begin()
     operators.end()
-    assert tracker._poll_budget() == 500
+    assert tracker.budget.allowed() == 500
 
 
 async def test_chunks_are_whole_status_requests() -> None:
@@ -84,5 +84,5 @@ async def test_chunks_are_whole_status_requests() -> None:
     tracker = RecordingTracker(settings, clock)
     for i in range(1000):
         tracker.schedule.put(TrackedJob(i, 1, "QUEUED", str(i), clock.now, 0, clock.now))
-    assert await tracker._sweep(clock.now + 1, tracker._poll_budget()) == 1000
+    assert await tracker._sweep(clock.now + 1, tracker.budget.allowed()) == 1000
     assert tracker.chunks == [200] * 5

@@ -1,0 +1,77 @@
+"""The tracker's share of operator priority: how much it may poll while operators are active.
+
+Background polling of 100,000 jobs competes with ``irpctl`` for a 2-core machine. While a
+control command runs or arrived recently (:class:`~irpd.engine.priority.OperatorActivity`),
+the tracker polls whole status requests under ``max_polls_per_second`` (a small token bucket)
+and waits, bounded, for running commands between slices of CPU work; otherwise it polls
+everything due. Kept apart from the tracker so that its polling algorithm reads on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from irpd.engine.priority import OperatorActivity
+
+
+class PollBudget:
+    """A token bucket of workflow ids that only applies while operators are active."""
+
+    def __init__(
+        self,
+        *,
+        max_polls_per_second: float,
+        ids_per_request: int,
+        max_due: int,
+        operator_yield: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = max_polls_per_second
+        self._ids_per_request = ids_per_request
+        self._max_due = max_due
+        self._operator_yield = operator_yield
+        self._clock = clock
+        self._tokens = max_polls_per_second
+        self._tokens_at = clock()
+        self._operators = OperatorActivity()
+
+    def follow(self, operators: OperatorActivity) -> None:
+        """Yield to these operators' commands (the control server's activity)."""
+        self._operators = operators
+
+    def hurried(self) -> bool:
+        """True while operators are active: poll one request's worth per chunk."""
+        return self._operators.recent()
+
+    def allowed(self) -> int:
+        """How many jobs may be polled now: all that are due (up to ``max_due``), or while
+        operators are active, whole requests' worth under ``max_polls_per_second``."""
+        rate = self._rate
+        now = self._clock()
+        # a bucket of a tenth of a second (at least one request): small, even steps
+        capacity = max(rate * 0.1, float(self._ids_per_request))
+        if rate <= 0 or not self._operators.recent():
+            # no debt from unhurried times: operators find a full (small) bucket
+            self._tokens, self._tokens_at = capacity, now
+            return self._max_due
+        self._tokens = min(capacity, self._tokens + (now - self._tokens_at) * rate)
+        self._tokens_at = now
+        step = max(1, self._ids_per_request)
+        return min(self._max_due, int(self._tokens) // step * step)
+
+    def spend(self, polled: int) -> None:
+        """Take a hurried chunk's ids out of the bucket."""
+        self._tokens -= polled
+
+    async def yield_to_operators(self) -> None:
+        """Wait for a running command, up to ``operator_yield`` seconds."""
+        await self._operators.yield_to_operators(self._operator_yield)
+
+    async def pause(self) -> None:
+        """Between slices of CPU work: nothing, unless operators are active; then wait for
+        a running command, and let the loop serve their I/O before the next slice."""
+        if self._operators.recent():
+            await self._operators.yield_to_operators(self._operator_yield)
+            await asyncio.sleep(0)
