@@ -33,8 +33,7 @@ from irpd.engine.leases import LeaseKeeper
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.workflow_names import workflow_name
 from irpd.errors import PermanentError, RetryableError, clip
-from irpd.moodys.circuit import MoodysUnavailable
-from irpd.moodys.errors import MoodysAuthenticationError
+from irpd.moodys.errors import MoodysAuthenticationError, MoodysUnavailable
 from irpd.moodys.models import WorkflowStatus
 from statemachines.job import CANCEL_PENDING_JOB_STATUSES, JOB_LIFECYCLE, JobStatus
 from statemachines.moves import Move

@@ -24,12 +24,11 @@ from irpd.engine.dispatcher import Dispatcher
 from irpd.engine.events import TransitionEvents
 from irpd.engine.health import DatabaseHealth, GcPauses, LoopLagMonitor
 from irpd.engine.leases import LeaseKeeper
-from irpd.engine.ports import MoodysGateway
+from irpd.engine.ports import MoodysCircuit, MoodysGateway
 from irpd.engine.reconciler import ReconcileBatch, Reconciler
 from irpd.engine.settings import EngineSettings, engine_settings
 from irpd.engine.supervisor import Supervisor
 from irpd.engine.tracker import Tracker
-from irpd.moodys.circuit import MoodysHealthState
 from statemachines.job import CANCEL_PENDING_JOB_STATUSES
 
 log = structlog.get_logger("irpd.engine")
@@ -49,7 +48,7 @@ class Engine:
         status_batch_size: int = 100,
         rng: random.Random | None = None,
         log_interval: float = 10.0,
-        moodys_health: MoodysHealthState | None = None,
+        moodys_health: MoodysCircuit | None = None,
     ) -> None:
         self.store = store
         self.config = config

@@ -1,9 +1,11 @@
-"""What the engine needs from Moody's: the subset of the client it calls (a Protocol)."""
+"""What the engine needs from Moody's: the subset of the client it calls and the circuit it
+reads (Protocols). The engine reaches Moody's only through these; an import-linter contract
+keeps it to them and the shared vocabulary (``irpd.moodys.models``, ``irpd.moodys.errors``)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from irpd.moodys.models import SubmissionResult, WorkflowStatus
@@ -41,4 +43,15 @@ class MoodysGateway(Protocol):
 
     async def cancel(self, workflow_id: str) -> None:
         """Ask Moody's to cancel; raises ``NotCancellable`` for a terminal workflow."""
+        ...
+
+
+class MoodysCircuit(Protocol):
+    """The transport's circuit breaker as the dispatcher sees it: whether new submissions may
+    start, and whom to wake when Moody's answers again."""
+
+    on_close: list[Callable[[], None]]
+
+    def room(self) -> int | None:
+        """None (no limit), 1 (a probe is due) or 0 (hold new submissions)."""
         ...

@@ -33,6 +33,7 @@ from irpd.moodys.errors import (
     MoodysServerError,
     MoodysTimeout,
     MoodysTlsError,
+    MoodysUnavailable,
 )
 
 log = structlog.get_logger(__name__)
@@ -57,16 +58,6 @@ class CircuitSettings:
             raise ConfigError("circuit probes must satisfy 0 < first_probe <= max_probe_interval")
         if self.growth < 1 or self.open_min_seconds < 0:
             raise ConfigError("circuit growth must be >= 1 and open_min_seconds >= 0")
-
-
-class MoodysUnavailable(MoodysConnectionError):
-    """Not sent: the circuit is open (Moody's has been unreachable); try after ``retry_in``."""
-
-    kind = "MoodysUnavailable"
-
-    def __init__(self, summary: str, *, retry_in: float, method: str, path: str) -> None:
-        self.retry_in = retry_in
-        super().__init__(summary, method=method, path=path)
 
 
 _OUTAGES = (MoodysConnectionError, MoodysTimeout, MoodysServerError, MoodysTlsError)

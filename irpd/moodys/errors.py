@@ -100,6 +100,16 @@ class MoodysConnectionError(MoodysRetryableError):
     kind = "MoodysConnectionError"
 
 
+class MoodysUnavailable(MoodysConnectionError):
+    """Not sent: the circuit is open (Moody's has been unreachable); try after ``retry_in``."""
+
+    kind = "MoodysUnavailable"
+
+    def __init__(self, summary: str, *, retry_in: float, method: str, path: str) -> None:
+        self.retry_in = retry_in
+        super().__init__(summary, method=method, path=path)
+
+
 class MoodysRateLimited(MoodysRetryableError):
     """429 (or a 403 that names a rate limit); ``retry_after`` in seconds when given."""
 

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from irpd.moodys.circuit import CircuitSettings, MoodysHealthState, MoodysUnavailable
+from irpd.moodys.circuit import CircuitSettings, MoodysHealthState
 from irpd.moodys.client import MoodysClient
-from irpd.moodys.errors import MoodysAuthenticationError, MoodysNotFound, MoodysServerError
+from irpd.moodys.errors import (
+    MoodysAuthenticationError,
+    MoodysNotFound,
+    MoodysServerError,
+    MoodysUnavailable,
+)
 from irpd.moodys.fake import FakeMoodys, Faults
 from irpd.moodys.retry import NO_RETRY
 from irpd.moodys.secret import Secret
