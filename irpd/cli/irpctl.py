@@ -28,7 +28,7 @@ from irpd.cli.commands import (
     Session,
     report_error,
 )
-from irpd.cli.common import DefaultsParser, load
+from irpd.cli.common import DefaultsParser, load, positive_id
 from irpd.cli.edits import UsageError, read_bytes
 from irpd.cli.notifications import add_parser as add_notifications
 from irpd.cli.notifications import notifications
@@ -39,6 +39,8 @@ from irpd.cli.views import View, problems
 from irpd.cli.waiting import CredentialsRefused
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.errors import IrpdError
+from statemachines.batch import BatchStatus
+from statemachines.job import JobStatus
 
 #: exit status of a process whose stdout reader went away (128 + SIGPIPE)
 EXIT_BROKEN_PIPE = 141
@@ -98,14 +100,7 @@ class _Renamed(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def _id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer: {value}")
-    return value
+_id = positive_id
 
 
 def _seconds(text: str) -> float:
@@ -152,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     load_.add_argument("file", type=Path, help="the .xlsx workbook")
     load_.add_argument("--cycle", required=True, help="cycle name")
     load_.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-    config.add_parser("show", help="show a configuration").add_argument("id", type=_id)
+    config.add_parser("show", help="show a configuration").add_argument(
+        "id", type=_id, help="configuration id (see 'irpctl config list')"
+    )
     config_list = config.add_parser("list", help="list configurations")
-    config_list.add_argument("--cycle")
+    config_list.add_argument("--cycle", help="only this cycle's configurations (cycle name)")
     add_paging(config_list)
 
     _add_batch(sub)
@@ -162,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parsers(sub)
     add_notifications(sub, _id)
     return p
+
+
+BATCH_STATUSES = ", ".join(BatchStatus)
+JOB_STATUSES = ", ".join(JobStatus)
 
 
 def _max_wait(parser: argparse.ArgumentParser, default: float, what: str) -> None:
@@ -195,15 +196,22 @@ def _add_batch(sub: Any) -> None:
     batch = sub.add_parser("batch", help="batches").add_subparsers(dest="action", required=True)
     create = batch.add_parser("create", help="create a batch; prints its id")
     create.add_argument("type", help="batch type (see 'irpctl types')")
-    create.add_argument("--config", dest="configuration_id", type=_id, required=True)
-    create.add_argument("--step", type=_id)
+    create.add_argument(
+        "--config",
+        dest="configuration_id",
+        type=_id,
+        required=True,
+        metavar="ID",
+        help="configuration id (printed by 'irpctl config load')",
+    )
+    create.add_argument("--step", type=_id, help="the cycle step id the batch belongs to")
     create.add_argument(
         "--allow-duplicate",
         metavar="REASON",
         help="create it although the configuration has a live batch of this type",
     )
     submit = batch.add_parser("submit", help="submit; waits until Moody's acknowledged all")
-    submit.add_argument("id", type=_id)
+    submit.add_argument("id", type=_id, help="batch id")
     submit.add_argument("--no-wait", action="store_true", help="return once queued")
     submit.add_argument(
         "--dry-run",
@@ -217,20 +225,32 @@ def _add_batch(sub: Any) -> None:
         ("recon", "reconcile now"),
         ("show", "batch with its progress and next action"),
     ):
-        batch.add_parser(name, help=text).add_argument("id", type=_id)
+        batch.add_parser(name, help=text).add_argument("id", type=_id, help="batch id")
     configs = batch.add_parser("configs", help="job configurations (paged)")
-    configs.add_argument("id", type=_id)
+    configs.add_argument("id", type=_id, help="batch id")
     add_paging(configs)
     batch_list = batch.add_parser("list", help="list batches (paged)")
-    batch_list.add_argument("--status")
+    batch_list.add_argument("--status", help=f"only batches in this status ({BATCH_STATUSES})")
     add_paging(batch_list)
     jobs = batch.add_parser("jobs", help="jobs of a batch (paged)")
-    jobs.add_argument("id", type=_id)
-    jobs.add_argument("--status")
+    jobs.add_argument("id", type=_id, help="batch id")
+    jobs.add_argument("--status", help=f"only jobs in this status ({JOB_STATUSES})")
     add_paging(jobs)
     skipped = jobs.add_mutually_exclusive_group()
-    skipped.add_argument("--skipped", dest="skipped", action="store_const", const=True)
-    skipped.add_argument("--not-skipped", dest="skipped", action="store_const", const=False)
+    skipped.add_argument(
+        "--skipped",
+        dest="skipped",
+        action="store_const",
+        const=True,
+        help="only skipped jobs (replaced by a resubmission, or skipped by an operator)",
+    )
+    skipped.add_argument(
+        "--not-skipped",
+        dest="skipped",
+        action="store_const",
+        const=False,
+        help="only the jobs that count (not skipped)",
+    )
     jobs.add_argument("--ids", action="store_true", help="only the job ids, one per line")
     add_batch_actions(batch)
     wait = batch.add_parser(
@@ -239,7 +259,7 @@ def _add_batch(sub: Any) -> None:
         "3 --max-wait reached",
         epilog="Progress (jobs per status, elapsed; a bar on a terminal) goes to stderr.",
     )
-    wait.add_argument("id", type=_id)
+    wait.add_argument("id", type=_id, help="batch id")
     _max_wait(wait, 3600.0, "waiting")
     wait.add_argument(
         "--timeout", dest="max_wait", type=_seconds, action=_Renamed, help=argparse.SUPPRESS
@@ -251,7 +271,7 @@ def _add_batch(sub: Any) -> None:
             "\n--replace makes FILE the whole new configuration.", ""
         ).replace("--replace makes FILE the whole new configuration. ", ""),
     )
-    failed.add_argument("id", type=_id)
+    failed.add_argument("id", type=_id, help="batch id")
     _override_args(failed)
 
 
@@ -262,12 +282,12 @@ def _add_job(sub: Any) -> None:
         ("track", "poll now"),
         ("cancel", "cancel (sent to Moody's by the daemon)"),
     ):
-        job.add_parser(name, help=text).add_argument("id", type=_id)
+        job.add_parser(name, help=text).add_argument("id", type=_id, help="job id")
     tracking = job.add_parser("tracking", help="tracking history, oldest first (paged)")
-    tracking.add_argument("id", type=_id)
+    tracking.add_argument("id", type=_id, help="job id")
     add_paging(tracking)
     jsubmit = job.add_parser("submit", help="queue one job; waits until Moody's acknowledged it")
-    jsubmit.add_argument("id", type=_id)
+    jsubmit.add_argument("id", type=_id, help="job id")
     jsubmit.add_argument(
         "--force", action="store_true", help="already submitted: resubmit as a new job"
     )
@@ -278,15 +298,15 @@ def _add_job(sub: Any) -> None:
         help="replace a job by a new one (queued; prints its id), optionally with an override",
         epilog=RESUBMIT_EPILOG,
     )
-    resubmit.add_argument("id", type=_id)
+    resubmit.add_argument("id", type=_id, help="job id (the job to replace)")
     _override_args(resubmit)
     resubmit.add_argument(
         "--replace", action="store_true", help="--override FILE is the whole configuration"
     )
     for name in ("skip", "force-ok"):
         action = job.add_parser(name, help=f"{name} a job (reason required)")
-        action.add_argument("id", type=_id)
-        action.add_argument("--reason", required=True)
+        action.add_argument("id", type=_id, help="job id")
+        action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
 
 
 def socket_path(args: argparse.Namespace) -> Path:

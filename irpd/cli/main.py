@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "token and the line that stores its digest.",
     )
     web.add_argument(
-        "action", nargs="?", default="serve", choices=("serve", "hash-password", "new-token")
+        "action",
+        nargs="?",
+        default="serve",
+        choices=("serve", "hash-password", "new-token"),
+        help="serve the console, print a password hash, or print a new API token",
     )
     web.add_argument("--config", help="path to irpd.toml")
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from irpd.cli.commands import Outcome, Session
+from irpd.cli.common import bounded_int
 from irpd.cli.render import block, table
 
 COLUMNS = (
@@ -31,8 +32,16 @@ def add_parser(sub: Any, positive_id: Any) -> None:
     listing = group.add_parser(
         "list", help="counts, then the newest messages (FAILED ones with their reason)"
     )
-    listing.add_argument("--status", choices=("PENDING", "FAILED", "DELIVERED"))
-    listing.add_argument("--limit", type=int, default=50, help="messages shown (1-1000)")
+    listing.add_argument(
+        "--status", choices=("PENDING", "FAILED", "DELIVERED"), help="only messages in this state"
+    )
+    listing.add_argument(
+        "--limit",
+        type=bounded_int(1, 1000),
+        default=50,
+        metavar="N",
+        help="messages shown, 1 to 1,000",
+    )
     resend = group.add_parser("resend", help="send a message again (same idempotency key)")
     resend.add_argument("id", type=positive_id, help="message id (see 'notifications list')")
 

@@ -9,15 +9,36 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from irpd.cli.common import bounded_int
 from irpd.cli.render import cell, fit_widths, table, table_lines, width_for
+
+#: the daemon's largest page (irpd.ops.listings.MAX_PAGE_SIZE; the CLI must not import ops)
+MAX_PAGE_SIZE = 5000
+
+
+def cursor(text: str) -> str:
+    """An argparse ``type``: a page cursor as the daemon prints it (digits)."""
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 19):
+        raise argparse.ArgumentTypeError(
+            f"not a cursor: {text!r} (pass the 'next' value the previous page printed)"
+        )
+    return text
 
 
 def add_paging(parser: argparse.ArgumentParser) -> None:
     """``--limit``, ``--after`` and ``--all`` on a listing command."""
     parser.add_argument(
-        "--limit", type=int, help="rows per page (default: the daemon's, 500; at most 5,000)"
+        "--limit",
+        type=bounded_int(1, MAX_PAGE_SIZE),
+        metavar="N",
+        help=f"rows per page, 1 to {MAX_PAGE_SIZE:,} (default: the daemon's, 500)",
     )
-    parser.add_argument("--after", help="the cursor printed after the previous page ('next')")
+    parser.add_argument(
+        "--after",
+        type=cursor,
+        metavar="CURSOR",
+        help="start after this cursor: the 'next' printed after the previous page",
+    )
     parser.add_argument(
         "--all",
         action="store_true",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from irpd.cli.commands import Command, Outcome, Session
+from irpd.cli.common import positive_id
 from irpd.cli.render import block
 
 _MARK = {
@@ -39,12 +40,15 @@ def add_cycle_actions(cycle: Any) -> None:
     run.add_argument("cycle", help="cycle name")
     run.add_argument("--plan", type=Path, help="plan file (TOML); default: the shipped plan")
     run.add_argument("--until", metavar="STEP", help="stop after this step (and what it needs)")
-    cycle.add_parser("status", help="the plan as a tree: each step's state").add_argument("cycle")
-    cycle.add_parser("pause", help="stop starting plan steps").add_argument("cycle")
-    cycle.add_parser("resume", help="advance a paused plan again").add_argument("cycle")
+    for name, text in (
+        ("status", "the plan as a tree: each step's state"),
+        ("pause", "stop starting plan steps"),
+        ("resume", "advance a paused plan again"),
+    ):
+        cycle.add_parser(name, help=text).add_argument("cycle", help="cycle name")
     approve = cycle.add_parser("approve", help="approve a step that waits for an operator")
-    approve.add_argument("cycle")
-    approve.add_argument("step")
+    approve.add_argument("cycle", help="cycle name")
+    approve.add_argument("step", help="the step's id in the plan (see 'irpctl cycle status')")
     approve.add_argument("--by", default=None, help="who approves (default: your user name)")
 
 
@@ -53,11 +57,10 @@ def add_batch_actions(batch: Any) -> None:
     cancel = batch.add_parser(
         "cancel", help="withdraw a batch: cancel every job not finished (Moody's too)"
     )
-    cancel.add_argument("id", type=int)
-    cancel.add_argument("--reason", required=True)
     delete = batch.add_parser("delete", help="delete a batch none of whose jobs was submitted")
-    delete.add_argument("id", type=int)
-    delete.add_argument("--reason", required=True)
+    for action in (cancel, delete):
+        action.add_argument("id", type=positive_id, help="batch id")
+        action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
 
 
 def plan_tree(result: Mapping[str, Any]) -> str:
@@ -75,9 +78,9 @@ def plan_tree(result: Mapping[str, Any]) -> str:
         if step.get("stage") != stage:
             stage = step.get("stage")
             lines.append(f"  {stage}")
-        batch = f"batch {step['batch_id']} {step.get('batch_status')}" if step.get(
-            "batch_id"
-        ) else ""
+        batch = (
+            f"batch {step['batch_id']} {step.get('batch_status')}" if step.get("batch_id") else ""
+        )
         detail = step.get("waiting_for") or step.get("note") or batch
         status = str(step.get("status"))
         lines.append(
@@ -90,7 +93,10 @@ def plan_tree(result: Mapping[str, Any]) -> str:
 def cycle_plan(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
     if a.action == "run":
         result = s.call(
-            "cycle.run", cycle=a.cycle, plan_toml=f.get("plan_toml"), until=a.until,
+            "cycle.run",
+            cycle=a.cycle,
+            plan_toml=f.get("plan_toml"),
+            until=a.until,
             by=_operator(),
         )
         s.emit(result, plan_tree)

@@ -7,7 +7,10 @@ import argparse
 from typing import Any
 
 from irpd.cli.commands import Command, Outcome, Session
+from irpd.cli.common import positive_id
 from irpd.cli.paging import add_paging, listing
+from statemachines.batch import BatchStatus
+from statemachines.job import JobStatus
 
 BATCH_REPORT_COLUMNS = (
     "batch_id",
@@ -30,20 +33,29 @@ JOB_REPORT_COLUMNS = (
 )
 
 
+BATCH_STATUSES = ", ".join(BatchStatus)
+JOB_STATUSES = ", ".join(JobStatus)
+#: irpd.ops.reports' next actions (kept here: the CLI does not load the daemon's modules)
+BATCH_ACTIONS = "SUBMIT, TRACK, RECONCILE, REVIEW_FAILURES, RESUBMIT_OR_SKIP, PROCEED"
+JOB_ACTIONS = "SUBMIT, WAIT, TRACK, RESUBMIT_OR_SKIP, NONE"
+
+
 def add_report_parsers(sub: Any) -> None:
     """The ``report`` command group."""
     report = sub.add_parser("report", help="batch and job reports (paged)").add_subparsers(
         dest="action", required=True
     )
     batches = report.add_parser("batches", help="one report row per batch")
-    batches.add_argument("--status")
-    batches.add_argument("--next-action")
-    batches.add_argument("--cycle-id", type=int)
+    batches.add_argument("--status", help=f"only batches in this status ({BATCH_STATUSES})")
+    batches.add_argument(
+        "--next-action", help=f"only batches whose next action is this ({BATCH_ACTIONS})"
+    )
+    batches.add_argument("--cycle-id", type=positive_id, help="only this cycle's batches")
     add_paging(batches)
     jobs = report.add_parser("jobs", help="one report row per job of a batch")
-    jobs.add_argument("id", type=int, help="batch id")
-    jobs.add_argument("--status")
-    jobs.add_argument("--next-action")
+    jobs.add_argument("id", type=positive_id, help="batch id")
+    jobs.add_argument("--status", help=f"only jobs in this status ({JOB_STATUSES})")
+    jobs.add_argument("--next-action", help=f"only jobs whose next action is this ({JOB_ACTIONS})")
     add_paging(jobs)
 
 

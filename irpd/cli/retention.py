@@ -27,19 +27,25 @@ def add_parser(sub: Any) -> None:
     export = actions.add_parser(
         "export", help="write an ARCHIVED cycle to DIR/<name>" + retention.SUFFIX
     )
-    export.add_argument("name")
+    export.add_argument("name", help="cycle name (an ARCHIVED cycle)")
     export.add_argument("--out", type=Path, required=True, help="directory of the export file")
     purge = actions.add_parser("purge", help="delete an ARCHIVED cycle (after checking its export)")
-    purge.add_argument("name")
+    purge.add_argument("name", help="cycle name (an ARCHIVED cycle)")
     proof = purge.add_mutually_exclusive_group(required=True)
     proof.add_argument("--export", type=Path, help="its export: must match the database")
     proof.add_argument("--without-export", action="store_true", help="purge with no export")
     imported = actions.add_parser("import", help="restore an exported (purged) cycle")
-    imported.add_argument("file", type=Path)
+    imported.add_argument("file", type=Path, help="the export file ('irpd cycle export')")
     retire = actions.add_parser(
         "retire", help="export then purge every cycle archived more than DAYS days ago"
     )
-    retire.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    retire.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="retire the cycles archived more than DAYS days ago",
+    )
     retire.add_argument("--out", type=Path, required=True, help="directory of the export files")
     for action in (export, purge, imported, retire):
         action.add_argument("--config", help="path to irpd.toml")

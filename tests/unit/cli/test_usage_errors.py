@@ -1,0 +1,42 @@
+"""Bad listing options are usage errors (exit 2, a clear message, nothing sent to the daemon):
+the socket given does not exist, so reaching the daemon would exit 3 instead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from irpd.cli.irpctl import main
+
+NO_DAEMON = ["--socket", "/nonexistent/irpd.sock"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["batch", "list", "--limit", "0"], "--limit: must be from 1 to 5,000: 0"),
+        (["batch", "jobs", "7", "--limit", "-1"], "--limit: must be from 1 to 5,000: -1"),
+        (["cycle", "list", "--limit", "5001"], "--limit: must be from 1 to 5,000: 5001"),
+        (["config", "list", "--limit", "ten"], "--limit: not an integer: 'ten'"),
+        (["report", "batches", "--after", "abc"], "--after: not a cursor: 'abc'"),
+        (["job", "tracking", "3", "--after", "-5"], "--after: not a cursor: '-5'"),
+        (["notifications", "list", "--limit", "0"], "--limit: must be from 1 to 1,000: 0"),
+        (["report", "jobs", "0"], "id: must be a positive integer: 0"),
+        (["batch", "cancel", "x", "--reason", "r"], "id: not an integer: 'x'"),
+    ],
+)
+def test_bad_listing_options_exit_2_with_the_reason(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*NO_DAEMON, *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert message in err
+
+
+def test_a_usage_error_with_json_is_a_json_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*NO_DAEMON, "--json", "batch", "list", "--limit", "0"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["type"] == "UsageError"
+    assert "--limit: must be from 1 to 5,000: 0" in error["message"]
