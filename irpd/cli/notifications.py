@@ -52,10 +52,37 @@ def notifications(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outc
         s.emit(s.call("notifications.resend", message_id=a.id), block)
         return Outcome()
 
-    def human(result: dict[str, Any]) -> str:
-        summary = result.get("summary", {})
-        head = "  ".join(f"{k}={v}" for k, v in summary.items())
-        return f"{head}\n{table(result.get('messages', []), COLUMNS)}"
-
-    s.emit(s.call("notifications.list", status=a.status, limit=a.limit), human)
+    s.emit(s.call("notifications.list", status=a.status, limit=a.limit), outbox_text)
     return Outcome()
+
+
+def outbox_text(result: dict[str, Any]) -> str:
+    """The counts, a line explaining each count that needs one, then the messages."""
+    summary = result.get("summary", {})
+    head = "  ".join(f"{k}={v}" for k, v in summary.items())
+    notes = [
+        text.format(n=summary[key])
+        for key, text in SUMMARY_NOTES
+        if isinstance(summary.get(key), int) and summary[key] > 0
+    ]
+    return "\n".join([head, *notes, table(result.get("messages", []), COLUMNS)])
+
+
+#: what a non-zero count means and what to do about it (docs/monitoring.md)
+SUMMARY_NOTES = (
+    (
+        "no_channel",
+        "  no_channel: {n} notifications had no route to any channel and were sent nowhere "
+        "(configure [[notifications.routes]] in irpd.toml; docs/monitoring.md)",
+    ),
+    (
+        "unrouted",
+        "  unrouted: {n} notifications wait to be gathered into messages (notifications.gather "
+        "s after the last one)",
+    ),
+    (
+        "failed",
+        "  failed: {n} messages were given up (reason in LAST_ERROR); "
+        "'irpctl notifications resend ID' sends one again",
+    ),
+)
