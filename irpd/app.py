@@ -45,7 +45,7 @@ from irpd.startup import open_when_ready
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
-from irpd.wiring import import_file_uploader, moodys_settings
+from irpd.wiring import circuit_settings, import_file_uploader, moodys_settings
 
 log = structlog.get_logger("irpd.app")
 
@@ -143,8 +143,9 @@ class Daemon:
 
     def reload(self) -> None:
         """SIGHUP: re-read the configuration, apply what can change at run time (the log level
-        and interval, every ``[engine]`` key but ``worker_id`` and ``lease_ttl``, through the
-        same mapping as at start) and log what changed and what needs a restart;
+        and interval, every ``[engine]`` key but ``worker_id`` and ``lease_ttl``, Moody's
+        circuit breaker; through the same mappings as at start) and log what changed and what
+        needs a restart;
         reconnect to the database and retry at once what it refused (degraded writes)."""
         self.engine.retry_database_now()
         try:
@@ -158,6 +159,7 @@ class Daemon:
         self.engine.reconfigure(
             self.config.engine, log_interval=self.config.logging.aggregate_interval
         )
+        self.moodys.health.reconfigure(circuit_settings(self.config.moodys))
         log.info(
             "config_reloaded",
             applied=plan.apply or "none",

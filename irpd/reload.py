@@ -1,12 +1,13 @@
 """What a SIGHUP can change: a pure comparison of the running and the re-read configuration.
 
-The log level and interval, and every ``[engine]`` key but ``worker_id`` and ``lease_ttl``
-apply at once: :func:`reloaded` is the configuration the daemon then runs with, and the
-engine maps it to its running settings by the same function as at start
-(:mod:`irpd.engine.settings`), so a key reported as applied is one that changed the running
-objects. Everything else (database, Moody's connection and limits, control socket, state
-directory, log format) needs a restart, and the daemon says so in its log instead of silently
-ignoring the change.
+The log level and interval, every ``[engine]`` key but ``worker_id`` and ``lease_ttl``, and
+Moody's circuit breaker (``moodys.circuit_*``) apply at once: :func:`reloaded` is the
+configuration the daemon then runs with, and the engine and the breaker map it to their
+running settings by the same functions as at start (:mod:`irpd.engine.settings`,
+:func:`irpd.wiring.circuit_settings`), so a key reported as applied is one that changed the
+running objects. Everything else (database, Moody's connection and limits, control socket,
+state directory, log format) needs a restart, and the daemon says so in its log instead of
+silently ignoring the change.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from irpd.config import Config
 ENGINE_FIXED = ("worker_id", "lease_ttl")
 #: logging keys a SIGHUP applies (the format is chosen when logging is set up)
 LOGGING_LIVE = ("level", "aggregate_interval")
+#: moodys keys a SIGHUP applies (the circuit breaker's; the connection and limits are fixed)
+MOODYS_LIVE = ("circuit_open_after", "circuit_max_probe_interval")
 #: keys whose values are never logged
 SECRETS = ("moodys.api_key", "moodys.bearer_token", "database.dsn")
 
@@ -38,7 +41,8 @@ def reloaded(current: Config, fresh: Config) -> Config:
     values for everything else."""
     engine = replace(fresh.engine, **{key: getattr(current.engine, key) for key in ENGINE_FIXED})
     logging = replace(current.logging, **{key: getattr(fresh.logging, key) for key in LOGGING_LIVE})
-    return replace(current, engine=engine, logging=logging)
+    moodys = replace(current.moodys, **{key: getattr(fresh.moodys, key) for key in MOODYS_LIVE})
+    return replace(current, engine=engine, logging=logging, moodys=moodys)
 
 
 def _differences(before: Config, after: Config) -> dict[str, Any]:

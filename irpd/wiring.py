@@ -1,4 +1,5 @@
-"""Builders the composition root uses: Moody's client settings from irpd's configuration."""
+"""Builders the composition root uses: Moody's client settings from irpd's configuration
+(at start, and the circuit breaker's again on SIGHUP)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def api_key(config: MoodysConfig) -> Secret:
     )
 
 
+def circuit_settings(config: MoodysConfig) -> CircuitSettings:
+    """The circuit breaker's settings from ``[moodys]``: at start and on SIGHUP (the keys
+    :data:`irpd.reload.MOODYS_LIVE` apply to the running breaker)."""
+    return CircuitSettings(
+        open_after=config.circuit_open_after,
+        max_probe_interval=config.circuit_max_probe_interval,
+        first_probe=min(1.0, config.circuit_max_probe_interval),
+    )
+
+
 def moodys_settings(config: MoodysConfig, *, worker_id: str = "") -> MoodysSettings:
     """Client settings from the ``[moodys]`` section; ``worker_id`` goes in the User-Agent."""
     return MoodysSettings(
@@ -62,11 +73,7 @@ def moodys_settings(config: MoodysConfig, *, worker_id: str = "") -> MoodysSetti
             status_reads=config.status_concurrency,
             connections=max(32, config.submit_concurrency + config.status_concurrency),
         ),
-        circuit=CircuitSettings(
-            open_after=config.circuit_open_after,
-            max_probe_interval=config.circuit_max_probe_interval,
-            first_probe=min(1.0, config.circuit_max_probe_interval),
-        ),
+        circuit=circuit_settings(config),
         status_batch_size=config.status_batch_size,
         verify_tls=config.verify_tls,
         user_agent=f"irpd/{irpd.__version__} ({worker_id})"

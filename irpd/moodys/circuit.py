@@ -72,7 +72,6 @@ class CircuitBreaker:
     """The breaker's state; nothing here sleeps or reads a clock."""
 
     __slots__ = (
-        "_settings",
         "failures",
         "interval",
         "next_probe_at",
@@ -80,11 +79,12 @@ class CircuitBreaker:
         "probes",
         "probing",
         "refused",
+        "settings",
         "streak_started",
     )
 
     def __init__(self, settings: CircuitSettings) -> None:
-        self._settings = settings
+        self.settings = settings
         self.failures = 0
         self.streak_started = 0.0
         self.opened_at: float | None = None
@@ -123,16 +123,16 @@ class CircuitBreaker:
             if probe:
                 self.probing = False
                 self.interval = min(
-                    self._settings.max_probe_interval, self.interval * self._settings.growth
+                    self.settings.max_probe_interval, self.interval * self.settings.growth
                 )
                 self.next_probe_at = now + self.interval
             return False
         if (
-            self.failures >= self._settings.open_after
-            and now - self.streak_started >= self._settings.open_min_seconds
+            self.failures >= self.settings.open_after
+            and now - self.streak_started >= self.settings.open_min_seconds
         ):
             self.opened_at = now
-            self.interval = self._settings.first_probe
+            self.interval = self.settings.first_probe
             self.next_probe_at = now + self.interval
             self.probing = False
             return True
@@ -146,6 +146,16 @@ class CircuitBreaker:
         self.opened_at = None
         self.probing = False
         return True
+
+    def reconfigure(self, settings: CircuitSettings, now: float) -> None:
+        """New settings (SIGHUP). An open circuit keeps its state, but its probe interval
+        and next probe come no later than the new bound allows."""
+        self.settings = settings
+        if self.opened_at is None:
+            self.interval = settings.first_probe
+            return
+        self.interval = min(self.interval, settings.max_probe_interval)
+        self.next_probe_at = min(self.next_probe_at, now + self.interval)
 
     def abandoned(self, *, probe: bool) -> None:
         """A request ended without an outcome (cancelled): let the next probe go."""
@@ -178,6 +188,10 @@ class MoodysHealthState:
         self.auth_failing_since: float | None = None
         self.auth_error: str | None = None
         self.on_close: list[Callable[[], None]] = []
+
+    def reconfigure(self, settings: CircuitSettings) -> None:
+        """Apply reloaded circuit settings (SIGHUP) to the running breaker."""
+        self.circuit.reconfigure(settings, self._clock())
 
     def room(self) -> int | None:
         """How many new submissions may start now: None (no limit: the circuit is closed),
@@ -276,6 +290,7 @@ class MoodysHealthState:
                 ),
                 "probes": circuit.probes,
                 "refused": circuit.refused,
+                "open_after": circuit.settings.open_after,
+                "max_probe_interval": circuit.settings.max_probe_interval,
             },
         }
-

@@ -1,6 +1,6 @@
 """SIGHUP on the real daemon: the keys ``config_reloaded`` reports as applied change what the
-daemon does (issue 11: ``drain_timeout`` was reported applied and the next stop ignored it),
-and a key that needs a restart is reported as such."""
+daemon does (issue 11: ``drain_timeout`` was reported applied and the next stop ignored it;
+Moody's circuit breaker's keys), and a key that needs a restart is reported as such."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def test_applied_keys_change_the_running_daemon(stack: Stack) -> None:
     CONFIG.write_text(
         "[engine]\ndrain_timeout = 7.0\nlost_workflow_after = 600.0\n"
         "[logging]\naggregate_interval = 5.0\n[control]\nmax_clients = 32\n"
+        "[moodys]\ncircuit_open_after = 3\ncircuit_max_probe_interval = 12.0\n"
     )
     daemon.proc.send_signal(signal.SIGHUP)
     (reloaded,) = eventually(
@@ -36,8 +37,12 @@ def test_applied_keys_change_the_running_daemon(stack: Stack) -> None:
         "engine.drain_timeout": 7.0,
         "engine.lost_workflow_after": 600.0,
         "logging.aggregate_interval": 5.0,
+        "moodys.circuit_open_after": 3,
+        "moodys.circuit_max_probe_interval": 12.0,
     }
     assert reloaded["restart_needed"] == ["control.max_clients"]
+    circuit = stack.ctl.json("status")["moodys"]["circuit"]  # the running breaker's settings
+    assert (circuit["open_after"], circuit["max_probe_interval"]) == (3, 12.0)
     assert stack.stop_daemon() == 0
     (stopping,) = daemon.log_events("irpd_stopping")
     assert stopping["drain_timeout"] == 7.0  # the stop uses the reloaded value

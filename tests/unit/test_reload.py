@@ -9,7 +9,9 @@ import pytest
 
 from irpd.config import Config, EngineConfig, LoggingConfig, MoodysConfig
 from irpd.engine.settings import EngineSettings, engine_settings
+from irpd.moodys.circuit import MoodysHealthState
 from irpd.reload import plan_reload, reloaded
+from irpd.wiring import circuit_settings
 
 
 def test_nothing_changed_means_nothing_to_do() -> None:
@@ -30,6 +32,15 @@ def test_log_level_and_poll_intervals_apply_at_once() -> None:
         "engine.poll_min_interval": 2.0,
         "engine.dispatch_batch_size": 50,
     }
+    assert plan.restart_needed == []
+
+
+def test_the_circuit_breaker_applies_at_once() -> None:
+    fresh = replace(
+        Config(), moodys=MoodysConfig(circuit_open_after=3, circuit_max_probe_interval=10.0)
+    )
+    plan = plan_reload(Config(), fresh)
+    assert plan.apply == {"moodys.circuit_open_after": 3, "moodys.circuit_max_probe_interval": 10.0}
     assert plan.restart_needed == []
 
 
@@ -95,21 +106,54 @@ def _leaves(before: Any, after: Any, owner: type | None = None) -> set[tuple[typ
     return changed
 
 
-@pytest.mark.parametrize(("section", "key"), LIVE_KEYS, ids=str)
-def test_a_key_reported_as_applied_changes_the_running_settings(section: str, key: str) -> None:
+MOODYS_KEYS = [("moodys", f.name) for f in fields(MoodysConfig)]
+
+
+def _applied(section: str, key: str) -> tuple[Config, Config] | None:
+    """(running before, running after) a reload changing ``key``; None when the reload
+    reports it as needing a restart (and nothing else)."""
     current = Config()
     fresh = _with(current, section, key)
     plan = plan_reload(current, fresh)
     name = f"{section}.{key}"
     if name not in plan.apply:
         assert plan.restart_needed == [name]
-        return
+        return None
     assert plan.restart_needed == []
     running = reloaded(current, fresh)
     assert getattr(getattr(running, section), key) == getattr(getattr(fresh, section), key)
-    if name == "logging.level":
-        return  # applied by irpd.logs.set_level, not an engine setting
-    assert _running(running) != _running(current), name
+    return current, running
+
+
+@pytest.mark.parametrize(("section", "key"), LIVE_KEYS, ids=str)
+def test_a_key_reported_as_applied_changes_the_running_settings(section: str, key: str) -> None:
+    applied = _applied(section, key)
+    if applied is None or (section, key) == ("logging", "level"):
+        return  # needs a restart, or applied by irpd.logs.set_level (not an engine setting)
+    current, running = applied
+    assert _running(running) != _running(current), key
+
+
+MOODYS_KEYS = [("moodys", f.name) for f in fields(MoodysConfig)]
+
+
+@pytest.mark.parametrize(("section", "key"), MOODYS_KEYS, ids=str)
+def test_a_moodys_key_reported_as_applied_changes_the_running_breaker(
+    section: str, key: str
+) -> None:
+    """Of ``[moodys]``, only the circuit breaker's keys apply; what they apply is what the
+    running breaker then uses (the same mapping as at start)."""
+    applied = _applied(section, key)
+    if applied is None:
+        return
+    current, running = applied
+    health = MoodysHealthState(circuit_settings(current.moodys))
+    before = health.circuit.settings
+    health.reconfigure(circuit_settings(running.moodys))
+    assert health.circuit.settings != before, key
+    assert health.circuit.settings == circuit_settings(running.moodys)
+    shown = health.snapshot()["circuit"][key.removeprefix("circuit_")]
+    assert shown == getattr(running.moodys, key)
 
 
 @pytest.mark.parametrize(("section", "key"), LIVE_KEYS, ids=str)

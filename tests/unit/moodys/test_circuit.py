@@ -76,3 +76,21 @@ def test_an_abandoned_probe_lets_the_next_one_go() -> None:
 def test_bad_settings_are_refused(values: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         CircuitSettings(**values)  # type: ignore[arg-type]
+
+
+def test_reloaded_settings_bound_an_open_circuit_at_once() -> None:
+    """SIGHUP: a lower probe ceiling brings the next probe forward; a closed circuit opens
+    by the new count."""
+    breaker = _opened(10.0)
+    for _ in range(3):  # failed probes: the interval grows to the ceiling (5 s)
+        now = breaker.next_probe_at
+        assert breaker.admit(now) == "probe"
+        breaker.outage(now, probe=True)
+    assert breaker.interval == 5.0
+    lower = CircuitSettings(open_after=3, open_min_seconds=2.0, first_probe=1.0,
+                            max_probe_interval=2.0)  # fmt: skip
+    breaker.reconfigure(lower, now)
+    assert (breaker.interval, breaker.next_probe_at) == (2.0, now + 2.0)
+    assert breaker.reached()
+    breaker.reconfigure(CircuitSettings(open_after=1, open_min_seconds=0.0), now)
+    assert breaker.outage(now + 1, probe=False)  # one failure now opens it
