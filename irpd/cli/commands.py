@@ -140,7 +140,7 @@ def batch(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
         if a.ids and not s.json:
             print("\n".join(str(j["id"]) for j in all_rows(s, "batch.jobs", "jobs", **args)))
         else:
-            listing(s, a, "batch.jobs", "jobs", JOB_COLUMNS, **args)
+            listing(s, a, "batch.jobs", "jobs", JOB_COLUMNS, views.job_row, **args)
     elif action == "configs":
         listing(s, a, "batch.configs", "job_configurations", CONFIG_COLUMNS, batch_id=a.id)
     elif action == "recon":

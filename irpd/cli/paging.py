@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from irpd.cli.common import bounded_int
@@ -70,20 +70,23 @@ def listing(
     command: str,
     key: str,
     columns: Sequence[str],
+    shape: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
     **args: Any,
 ) -> None:
-    """Run a paged listing command as irpctl's options ask."""
+    """Run a paged listing command as irpctl's options ask; ``shape`` turns a row into what a
+    person reads (never applied to ``--json``)."""
     args = {**args, "limit": a.limit, "after": a.after}
+    shaped = (lambda rows: rows) if shape is None else (lambda rows: [shape(r) for r in rows])
     if not a.all_pages:
         result = session.call(command, **args)
-        session.emit(result, lambda r: table(r.get(key, []), columns))  # wraps on a terminal
+        session.emit(result, lambda r: table(shaped(r.get(key, [])), columns))  # wraps
         cursor = result.get("next") if isinstance(result, dict) else None
         if cursor and not session.json:
             print(f"(more: --after {cursor}, or --all)", file=sys.stderr)
         return
     writer = _JsonLines() if session.json else _StreamedTable(columns)
     for rows in pages(session, command, key, **args):
-        writer.write(rows)
+        writer.write(rows if session.json else shaped(rows))
         sys.stdout.flush()
     writer.close()
 

@@ -9,6 +9,7 @@ from typing import Any
 from irpd.cli.commands import Command, Outcome, Session
 from irpd.cli.common import positive_id
 from irpd.cli.paging import add_paging, listing
+from irpd.cli.views import job_row
 from statemachines.batch import BatchStatus
 from statemachines.job import JobStatus
 
@@ -66,7 +67,7 @@ def report(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
         listing(s, a, "report.batches", "batches", BATCH_REPORT_COLUMNS, **filters)
     else:
         filters = {"batch_id": a.id, "status": a.status, "next_action": a.next_action}
-        listing(s, a, "report.jobs", "jobs", JOB_REPORT_COLUMNS, **filters)
+        listing(s, a, "report.jobs", "jobs", JOB_REPORT_COLUMNS, job_row, **filters)
     return Outcome()
 
 

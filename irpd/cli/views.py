@@ -142,13 +142,21 @@ def status(result: Mapping[str, Any], view: View) -> str:
     jobs_text = (
         "  (the database is unavailable)"
         if jobs is None
-        else view.block(sorted(jobs.items()), indent="  ") or "  (no jobs)"
+        else view.block([_job_count(k, v) for k, v in sorted(jobs.items())], indent="  ")
+        or "  (no jobs)"
     )
     parts.append(section("jobs by status", jobs_text))
     tasks = result.get("tasks")
     if isinstance(tasks, list) and tasks:
         parts.append(section("tasks", "  " + ", ".join(escape(str(t)) for t in tasks)))
     return "\n".join(p for p in parts if p)
+
+
+def _job_count(status: str, n: Any) -> tuple[str, Any]:
+    if status != "SKIPPED":
+        return status, n
+    return status, Shown(f"{cell(n)} (replaced by a resubmission or skipped by an operator; "
+                         "no failure of their batch)")
 
 
 # --- batches --------------------------------------------------------------------------------
@@ -296,6 +304,15 @@ def _skipped(job: Mapping[str, Any]) -> str:
     if not job.get("skipped"):
         return "no"
     return f"yes: {cell(job.get('skipped_reason_txt'))}"
+
+
+def job_row(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A job of a listing as people read it: a skipped job says it is (and, when a
+    resubmission replaced it, by which job), so that its FAILED is not read as the batch's."""
+    if not job.get("skipped"):
+        return {**job, "skipped": ""}
+    replaced_by = job.get("replaced_by_job_id")
+    return {**job, "skipped": f"replaced by {replaced_by}" if replaced_by else "skipped"}
 
 
 def _override_title(override: Mapping[str, Any]) -> str:

@@ -335,9 +335,12 @@ UPDATE irp_job AS j
 SELECT b.id FROM irp_batch b WHERE b.status = 'ACTIVE' ORDER BY b.id
 
 -- name: engine_job_counts
--- Jobs by status across all batches, from the live counts (cheap at any size).
-SELECT status, sum(n)::bigint AS n FROM irp_batch_job_count
- GROUP BY status HAVING sum(n) > 0 ORDER BY status
+-- Jobs by status across all batches, from the live counts (cheap at any size). Skipped jobs
+-- (replaced by a resubmission, or skipped by an operator) count under SKIPPED, not under the
+-- status they stopped in: they are no failure of their batch (as in a recon summary).
+SELECT CASE WHEN skipped THEN 'SKIPPED' ELSE status END AS status, sum(n)::bigint AS n
+  FROM irp_batch_job_count
+ GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1
 
 -- name: engine_note_missing
 -- Moody's answered a status lookup without these jobs' workflows: remember when that was

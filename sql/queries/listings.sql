@@ -40,17 +40,20 @@ SELECT b.id, b.configuration_id, c.cycle_id, b.batch_type, b.step_id, b.status, 
 
 -- name: page_batch_jobs
 -- $1 batch, $2 skipped or NULL, $3 status or NULL, $4 after job id, $5 rows. The narrow
--- columns of batch_jobs; irp_job_batch_page_idx (batch_id, id) serves the range.
-SELECT id, batch_id, job_configuration_id, parent_job_id, status, skipped, skipped_reason_txt,
-       forced_ok_reason_txt, moodys_workflow_id, progress, last_error, poll_count,
-       submit_requested_ts, submitted_ts, last_tracked_ts, status_changed_ts, completed_ts,
-       created_ts, updated_ts
-  FROM irp_job
- WHERE batch_id = $1
-   AND ($2::boolean IS NULL OR skipped = $2)
-   AND ($3::text IS NULL OR status = $3)
-   AND id > $4
- ORDER BY batch_id, id
+-- columns of batch_jobs; irp_job_batch_page_idx (batch_id, id) serves the range. A skipped job
+-- names the job that replaced it (its resubmission; irp_job_parent_idx, skipped rows only).
+SELECT j.id, j.batch_id, j.job_configuration_id, j.parent_job_id, j.status, j.skipped,
+       j.skipped_reason_txt, j.forced_ok_reason_txt, j.moodys_workflow_id, j.progress,
+       j.last_error, j.poll_count, j.submit_requested_ts, j.submitted_ts, j.last_tracked_ts,
+       j.status_changed_ts, j.completed_ts, j.created_ts, j.updated_ts,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
+  FROM irp_job j
+ WHERE j.batch_id = $1
+   AND ($2::boolean IS NULL OR j.skipped = $2)
+   AND ($3::text IS NULL OR j.status = $3)
+   AND j.id > $4
+ ORDER BY j.batch_id, j.id
  LIMIT $5
 
 -- name: page_batch_job_configurations

@@ -67,7 +67,9 @@ SELECT width_bucket(t.s, r.lo, r.hi + 0.001, $2) AS bucket, count(*) AS n, r.lo,
 -- $6 rows. The same filter in every web_jobs_* query.
 SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
        j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
-       j.status_changed_ts, j.completed_ts, j.poll_count
+       j.status_changed_ts, j.completed_ts, j.poll_count,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
   FROM irp_job j
  WHERE j.batch_id = $1
    AND ($2::text IS NULL OR j.status = $2)
@@ -81,7 +83,9 @@ SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.
 -- name: web_jobs_by_id_desc
 SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
        j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
-       j.status_changed_ts, j.completed_ts, j.poll_count
+       j.status_changed_ts, j.completed_ts, j.poll_count,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
   FROM irp_job j
  WHERE j.batch_id = $1
    AND ($2::text IS NULL OR j.status = $2)
@@ -96,7 +100,9 @@ SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.
 -- $7: the status of the row the page starts after (with $5 its id).
 SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
        j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
-       j.status_changed_ts, j.completed_ts, j.poll_count
+       j.status_changed_ts, j.completed_ts, j.poll_count,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
   FROM irp_job j
  WHERE j.batch_id = $1
    AND ($2::text IS NULL OR j.status = $2)
@@ -111,7 +117,9 @@ SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.
 -- Most recently changed first; $7: the status_changed_ts of the row the page starts after.
 SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
        j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
-       j.status_changed_ts, j.completed_ts, j.poll_count
+       j.status_changed_ts, j.completed_ts, j.poll_count,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
   FROM irp_job j
  WHERE j.batch_id = $1
    AND ($2::text IS NULL OR j.status = $2)
@@ -192,7 +200,9 @@ SELECT set_config('irpd.actor', $1, true)
 -- batch $1: index lookups (primary key, irp_job_workflow_idx), tried before the scan.
 SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.workflow_name,
        j.progress, j.last_error, j.parent_job_id, j.job_configuration_id, j.submitted_ts,
-       j.status_changed_ts, j.completed_ts, j.poll_count
+       j.status_changed_ts, j.completed_ts, j.poll_count,
+       CASE WHEN j.skipped THEN (SELECT min(c.id) FROM irp_job c WHERE c.parent_job_id = j.id)
+       END AS replaced_by_job_id
   FROM irp_job j
  WHERE (j.id = $3 OR j.moodys_workflow_id = $2) AND j.batch_id = $1
  ORDER BY j.id

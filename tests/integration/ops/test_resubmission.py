@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from irpd.errors import JobError
-from irpd.ops import Operations
+from irpd.ops import Operations, listings
 
 from .support import Daemon, Fingerprint, audit, job_ids, run_to
 
@@ -167,3 +167,27 @@ async def test_a_shared_configuration_overridden_by_one_job_refuses_the_other(
     assert (await ops.get_job_config(override["job_id"]))[
         "parent_job_configuration_id"
     ] == config_id
+
+
+async def test_a_replaced_job_is_shown_as_replaced_not_as_a_failure(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon
+) -> None:
+    """The job listings name the resubmission that replaced a job, and the daemon's jobs by
+    status (``irpctl status``) count it under SKIPPED, not FAILED (spec: a skipped job is out of
+    the batch's reconciliation)."""
+    batch_id = batch["batch_id"]
+    await ops.submit_batch(batch_id)
+    v1 = (await job_ids(ops, batch_id))[0]
+    await run_to(ops, daemon, v1, "RUNNING", "FAILED")
+    v2 = (await ops.resubmit_job(v1))["job_id"]
+    skipped_by_operator = (await job_ids(ops, batch_id))[1]
+    await ops.skip_job(skipped_by_operator, "portfolio retired")
+
+    page = await listings.batch_jobs(ops.db, batch_id)
+    shown = {row["id"]: (row["skipped"], row["replaced_by_job_id"]) for row in page.rows}
+    assert shown[v1] == (True, v2)
+    assert shown[v2] == (False, None)
+    assert shown[skipped_by_operator] == (True, None)
+    counts = {r["status"]: r["n"] for r in await ops.db.fetch("engine_job_counts")}
+    assert counts["SKIPPED"] == 2
+    assert "FAILED" not in counts
