@@ -185,13 +185,20 @@ def batch_show(result: Mapping[str, Any], view: View) -> str:
         ("jobs", Shown(f"{cell(total)} ({cell(skipped)} skipped): {counts(jobs)}")),
         ("configuration", result.get("configuration_id")),
         ("cycle", report.get("cycle_name", result.get("cycle_name"))),
-        ("step", result.get("step_id")),
+        ("step", Shown(_step(result))),
         ("created", result.get("created_ts")),
         ("submitted", result.get("submitted_ts")),
         ("completed", result.get("completed_ts")),
         ("last recon", Shown(_last_recon(report))),
     ]
     return view.block(pairs)
+
+
+def _step(batch: Mapping[str, Any]) -> str:
+    name = batch.get("step_name")
+    return f"{cell(batch.get('step_id'))} ({cell(name)}, cycle plan)" if name else cell(
+        batch.get("step_id")
+    )
 
 
 def _last_recon(report: Mapping[str, Any]) -> str:

@@ -179,8 +179,8 @@ class PlanRunner:
         """The step's batch, created (or adopted from an operator); ``None`` when there is
         none to follow (the step was SKIPPED, or is blocked with a note)."""
         try:
-            created = await self._ops.create_batch(
-                batch_type, row["configuration_id"], step_run_id=run_id
+            created = await self._ops.create_batch(  # step_id: the step's run, the cycle's step
+                batch_type, row["configuration_id"], step_id=run_id, step_run_id=run_id
             )
         except EmptyBatchError as empty:
             note = f"no work for {batch_type} in this cycle's workbook ({empty})"

@@ -87,6 +87,7 @@ SELECT m.id, m.status, m.submitted_ts, (SELECT count(*) FROM activated) AS confi
 -- name: batch_read
 SELECT b.id, b.configuration_id, c.cycle_id, cy.cycle_name, b.batch_type, b.step_id, b.status,
        b.created_ts, b.submitted_ts, b.completed_ts, b.updated_ts,
+       (SELECT sr.step_name FROM irp_step_run sr WHERE sr.id = b.step_run_id) AS step_name,
        (SELECT coalesce(sum(n), 0) FROM irp_batch_config_count cc WHERE cc.batch_id = b.id)
            AS job_configurations,
        (SELECT coalesce(sum(n), 0) FROM irp_batch_job_count jc WHERE jc.batch_id = b.id) AS jobs

@@ -116,6 +116,8 @@ RETURNING id, status
 SELECT id, status FROM irp_batch WHERE step_run_id = $1
 
 -- name: step_adopt_batch
--- A live batch an operator created by hand for this step's type becomes the step's batch.
-UPDATE irp_batch SET step_run_id = $2 WHERE id = $1 AND step_run_id IS NULL
+-- A live batch an operator created by hand for this step's type becomes the step's batch (and
+-- carries the step's id unless the operator gave it one).
+UPDATE irp_batch SET step_run_id = $2, step_id = coalesce(step_id, $2)
+ WHERE id = $1 AND step_run_id IS NULL
 RETURNING id, status

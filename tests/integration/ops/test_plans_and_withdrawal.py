@@ -169,6 +169,9 @@ async def test_a_plan_runs_its_steps_in_order_one_batch_each(
     assert steps["one"]["status"] == "RUNNING"
     assert steps["two"]["waiting_for"] == "waits for one (RUNNING)"
     one = steps["one"]["batch_id"]
+    created = await ops.read_batch(one)  # the batch carries its step (irp_step_run.id)
+    run_id = (await _rows(db, "SELECT id FROM irp_step_run WHERE step_name = 'one'"))[0]["id"]
+    assert (created["step_id"], created["step_name"]) == (run_id, "one")
     await runner.run_once()  # nothing new: still one batch
     assert len(await _rows(db, "SELECT id FROM irp_batch")) == 1
 
