@@ -203,6 +203,28 @@ def refused_jobs(rows: Rows, batch_id: int, job_ids: set[int]) -> list[dict[str,
     ]
 
 
+def _pending(
+    rows: Rows, call: Call | None, batch_id: int, job_ids: set[int] | None
+) -> tuple[int, int | None]:
+    """Jobs still queued or being submitted, and the batch's jobs that count (None: not
+    known). A whole batch: from its live counts (one cheap ``batch.show``, whatever its size);
+    chosen jobs: the batch's queued and submitting ones, listed."""
+    if job_ids is None and call is not None:
+        report = call("batch.show", batch_id=batch_id).get("report") or {}
+        pending = int(report.get("queued_jobs") or 0) + int(report.get("submitting_jobs") or 0)
+        counted = int(report.get("total_jobs") or 0) - int(report.get("skipped_jobs") or 0)
+        return pending, counted
+    pending = 0
+    for status in ("INITIATED", "SUBMITTING"):
+        found = rows("batch.jobs", "jobs", batch_id=batch_id, status=status, skipped=False)
+        pending += sum(
+            1
+            for j in found
+            if j.get("submit_requested_ts") and (job_ids is None or j["id"] in job_ids)
+        )
+    return pending, None
+
+
 def wait_acknowledged(
     rows: Rows,
     batch_id: int,
@@ -212,7 +234,8 @@ def wait_acknowledged(
     call: Call | None = None,
 ) -> list[dict[str, Any]] | None:
     """Until Moody's acknowledged the queued jobs of the batch (``job_ids`` only, when given):
-    none is queued or being submitted any more. Returns ``[{job_id, status}]`` of those jobs
+    none is queued or being submitted any more (a whole batch is followed through its live
+    counts; its jobs are listed once, at the end). Returns ``[{job_id, status}]`` of those jobs
     (every job of the batch that is not skipped, without ``job_ids``), None after
     ``max_wait`` seconds. With ``call``, ``status`` is read while jobs wait: see the module
     docstring (:class:`CredentialsRefused`)."""
@@ -220,14 +243,7 @@ def wait_acknowledged(
     told: list[str] = []
     try:
         while True:
-            pending = 0
-            for status in ("INITIATED", "SUBMITTING"):
-                found = rows("batch.jobs", "jobs", batch_id=batch_id, status=status, skipped=False)
-                pending += sum(
-                    1
-                    for j in found
-                    if j.get("submit_requested_ts") and (job_ids is None or j["id"] in job_ids)
-                )
+            pending, total = _pending(rows, call, batch_id, job_ids)
             elapsed = time.monotonic() - start
             if not pending:
                 found = rows("batch.jobs", "jobs", batch_id=batch_id, skipped=False)
@@ -236,8 +252,9 @@ def wait_acknowledged(
                     for j in found
                     if job_ids is None or j["id"] in job_ids
                 ]
+            done = None if total is None else max(total - pending, 0)
             progress.update(
-                f"waiting for Moody's to acknowledge {pending} job(s)", elapsed, None, None
+                f"waiting for Moody's to acknowledge {pending} job(s)", elapsed, done, total
             )
             _check_moodys(call, pending, told)
             if elapsed > max_wait:

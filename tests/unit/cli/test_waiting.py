@@ -1,0 +1,40 @@
+"""``batch submit`` follows a whole batch's acknowledgement through its live counts (one
+``batch.show`` per poll), not by paging through its jobs; the jobs are listed once, at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from irpd.cli import waiting
+
+
+def test_a_whole_batch_is_followed_by_its_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(waiting.time, "sleep", lambda _s: None)
+    queued = iter([3, 1, 0])
+    calls: list[str] = []
+    listed: list[dict[str, Any]] = []
+
+    def call(command: str, **_args: Any) -> dict[str, Any]:
+        calls.append(command)
+        if command == "status":  # Moody's health, read while jobs wait
+            return {"moodys": {"reachable": True}}
+        report = {
+            "queued_jobs": next(queued),
+            "submitting_jobs": 0,
+            "total_jobs": 4,
+            "skipped_jobs": 1,
+        }
+        return {"report": report}
+
+    def rows(command: str, key: str, **args: Any) -> list[Mapping[str, Any]]:
+        listed.append({"command": command, **args})
+        return [{"id": 1, "status": "SUBMITTED"}, {"id": 2, "status": "ERROR"}]
+
+    progress = waiting.Progress(enabled=False)
+    jobs = waiting.wait_acknowledged(rows, 7, None, 60.0, progress, call=call)
+    assert jobs == [{"job_id": 1, "status": "SUBMITTED"}, {"job_id": 2, "status": "ERROR"}]
+    assert calls == ["batch.show", "status", "batch.show", "status", "batch.show"]
+    assert listed == [{"command": "batch.jobs", "batch_id": 7, "skipped": False}]
