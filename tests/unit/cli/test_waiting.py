@@ -12,7 +12,7 @@ from irpd.cli import waiting
 
 
 def test_a_whole_batch_is_followed_by_its_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(waiting.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("irpd.cli.waiting.time.sleep", lambda _s: None)
     queued = iter([3, 1, 0])
     calls: list[str] = []
     listed: list[dict[str, Any]] = []
