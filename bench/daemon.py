@@ -48,13 +48,14 @@ class DaemonSettings:
                 "IRPD_MOODYS_BASE_URL": self.base_url,
                 "IRPD_MOODYS_API_KEY": self.api_key,
                 "IRPD_MOODYS_VERIFY_TLS": "false",
-                "IRPD_MOODYS_REQUESTS_PER_SECOND": str(self.requests_per_second),
-                "IRPD_MOODYS_MAX_REQUESTS_PER_SECOND": str(self.requests_per_second),
                 "IRPD_ENGINE_WORKER_ID": self.worker_id,
                 "IRPD_LOGGING_FORMAT": "json",
                 "IRPD_LOGGING_LEVEL": "info",
             }
         )
+        if self.requests_per_second > 0:  # 0: the product's default rates
+            env["IRPD_MOODYS_REQUESTS_PER_SECOND"] = str(self.requests_per_second)
+            env["IRPD_MOODYS_MAX_REQUESTS_PER_SECOND"] = str(self.requests_per_second)
         if self.status_batch_size is not None:
             env["IRPD_MOODYS_STATUS_BATCH_SIZE"] = str(self.status_batch_size)
         if self.scrape_every is not None:

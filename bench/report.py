@@ -159,7 +159,7 @@ def render_table(report: Report, *, markdown: bool = False) -> str:
         f"{m.load_average_before[0]:.2f}, after {m.load_average_after[0]:.2f}\n"
         f"irpd from {p.source} at {p.commit or 'no git commit'}"
         f"{' + changed: ' + ', '.join(p.changed_files) if p.changed_files else ''}\n"
-        f"client rate limit {s.requests_per_second:g} req/s (initial = max); status batch size "
+        f"client rate limit {_rate(s.requests_per_second)}; status batch size "
         f"{s.status_batch_size}; every other daemon setting is the default\n"
     )
     header = ["figure", *(f"N={r.jobs:,}" for r in report.sizes), "target (N=100,000)"]
@@ -194,3 +194,10 @@ def write_json(report: Report, path: Path) -> None:
     """Write the report as indented JSON (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(as_json(report), indent=2) + "\n", encoding="utf-8")
+
+
+def _rate(requests_per_second: float) -> str:
+    """The client rate limit the daemons ran with (0: the product's defaults)."""
+    if requests_per_second > 0:
+        return f"{requests_per_second:g} req/s (initial = max)"
+    return "the product's defaults (moodys.requests_per_second, max_requests_per_second)"

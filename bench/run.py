@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULTS.requests_per_second,
         help="client rate limit, requests/s, initial = max (default 10000: the "
-        "fake has no latency; the product defaults, 500 rising to 2000, are for Moody's)",
+        "fake has no latency; 0: the product defaults, 500 rising to 2000, meant for Moody's)",
     )
     p.add_argument(
         "--status-batch-size",

@@ -135,6 +135,7 @@ class Daemon:
                 # every request's view (reachability, circuit, authentication) over the
                 # tracker's: last_error only while it is current, with since when
                 **self.moodys.health.snapshot(),
+                "adaptive": self.moodys.adaptive_limits(),
             },
             "engine": self.engine.snapshot(),
             "metrics_url": None if self.metrics is None else self.metrics.url,

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -56,8 +57,9 @@ class DispatcherSettings:
     #: outcomes are gathered this long before one write (a write per handful of outcomes
     #: cost a statement and a commit each)
     outcome_linger: float = 0.02
-    #: HTTP submissions at once (the client has the same bound); a job waiting for a slot when
-    #: a drain begins is left SUBMITTING, to be replayed with its key after the restart
+    #: HTTP submissions at once at most (``moodys.submit_concurrency``, the client's bound
+    #: too); how many now is the gateway's adaptive limit below it. A job waiting for a slot
+    #: when a drain begins is left SUBMITTING, to be replayed with its key after the restart
     concurrency: int
     idle_interval: float
     first_poll_in: float
@@ -116,6 +118,10 @@ class Dispatcher:
         self._in_flight: set[int] = set()
         self._drained = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.concurrency)
+        #: the gateway's adaptive limit below ``concurrency`` (Moody's latency and errors)
+        self._moodys_slot: Callable[[], AbstractAsyncContextManager[None]] = getattr(
+            moodys, "submission_slot", contextlib.nullcontext
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
         self.submitted = 0
@@ -262,7 +268,7 @@ class Dispatcher:
         return await self._send(job, key, name)
 
     async def _send(self, job: QueuedJob, key: uuid.UUID, name: str) -> Outcome:
-        async with self._slots:
+        async with self._slots, self._moodys_slot():
             if not self._accepting:
                 return Outcome(job, "abandoned")  # draining: replayed after the restart
             return await self._send_now(job, key, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from irpd.moodys.models import SubmissionResult, WorkflowStatus
@@ -22,6 +23,11 @@ class MoodysGateway(Protocol):
         request_id: uuid.UUID,
     ) -> SubmissionResult:
         """Submit one job; the same ``request_id`` makes a retry idempotent."""
+        ...
+
+    def submission_slot(self) -> AbstractAsyncContextManager[None]:
+        """One of the submissions allowed in flight now (adaptive: follows the latency and
+        errors of :meth:`submit`); held around each call."""
         ...
 
     async def get_workflows(self, ids: Sequence[str]) -> Mapping[str, WorkflowStatus]:

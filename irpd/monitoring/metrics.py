@@ -224,6 +224,7 @@ class EngineMetrics:
         limits.add_metric(["submission"], concurrency.submissions)
         limits.add_metric(["read"], concurrency.status_reads)
         limits.add_metric(["status_adaptive"], self._moodys.status_parallelism())
+        limits.add_metric(["submission_adaptive"], self._moodys.submission_parallelism())
         in_flight = GaugeMetricFamily(
             "irpd_moodys_requests_in_flight", "Moody's requests in flight, by kind", labels=["kind"]
         )

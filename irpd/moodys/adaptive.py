@@ -1,19 +1,24 @@
-"""An adaptive concurrency limit for Moody's status reads (a gradient limiter, pure asyncio).
+"""An adaptive concurrency limit for Moody's requests (a gradient limiter, pure asyncio).
 
-How many ``ids=`` status requests may be in flight is not a constant: it follows what Moody's
-latency says about its queue, in the spirit of TCP Vegas and Netflix's gradient limiter.
+How many ``ids=`` status requests, and how many submissions, may be in flight is not a
+constant: it follows what Moody's latency says about its queue, in the spirit of TCP Vegas and
+Netflix's gradient limiter (one limit each: the status reads' and the submissions').
 
 - Every full request's round-trip time is a sample. ``long`` is a slow moving average (the
   latency Moody's has when it is not queueing our requests), ``short`` a fast one (now).
+  Both count in round trips, not samples: with many requests in flight a round trip brings
+  as many samples.
 - While ``short`` stays within ``tolerance`` × ``long`` (no queue building) and the limit is
-  in use, the limit grows by about its square root per sample; as ``short`` rises above that,
-  the gradient ``tolerance × long / short`` (at least 0.5) shrinks it.
+  in use, the limit grows by about its square root per sample (a slow start); as ``short``
+  rises above that, the gradient ``tolerance × long / short`` (at least 0.5) shrinks it,
+  smoothed per round trip.
 - An overload signal (a 429, a 5xx or a time-out that survived the client's retries, or
   requests that only succeeded after retrying) halves it at once, at most once per
   ``backoff_interval``.
-- It stays within ``minimum`` .. ``maximum`` (``moodys.status_concurrency``, also the
-  transport's hard semaphore), and never above what the rate limiter lets through in one
-  round trip (``rate × long``): more requests in flight than that would only wait for tokens.
+- It stays within ``minimum`` .. ``maximum`` (``moodys.status_concurrency`` or
+  ``moodys.submit_concurrency``, also the transport's hard semaphores), and never above
+  what the rate limiter lets through in one round trip (``rate × long``): more requests in
+  flight than that would only wait for tokens.
 """
 
 from __future__ import annotations
@@ -101,14 +106,24 @@ class AdaptiveConcurrency:
         if self._long is None or self._short is None:
             self._long = self._short = rtt
             return
-        self._short += (rtt - self._short) / SHORT_WINDOW
-        # the baseline follows faster downwards: it estimates latency without our queue
-        step = LONG_WINDOW if rtt >= self._long else SHORT_WINDOW
+        per_trip = max(1, self._in_flight)  # samples per round trip while in use
+        # "now" is at least the last round trip: with 100 requests in flight, 8 samples are
+        # noise, and every lucky few would let the limit grow
+        self._short += (rtt - self._short) / max(SHORT_WINDOW, per_trip)
+        # the baseline follows faster downwards: it estimates latency without our queue.
+        # Upwards it moves over ~LONG_WINDOW round trips, not samples: with 100 requests in
+        # flight, 100 samples are one round trip, and the queue we build would become the
+        # baseline within it (the limit would then grow against a struggling Moody's)
+        step = LONG_WINDOW * per_trip if rtt >= self._long else SHORT_WINDOW
         self._long += (rtt - self._long) / step
         gradient = max(0.5, min(1.0, self.settings.tolerance * self._long / self._short))
         used = self._in_flight + 1 >= self._limit / 2  # +1: the request just finished
         estimate = self._limit * gradient + (math.sqrt(self._limit) if used else 0.0)
-        smoothed = self._limit + (estimate - self._limit) * self.settings.smoothing
+        # no queue: grow per sample (about doubling per round trip, a slow start); a queue
+        # building: move towards the estimate by ``smoothing`` per round trip, not per
+        # sample, or a hundred samples of one round trip would shrink it to the minimum
+        weight = self.settings.smoothing / (1 if gradient >= 1 else per_trip)
+        smoothed = self._limit + (estimate - self._limit) * weight
         self._limit = min(max(smoothed, self.settings.minimum), self.settings.maximum)
         self._wake()
 

@@ -9,12 +9,16 @@ Usage::
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
+from irpd.moodys.adaptive import AdaptiveConcurrency, AdaptiveSettings
 from irpd.moodys.circuit import MoodysHealthState
+from irpd.moodys.errors import MoodysRetryableError
 from irpd.moodys.lookups import Lookups
 from irpd.moodys.models import SubmissionResult, WorkflowStatus
 from irpd.moodys.platform import PlatformJobs
@@ -24,6 +28,10 @@ from irpd.moodys.staging import ImportFileUploader, SkipUpload, SupportsClose
 from irpd.moodys.submissions import Submission, SubmissionContext, submit
 from irpd.moodys.transport import RequestObserver, Transport, TransportStats
 from irpd.moodys.workflows import Workflows
+
+#: the adaptive submission limit starts here (the fixed bound it replaced), or at
+#: moodys.submit_concurrency when that is lower
+INITIAL_SUBMIT_CONCURRENCY: Final = 8.0
 
 
 class MoodysClient:
@@ -43,6 +51,13 @@ class MoodysClient:
         self.health = transport.health if transport else MoodysHealthState(settings.circuit)
         self._parts: tuple[Workflows, ReferenceData, Lookups] | None = None
         self._platform: dict[str, PlatformJobs] = {}
+        maximum = settings.concurrency.submissions
+        #: how many submissions may be in flight (irpd.moodys.adaptive): the dispatcher holds
+        #: a slot around each :meth:`submit`, which feeds the limit its latency and errors
+        self.submission_limit = AdaptiveConcurrency(
+            AdaptiveSettings(initial=min(INITIAL_SUBMIT_CONCURRENCY, maximum), maximum=maximum),
+            rate=lambda: self.stats().current_rate,
+        )
 
     def __repr__(self) -> str:
         return f"MoodysClient(base_url={self.settings.base_url!r})"
@@ -93,7 +108,32 @@ class MoodysClient:
         """
         _, reference, lookups = self._components()
         context = SubmissionContext(self.transport, reference, lookups, self._uploader)
-        return await submit(context, Submission(job_configuration, workflow_name, request_id))
+        started = time.monotonic()
+        try:
+            result = await submit(context, Submission(job_configuration, workflow_name, request_id))
+        except MoodysRetryableError:
+            self.submission_limit.overloaded()  # 429, 5xx, time-out, circuit open
+            raise
+        self.submission_limit.record(time.monotonic() - started)
+        return result
+
+    @asynccontextmanager
+    async def submission_slot(self) -> AsyncIterator[None]:
+        """Hold one of the adaptive submission limit's slots (wait while all are taken)."""
+        async with self.submission_limit.slot():
+            yield
+
+    def submission_parallelism(self) -> int:
+        """Submissions allowed in flight now (the adaptive limit)."""
+        return self.submission_limit.limit
+
+    def adaptive_limits(self) -> dict[str, dict[str, float | int | None]]:
+        """The adaptive limits now, for ``irpctl status``: requests allowed and in flight,
+        the latency baseline and the latency now (ms)."""
+        return {
+            "submissions": _describe(self.submission_limit),
+            "status_reads": _describe(self._components()[0].limit),
+        }
 
     # --- tracking ----------------------------------------------------------------------
 
@@ -166,3 +206,14 @@ class MoodysClient:
             limits = self.settings.rate_limit
             return TransportStats(0, 0, 0, 0, limits.initial_rate, 0.0, 0, 0)
         return self._transport.stats()
+
+
+def _describe(limit: AdaptiveConcurrency) -> dict[str, float | int | None]:
+    long, short = limit.latency()
+    return {
+        "limit": limit.limit,
+        "in_flight": limit.in_flight,
+        "latency_baseline_ms": None if long is None else round(long * 1000, 1),
+        "latency_ms": None if short is None else round(short * 1000, 1),
+        "overloads": limit.overloads,
+    }

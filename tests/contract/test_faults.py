@@ -325,3 +325,16 @@ async def test_under_random_faults_no_submission_is_duplicated(
         if workflow_id is not None:
             assert [e.workflow_id for e in created] == [workflow_id]
     assert sum(1 for w in outcomes.values() if w is not None) >= 55
+
+
+async def test_submissions_feed_the_adaptive_submission_limit(
+    client: MoodysClient, fake: FakeMoodys
+) -> None:
+    for n in range(3):
+        await submit_generic(client, f"FED-{n}")
+    assert client.submission_limit.samples == 3  # one latency sample per accepted POST
+    fake.set_faults(Faults(methods=("POST",), error_rate=1.0, error_statuses=(503,)))
+    with pytest.raises(MoodysServerError):
+        await client.submit(GENERIC, workflow_name="OVERLOADED", request_id=uuid.uuid4())
+    assert client.submission_limit.overloads == 1
+    assert client.submission_limit.samples == 3

@@ -6,6 +6,7 @@ bound."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -25,12 +26,17 @@ def _limit(**kwargs: float) -> AdaptiveConcurrency:
     return AdaptiveConcurrency(AdaptiveSettings(**kwargs), clock=Clock())  # type: ignore[arg-type]
 
 
-async def _busy(limit: AdaptiveConcurrency, samples: int, rtt: float) -> None:
-    """``samples`` requests of ``rtt`` seconds with the limit fully used."""
-    for _ in range(samples):
+async def _busy(
+    limit: AdaptiveConcurrency, trips: int, rtt: float | Callable[[int], float]
+) -> None:
+    """``trips`` round trips with the limit fully used: every request in flight finishes
+    once per trip, after ``rtt`` seconds (or ``rtt(in_flight)``: a server that queues)."""
+    for _ in range(trips):
         held = limit.limit
         async with _all_slots(limit, held):
-            limit.record(rtt)
+            seconds = rtt(held) if callable(rtt) else rtt
+            for _ in range(held):
+                limit.record(seconds)
 
 
 class _all_slots:
@@ -169,3 +175,62 @@ def test_requests_carry_as_many_ids_as_the_url_bound_allows() -> None:
     assert 850 <= workflows.ids_per_request() <= 890
     workflows._id_chars = 10
     assert 700 <= workflows.ids_per_request() <= 730
+
+
+# --- submissions: the same limit in front of POSTs, with the product's bounds ---------------
+
+
+def _submission_limit(rate: list[float], clock: Clock | None = None) -> AdaptiveConcurrency:
+    """A limit like the daemon's submission limit (product defaults), at ``rate[0]`` req/s."""
+    from irpd.config import MoodysConfig
+    from irpd.moodys.client import MoodysClient
+    from irpd.wiring import moodys_settings
+
+    client = MoodysClient(moodys_settings(MoodysConfig(api_key="k")))
+    assert client.submission_parallelism() == 8  # starts at the fixed bound it replaced
+    return AdaptiveConcurrency(
+        client.submission_limit.settings, rate=lambda: rate[0], clock=clock or Clock()
+    )
+
+
+async def test_a_fast_moodys_gets_as_many_submissions_as_the_rate_allows() -> None:
+    rate = [500.0]  # moodys.requests_per_second
+    limit = _submission_limit(rate)
+    assert limit.settings.maximum == 200
+    await _busy(limit, 10, 0.2)  # Moody's accepts every POST in 0.2 s, however many
+    assert limit.limit == 100  # 500 requests/s x 0.2 s: more would only wait for tokens
+    rate[0] = 700.0  # the bucket grew back with the successes
+    await _busy(limit, 3, 0.2)
+    assert limit.limit == 140
+    rate[0] = 2000.0
+    await _busy(limit, 3, 0.2)
+    assert limit.limit == 200  # moodys.submit_concurrency
+
+
+async def test_a_struggling_moodys_backs_the_submissions_off() -> None:
+    limit = _submission_limit([2000.0])
+
+    def serving_20(in_flight: int) -> float:
+        """A Moody's that works on 20 POSTs at once: the rest queue in front of it."""
+        return 0.2 * max(1.0, in_flight / 20)
+
+    await _busy(limit, 40, serving_20)
+    assert 20 <= limit.limit <= 60  # about twice what it serves, not 200
+    long, short = limit.latency()
+    assert long is not None
+    assert short is not None
+    assert short < 3 * long  # the queue it keeps: latency about doubled, not 200 / 20 times
+
+
+async def test_errors_halve_the_submission_limit_once_per_burst() -> None:
+    clock = Clock()
+    limit = _submission_limit([2000.0], clock)
+    await _busy(limit, 6, 0.2)
+    assert limit.limit == 200
+    for _ in range(50):  # one burst of 429s/503s from the POSTs in flight
+        limit.overloaded()
+    assert limit.limit == 100
+    clock.now += 1.5
+    limit.overloaded()
+    assert limit.limit == 50
+    assert limit.overloads == 2
