@@ -192,7 +192,9 @@ async def build_daemon(
             store,
             moodys,
             config.engine,
-            reconcile=plans.following(functools.partial(ops.recon_batch, only_on_change=True)),
+            reconcile=plans.following(
+                functools.partial(ops.recon.recon_batch, only_on_change=True)
+            ),
             submit_concurrency=config.moodys.submit_concurrency,
             status_batch_size=config.moodys.status_batch_size,
             log_interval=config.logging.aggregate_interval,

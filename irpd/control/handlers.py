@@ -1,8 +1,8 @@
 """Control commands → domain operations and engine notifications.
 
 Each handler takes the validated ``args`` of one request (see :mod:`irpd.control.protocol`),
-calls :class:`irpd.ops.facade.Operations`, tells the engine what changed, and returns JSON-able
-data. Errors are translated to ``{type, message}`` by :func:`translate_error`.
+calls the operations of :class:`irpd.ops.facade.Operations`, tells the engine what changed,
+and returns JSON-able data. Errors are translated to ``{type, message}`` by :func:`translate_error`.
 """
 
 from __future__ import annotations
@@ -95,10 +95,10 @@ class Handlers(PlanCommands):
         return {"types": [{"name": k, "description": v} for k, v in described.items()]}
 
     async def cycle_create(self, a: dict[str, Any]) -> Any:
-        return await self.ops.create_cycle(a["name"])
+        return await self.ops.cycles.create_cycle(a["name"])
 
     async def cycle_archive(self, a: dict[str, Any]) -> Any:
-        return await self.ops.archive_cycle(a["name"])
+        return await self.ops.cycles.archive_cycle(a["name"])
 
     async def cycle_list(self, a: dict[str, Any]) -> Any:
         page = await listings.cycles(self.ops.db, status=a.get("status"), **_paging(a))
@@ -106,19 +106,19 @@ class Handlers(PlanCommands):
 
     async def config_load(self, a: dict[str, Any]) -> Any:
         content = _workbook_bytes(a)
-        return await self.ops.load_configuration(
+        return await self.ops.configurations.load_configuration(
             a["cycle"], content, register=not a.get("dry_run", False), file_name=a["filename"]
         )
 
     async def config_show(self, a: dict[str, Any]) -> Any:
-        return await self.ops.read_configuration(a["configuration_id"])
+        return await self.ops.configurations.read_configuration(a["configuration_id"])
 
     async def config_list(self, a: dict[str, Any]) -> Any:
         page = await listings.configurations(self.ops.db, cycle=a.get("cycle"), **_paging(a))
         return page.as_result("configurations")
 
     async def batch_create(self, a: dict[str, Any]) -> Any:
-        return await self.ops.create_batch(
+        return await self.ops.batches.create_batch(
             a["batch_type"],
             a["configuration_id"],
             a.get("step_id"),
@@ -129,17 +129,17 @@ class Handlers(PlanCommands):
         checked = await self.preflight(a["batch_id"], dry_run=a.get("dry_run", False))
         if a.get("dry_run"):
             return checked
-        result = await self.ops.submit_batch(a["batch_id"])
+        result = await self.ops.batches.submit_batch(a["batch_id"])
         self.engine.work_queued()
         _changed(self.engine, result)
         return {**result, "preflight": checked}
 
     async def batch_recon(self, a: dict[str, Any]) -> Any:
-        return await self.ops.recon_batch(a["batch_id"])
+        return await self.ops.recon.recon_batch(a["batch_id"])
 
     async def batch_show(self, a: dict[str, Any]) -> Any:
-        batch = await self.ops.read_batch(a["batch_id"])
-        return {**batch, "report": await self.ops.batch_report(a["batch_id"])}
+        batch = await self.ops.batches.read_batch(a["batch_id"])
+        return {**batch, "report": await self.ops.reports.batch_report(a["batch_id"])}
 
     async def batch_list(self, a: dict[str, Any]) -> Any:
         page = await listings.batches(self.ops.db, status=a.get("status"), **_paging(a))
@@ -186,16 +186,16 @@ class Handlers(PlanCommands):
         return page.as_result("tracking_log")
 
     async def job_show(self, a: dict[str, Any]) -> Any:
-        return await self.ops.job_history(a["job_id"])
+        return await self.ops.tracking.job_history(a["job_id"])
 
     async def job_submit(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.submit_job(a["job_id"], a.get("force", False))
+        result = await self.ops.jobs.submit_job(a["job_id"], a.get("force", False))
         self.engine.work_queued()
         _changed(self.engine, result)
         return result
 
     async def job_track(self, a: dict[str, Any]) -> Any:
-        job = await self.ops.read_job(a["job_id"])
+        job = await self.ops.jobs.read_job(a["job_id"])
         workflow_id = job.get("moodys_workflow_id")
         if not workflow_id:
             raise JobError(
@@ -211,7 +211,7 @@ class Handlers(PlanCommands):
             "progress": answer.progress,
             "messages": list(answer.messages),
         }
-        result = await self.ops.apply_status_fact(
+        result = await self.ops.tracking.apply_status_fact(
             job["id"], answer.status, data, source="moodys", progress=answer.progress
         )
         self.engine.tracker.resync_soon()
@@ -219,7 +219,7 @@ class Handlers(PlanCommands):
         return result
 
     async def job_resubmit(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.resubmit_job(
+        result = await self.ops.resubmissions.resubmit_job(
             a["job_id"],
             a.get("override"),
             a.get("reason"),
@@ -230,7 +230,7 @@ class Handlers(PlanCommands):
         return result
 
     async def batch_resubmit_failed(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.resubmit_failed(
+        result = await self.ops.resubmissions.resubmit_failed(
             a["batch_id"], a.get("override"), a.get("reason"), queue=not a.get("hold", False)
         )
         self._resubmitted(result)
@@ -242,18 +242,18 @@ class Handlers(PlanCommands):
         self.engine.batch_changed([int(result["batch_id"])] if "batch_id" in result else [])
 
     async def job_skip(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.skip_job(a["job_id"], a["reason"])
+        result = await self.ops.jobs.skip_job(a["job_id"], a["reason"])
         _changed(self.engine, result)
         return result
 
     async def job_cancel(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.cancel_job(a["job_id"])
+        result = await self.ops.jobs.cancel_job(a["job_id"])
         self.engine.cancel_requested()
         _changed(self.engine, result)
         return result
 
     async def job_force_ok(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.force_ok_job(a["job_id"], a["reason"])
+        result = await self.ops.jobs.force_ok_job(a["job_id"], a["reason"])
         _changed(self.engine, result)
         return result
 

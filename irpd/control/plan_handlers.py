@@ -72,10 +72,10 @@ class PlanCommands:
         return result
 
     async def batch_cancel(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.cancel_batch(a["batch_id"], a["reason"], a.get("by"))
+        result = await self.ops.withdrawals.cancel_batch(a["batch_id"], a["reason"], a.get("by"))
         self.engine.cancel_requested()
         self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def batch_delete(self, a: dict[str, Any]) -> Any:
-        return await self.ops.delete_batch(a["batch_id"], a["reason"], a.get("by"))
+        return await self.ops.withdrawals.delete_batch(a["batch_id"], a["reason"], a.get("by"))

@@ -5,7 +5,7 @@ the user in the same statement as the change (trigger of migration 0070).
 Usage::
 
     with acting_as("alice"):
-        await ops.skip_job(7, "not needed")   # tracking_data.actor = "alice"
+        await ops.jobs.skip_job(7, "not needed")   # tracking_data.actor = "alice"
 """
 
 from __future__ import annotations

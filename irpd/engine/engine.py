@@ -112,7 +112,7 @@ class Engine:
             self.health,
             self.events,
             settings.canceller,
-            on_cancel_sent=self._cancel_sent,
+            on_cancel_sent=self.tracker.add,
             on_not_cancellable=self.tracker.poll_soon,
         )
 
@@ -150,9 +150,6 @@ class Engine:
 
     def _settled(self, rows: Sequence[Moved]) -> None:
         self.reconciler.notify({row.batch_id for row in rows})
-
-    def _cancel_sent(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
-        self.tracker.add(job_id, batch_id, status, workflow_id)
 
     def _shards_changed(self, gained: frozenset[int], lost: frozenset[int]) -> None:
         self.tracker.resync_soon()

@@ -1,4 +1,4 @@
-"""irpd's domain operations: one async API over PostgreSQL (see :mod:`irpd.ops.facade`)."""
+"""irpd's domain operations over PostgreSQL, one object per area (see :mod:`irpd.ops.facade`)."""
 
 from irpd.ops.configurations import WorkbookRejectedError
 from irpd.ops.facade import Operations

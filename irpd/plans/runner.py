@@ -145,7 +145,7 @@ class PlanRunner:
         if batch["status"] == "INITIATED":
             await self._preflight(row, step, batch["id"])
             try:
-                await self._ops.submit_batch(batch["id"])
+                await self._ops.batches.submit_batch(batch["id"])
             except BatchError as refused:
                 await self._db.execute("step_run_note", run["id"], str(refused))
                 log.warning("plan_step_blocked", cycle=row["cycle_name"], step=step,
@@ -179,7 +179,8 @@ class PlanRunner:
         """The step's batch, created (or adopted from an operator); ``None`` when there is
         none to follow (the step was SKIPPED, or is blocked with a note)."""
         try:
-            created = await self._ops.create_batch(  # step_id: the step's run, the cycle's step
+            # step_id: the step's run, the cycle's step
+            created = await self._ops.batches.create_batch(
                 batch_type, row["configuration_id"], step_id=run_id, step_run_id=run_id
             )
         except EmptyBatchError as empty:

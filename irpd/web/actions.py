@@ -122,45 +122,49 @@ class Actions:
         self.ops = ops
         self._db = db
         run: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
-            "cycle.create": lambda a: ops.create_cycle(a["name"]),
-            "config.load": lambda a: ops.load_configuration(
+            "cycle.create": lambda a: ops.cycles.create_cycle(a["name"]),
+            "config.load": lambda a: ops.configurations.load_configuration(
                 a["cycle"],
                 _workbook(a),
                 register=not a.get("dry_run", False),
                 file_name=a["filename"],
             ),
-            "batch.create": lambda a: ops.create_batch(
+            "batch.create": lambda a: ops.batches.create_batch(
                 a["batch_type"], a["configuration_id"], a.get("step_id")
             ),
-            "batch.submit": lambda a: ops.submit_batch(a["batch_id"]),
-            "batch.recon": lambda a: ops.recon_batch(a["batch_id"]),
-            "job.create": lambda a: ops.create_job(
+            "batch.submit": lambda a: ops.batches.submit_batch(a["batch_id"]),
+            "batch.recon": lambda a: ops.recon.recon_batch(a["batch_id"]),
+            "job.create": lambda a: ops.jobs.create_job(
                 a["batch_id"],
                 a["configuration_id"],
                 a.get("job_configuration_id"),
                 a.get("job_configuration_data"),
             ),
-            "job.submit": lambda a: ops.submit_job(a["job_id"], a.get("force", False)),
+            "job.submit": lambda a: ops.jobs.submit_job(a["job_id"], a.get("force", False)),
             "job.resubmit": self._resubmit,
-            "job.skip": lambda a: self._settling(ops.skip_job(a["job_id"], a["reason"])),
-            "job.cancel": lambda a: self._settling(ops.cancel_job(a["job_id"], a.get("reason"))),
-            "job.force_ok": lambda a: self._settling(ops.force_ok_job(a["job_id"], a["reason"])),
+            "job.skip": lambda a: self._settling(ops.jobs.skip_job(a["job_id"], a["reason"])),
+            "job.cancel": lambda a: self._settling(
+                ops.jobs.cancel_job(a["job_id"], a.get("reason"))
+            ),
+            "job.force_ok": lambda a: self._settling(
+                ops.jobs.force_ok_job(a["job_id"], a["reason"])
+            ),
         }
         self._run = run
 
     async def _resubmit(self, a: dict[str, Any]) -> Any:
-        result = await self.ops.resubmit_job(
+        result = await self.ops.resubmissions.resubmit_job(
             a["job_id"], a.get("override"), a.get("reason"), replace=a.get("replace", False)
         )
         if a.get("submit"):
-            result["submitted"] = await self.ops.submit_job(int(result["job_id"]))
+            result["submitted"] = await self.ops.jobs.submit_job(int(result["job_id"]))
         return result
 
     async def _settling(self, running: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         result = await running
         batch_id = result.get("batch_id")
         if isinstance(batch_id, int):
-            recon = await self.ops.recon_batch(batch_id, only_on_change=True)
+            recon = await self.ops.recon.recon_batch(batch_id, only_on_change=True)
             result["batch_status"] = recon.get("status")
         return result
 

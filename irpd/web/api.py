@@ -167,7 +167,7 @@ async def _cycle(request: web.Request, _a: dict[str, Any]) -> Any:
 
 
 async def _configuration(request: web.Request, _a: dict[str, Any]) -> Any:
-    return await console(request).reads.ops.read_configuration(
+    return await console(request).reads.ops.configurations.read_configuration(
         _path_id(request, "configuration_id")
     )
 
@@ -181,7 +181,7 @@ async def _batches(request: web.Request, _a: dict[str, Any]) -> Any:
             raise ProtocolError("query parameter 'cycle_id' must be a positive integer")
         cycle_id = int(cycle)
     ops = console(request).reads.ops
-    return {"batches": await ops.batch_reports(status, None, cycle_id)}
+    return {"batches": await ops.reports.batch_reports(status, None, cycle_id)}
 
 
 async def _batch(request: web.Request, _a: dict[str, Any]) -> Any:
@@ -191,7 +191,7 @@ async def _batch(request: web.Request, _a: dict[str, Any]) -> Any:
 async def _batch_jobs(request: web.Request, _a: dict[str, Any]) -> Any:
     ctx = console(request)
     batch_id = _path_id(request, "batch_id")
-    await ctx.reads.ops.read_batch(batch_id)
+    await ctx.reads.ops.batches.read_batch(batch_id)
     query = JobsQuery(
         batch_id=batch_id,
         status=request.query.get("status") or None,
@@ -217,16 +217,16 @@ async def _batch_configs(request: web.Request, _a: dict[str, Any]) -> Any:
 async def _run_times(request: web.Request, _a: dict[str, Any]) -> Any:
     ctx = console(request)
     batch_id = _path_id(request, "batch_id")
-    await ctx.reads.ops.read_batch(batch_id)
+    await ctx.reads.ops.batches.read_batch(batch_id)
     return await ctx.reads.run_times(batch_id)
 
 
 async def _job(request: web.Request, _a: dict[str, Any]) -> Any:
-    return await console(request).reads.ops.read_job(_path_id(request, "job_id"))
+    return await console(request).reads.ops.jobs.read_job(_path_id(request, "job_id"))
 
 
 async def _job_config(request: web.Request, _a: dict[str, Any]) -> Any:
-    return await console(request).reads.ops.get_job_config(_path_id(request, "job_id"))
+    return await console(request).reads.ops.jobs.get_job_config(_path_id(request, "job_id"))
 
 
 async def _job_history(request: web.Request, _a: dict[str, Any]) -> Any:

@@ -281,7 +281,7 @@ async def _form_args(request: web.Request, name: str, form: dict[str, str]) -> d
             args[arg.name] = text
     if name == "job.resubmit" and form.get("mode") == "override":
         ctx = console(request)
-        current = await ctx.reads.ops.get_job_config(int(args["job_id"]))
+        current = await ctx.reads.ops.jobs.get_job_config(int(args["job_id"]))
         merged, changed = override_from_form(current["job_configuration_data"], form)
         if not changed:
             raise DomainErrorForField("(none)", "changed: edit at least one parameter")

@@ -102,8 +102,8 @@ class Reads:
 
     async def cycle(self, cycle_id: int) -> dict[str, Any]:
         """A cycle, its configurations and its batches in cycle order."""
-        cycle = await self.ops.read_cycle(cycle_id)
-        configurations = await self.ops.list_configurations(cycle_id)
+        cycle = await self.ops.cycles.read_cycle(cycle_id)
+        configurations = await self.ops.configurations.list_configurations(cycle_id)
         batches = plain_rows(await self._db.fetch("web_cycle_batches", cycle["id"]))
         return {**cycle, "configurations": configurations, "batches": batches}
 
@@ -124,8 +124,8 @@ class Reads:
 
     async def batch(self, batch_id: int) -> dict[str, Any]:
         """A batch with its report, reconciliation history and recent console actions."""
-        batch = await self.ops.read_batch(batch_id)
-        report = await self.ops.batch_report(batch_id)
+        batch = await self.ops.batches.read_batch(batch_id)
+        report = await self.ops.reports.batch_report(batch_id)
         recon = plain_rows(await self._db.fetch("web_batch_recon_history", batch_id, 20))
         actions = plain_rows(
             await self._db.fetch("web_action_log_for_target", "batch", batch_id, 20)
@@ -204,12 +204,12 @@ class Reads:
         """The job's history (``job.show``) plus each overridden lineage entry's diff
         against its parent's configuration and the Moody's messages seen."""
         validate.positive_id("job_id", job_id, JobError)
-        history = await self.ops.job_history(job_id)
+        history = await self.ops.tracking.job_history(job_id)
         for entry in history["lineage"]:
             entry["override_diff"] = None
             if entry.get("overridden") and entry.get("parent_job_id"):
-                own = await self.ops.get_job_config(int(entry["job_id"]))
-                parent = await self.ops.get_job_config(int(entry["parent_job_id"]))
+                own = await self.ops.jobs.get_job_config(int(entry["job_id"]))
+                parent = await self.ops.jobs.get_job_config(int(entry["parent_job_id"]))
                 entry["override_diff"] = config_diff(
                     parent["job_configuration_data"], own["job_configuration_data"]
                 )

@@ -76,7 +76,7 @@ class Rig:
 
     def engine(self, worker: str = "w1", config: EngineConfig = FAST) -> Engine:
         engine = Engine(
-            EngineStore(self.db, worker), self.client, config, reconcile=self.ops.recon_batch
+            EngineStore(self.db, worker), self.client, config, reconcile=self.ops.recon.recon_batch
         )
         self.engines.append(engine)
         return engine
@@ -93,11 +93,13 @@ class Rig:
         await engine.release()
 
     async def multi_job_batch(self, count: int) -> int:
-        cycle = await self.ops.active_cycle() or await self.ops.create_cycle("engine-tests")
-        loaded = await self.ops.load_configuration(
+        cycle = await self.ops.cycles.active_cycle() or await self.ops.cycles.create_cycle(
+            "engine-tests"
+        )
+        loaded = await self.ops.configurations.load_configuration(
             cycle["cycle_name"], jobs_workbook(count), file_name="jobs.xlsx"
         )
-        batch = await self.ops.create_batch("multi_job", loaded["configuration_id"])
+        batch = await self.ops.batches.create_batch("multi_job", loaded["configuration_id"])
         return int(batch["batch_id"] if "batch_id" in batch else batch["id"])
 
     async def wait_batch(
@@ -105,13 +107,13 @@ class Rig:
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            batch = await self.ops.read_batch(batch_id)
+            batch = await self.ops.batches.read_batch(batch_id)
             if batch["status"] in statuses:
                 return batch
             for supervisor in self.supervisors:
                 assert supervisor.failure is None, supervisor.failure
             if time.monotonic() > deadline:
-                jobs = await self.ops.get_batch_jobs(batch_id)
+                jobs = await self.ops.batches.get_batch_jobs(batch_id)
                 counts: dict[str, int] = {}
                 for job in jobs:
                     counts[job["status"]] = counts.get(job["status"], 0) + 1

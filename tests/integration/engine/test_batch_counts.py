@@ -43,12 +43,14 @@ async def _compare(db: Database) -> None:
 
 async def test_counts_follow_every_kind_of_write(db: Database) -> None:
     ops = Operations(db, builtin_registry(), load_workbook)
-    cycle = await ops.create_cycle("counts")
-    loaded = await ops.load_configuration(cycle["cycle_name"], jobs_workbook(30), file_name="j")
-    batch = await ops.create_batch("multi_job", loaded["configuration_id"])
+    cycle = await ops.cycles.create_cycle("counts")
+    loaded = await ops.configurations.load_configuration(
+        cycle["cycle_name"], jobs_workbook(30), file_name="j"
+    )
+    batch = await ops.batches.create_batch("multi_job", loaded["configuration_id"])
     batch_id = int(batch["batch_id"])
     await _compare(db)
-    await ops.submit_batch(batch_id)
+    await ops.batches.submit_batch(batch_id)
     await _compare(db)
     store = EngineStore(db, "w")
     await store.heartbeat("h", 1, "t")
@@ -65,14 +67,14 @@ async def test_counts_follow_every_kind_of_write(db: Database) -> None:
         + [(q.id, "SUBMITTED", JobStatus.FINISHED, 100, None, None) for q in queued[5:10]],
     )
     await _compare(db)
-    await ops.cancel_job(queued[10].id)
-    await ops.skip_job(queued[15].id, "not needed this quarter")
-    await ops.resubmit_job(queued[0].id)
-    await ops.resubmit_job(queued[1].id, {"name": "fixed"}, "corrected threshold")
-    await ops.force_ok_job(queued[2].id, "fixed by hand on Moody's")
+    await ops.jobs.cancel_job(queued[10].id)
+    await ops.jobs.skip_job(queued[15].id, "not needed this quarter")
+    await ops.resubmissions.resubmit_job(queued[0].id)
+    await ops.resubmissions.resubmit_job(queued[1].id, {"name": "fixed"}, "corrected threshold")
+    await ops.jobs.force_ok_job(queued[2].id, "fixed by hand on Moody's")
     await _compare(db)
-    report = await ops.batch_report(batch_id)
+    report = await ops.reports.batch_report(batch_id)
     assert report["total_jobs"] == 32
     assert report["fulfilled_configs"] == 6
-    recon = await functools.partial(ops.recon_batch, only_on_change=False)(batch_id)
+    recon = await functools.partial(ops.recon.recon_batch, only_on_change=False)(batch_id)
     assert recon["summary"]["fulfilled_configs"] == report["fulfilled_configs"]

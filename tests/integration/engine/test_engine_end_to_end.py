@@ -28,11 +28,11 @@ async def test_a_batch_is_submitted_once_tracked_and_reconciled(rig: Rig) -> Non
     batch_id = await rig.multi_job_batch(40)
     engine = rig.engine()
     supervisor = await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
     batch = await rig.wait_batch(batch_id, ("COMPLETED", "FAILED"))
     assert batch["status"] == "COMPLETED"
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} == {"FINISHED"}
     workflows = await _ledger_workflows(rig)
     assert len(workflows) == 40
@@ -50,10 +50,12 @@ async def test_a_large_batch_is_claimed_in_few_rounds_and_acknowledged_in_bulk(r
     batch_id = await rig.multi_job_batch(300)
     engine = rig.engine(config=replace(FAST, dispatch_batch_size=100))
     supervisor = await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
     await rig.wait_batch(batch_id, ("COMPLETED", "FAILED"))
-    jobs = [await rig.ops.read_job(j["id"]) for j in await rig.ops.get_batch_jobs(batch_id)]
+    jobs = [
+        await rig.ops.jobs.read_job(j["id"]) for j in await rig.ops.batches.get_batch_jobs(batch_id)
+    ]
     claims = {j["submitting_ts"] for j in jobs}
     acknowledgements = {j["submitted_ts"] for j in jobs}
     assert len(jobs) == 300
@@ -66,7 +68,7 @@ async def test_a_large_batch_is_claimed_in_few_rounds_and_acknowledged_in_bulk(r
 async def test_intents_committed_before_a_crash_are_sent_once(rig: Rig) -> None:
     """Crash between the intent commit and the HTTP call: recovery sends with the same key."""
     batch_id = await rig.multi_job_batch(10)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     store = EngineStore(rig.db, "crashed")
     await store.heartbeat("host", 1, "test")
     await store.claim(0.5, 64)  # a lease that lapses at once, like a dead process's
@@ -88,7 +90,7 @@ async def test_intents_committed_before_a_crash_are_sent_once(rig: Rig) -> None:
 async def test_an_answer_lost_before_its_commit_is_replayed_not_resent(rig: Rig) -> None:
     """Crash between Moody's answer and the commit: the replay returns the same workflow."""
     batch_id = await rig.multi_job_batch(5)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     store = EngineStore(rig.db, "crashed")
     await store.heartbeat("host", 1, "test")
     await store.claim(0.5, 64)
@@ -103,7 +105,7 @@ async def test_an_answer_lost_before_its_commit_is_replayed_not_resent(rig: Rig)
     engine = rig.engine("recovering")
     supervisor = await rig.start(engine)
     await rig.wait_batch(batch_id)
-    jobs = {j["id"]: j for j in await rig.ops.get_batch_jobs(batch_id)}
+    jobs = {j["id"]: j for j in await rig.ops.batches.get_batch_jobs(batch_id)}
     assert {job_id: jobs[job_id]["moodys_workflow_id"] for job_id in first} == first
     assert set((await _ledger_workflows(rig)).values()) == {1}
     assert sum(e.replay for e in rig.fake.ledger) == 5
@@ -115,20 +117,20 @@ async def test_cancel_is_sent_and_tracked_to_cancelled(rig: Rig) -> None:
     batch_id = await rig.multi_job_batch(3)
     engine = rig.engine()
     supervisor = await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     for _ in range(100):
-        jobs = await rig.ops.get_batch_jobs(batch_id)
+        jobs = await rig.ops.batches.get_batch_jobs(batch_id)
         if all(j["moodys_workflow_id"] for j in jobs):
             break
         await rig.wait_batch(batch_id, ("ACTIVE",))
     for job in jobs:
-        await rig.ops.cancel_job(job["id"])
+        await rig.ops.jobs.cancel_job(job["id"])
     engine.cancel_requested()
     batch = await rig.wait_batch(batch_id, ("CANCELLED",), timeout=60)
     assert batch["status"] == "CANCELLED"
-    assert {j["status"] for j in await rig.ops.get_batch_jobs(batch_id)} == {"CANCELLED"}
+    assert {j["status"] for j in await rig.ops.batches.get_batch_jobs(batch_id)} == {"CANCELLED"}
     await rig.stop(engine, supervisor)
 
 
@@ -143,7 +145,7 @@ async def test_two_workers_share_the_shards_and_never_duplicate(rig: Rig) -> Non
     assert len(one.leases.usable()) == 32
     assert len(two.leases.usable()) == 32
     assert not one.leases.usable() & two.leases.usable()
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     one.work_queued()
     two.work_queued()
     await rig.wait_batch(batch_id)
@@ -159,21 +161,21 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     """export_to_rdm: the seed creates the RDM; the other exports are sent only after it."""
     from irpd.samples import sample_path
 
-    cycle = await rig.ops.create_cycle("exports")
-    loaded = await rig.ops.load_configuration(
+    cycle = await rig.ops.cycles.create_cycle("exports")
+    loaded = await rig.ops.configurations.load_configuration(
         cycle["cycle_name"], sample_path().read_bytes(), file_name="sample_cycle.xlsx"
     )
-    batch = await rig.ops.create_batch("export_to_rdm", loaded["configuration_id"])
+    batch = await rig.ops.batches.create_batch("export_to_rdm", loaded["configuration_id"])
     batch_id = int(batch["batch_id"] if "batch_id" in batch else batch["id"])
     engine = rig.engine()
     supervisor = await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
     await rig.wait_batch(batch_id)
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     configs = {
         c["id"]: c["job_configuration_data"]
-        for c in await rig.ops.get_batch_job_configurations(batch_id)
+        for c in await rig.ops.batches.get_batch_job_configurations(batch_id)
     }
     seed = [j for j in jobs if configs[j["job_configuration_id"]].get("seed")]
     assert len(seed) == 1
@@ -182,10 +184,12 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     others = [by_workflow[j["moodys_workflow_id"]].seq for j in jobs if j not in seed]
     assert others
     assert min(others) > seed_sent
-    history = await rig.ops.job_history(seed[0]["id"])
+    history = await rig.ops.tracking.job_history(seed[0]["id"])
     finished = [r["tracked_ts"] for r in history["tracking_log"] if r["job_status"] == "FINISHED"]
     assert len(finished) == 1
-    intents = [(await rig.ops.read_job(j["id"]))["submitting_ts"] for j in jobs if j not in seed]
+    intents = [
+        (await rig.ops.jobs.read_job(j["id"]))["submitting_ts"] for j in jobs if j not in seed
+    ]
     assert min(intents) >= finished[0], "an export was sent before the RDM existed"
     await rig.stop(engine, supervisor)
 
@@ -194,7 +198,7 @@ async def _intents_older_than_the_key(
     rig: Rig, count: int, *, sent: bool
 ) -> tuple[int, dict[int, str | None]]:
     batch_id = await rig.multi_job_batch(count)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     store = EngineStore(rig.db, "crashed")
     await store.heartbeat("host", 1, "test")
     await store.claim(0.5, 64)
@@ -221,7 +225,9 @@ async def test_after_the_key_expired_a_sent_job_is_found_by_name(rig: Rig) -> No
     engine = rig.engine("recovering")
     supervisor = await rig.start(engine)
     await rig.wait_batch(batch_id)
-    jobs = {j["id"]: j["moodys_workflow_id"] for j in await rig.ops.get_batch_jobs(batch_id)}
+    jobs = {
+        j["id"]: j["moodys_workflow_id"] for j in await rig.ops.batches.get_batch_jobs(batch_id)
+    }
     assert jobs == first
     assert len(rig.fake.ledger) == posts_before, "nothing may be sent again"
     await rig.stop(engine, supervisor)

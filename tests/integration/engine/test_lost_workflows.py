@@ -54,7 +54,7 @@ async def _submitted(rig: Rig, config: EngineConfig, count: int) -> tuple[int, E
     batch_id = await rig.multi_job_batch(count)
     engine = rig.engine(config=config)
     supervisor = await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
     await _until(
         rig,
@@ -79,7 +79,7 @@ async def test_a_forgotten_workflow_becomes_error_and_its_batch_fails(slow_rig: 
     await _forget_everything(rig)
     batch = await rig.wait_batch(batch_id, ("FAILED",), timeout=60.0)
     assert batch["status"] == "FAILED"
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} == {"ERROR"}
     for job in jobs:
         assert f"workflow {job['moodys_workflow_id']} is unknown to Moody's" in job["last_error"]
@@ -93,7 +93,7 @@ async def test_a_forgotten_workflow_becomes_error_and_its_batch_fails(slow_rig: 
     assert {(r[1], r[2]) for r in logged} == {("engine", "declare_lost")}
     assert {r[0] for r in logged} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
     # the operator can resubmit it: a new job on the same configuration
-    child = await rig.ops.resubmit_job(jobs[0]["id"], None, None)
+    child = await rig.ops.resubmissions.resubmit_job(jobs[0]["id"], None, None)
     assert child["job_id"] != jobs[0]["id"]
 
 
@@ -110,7 +110,7 @@ async def test_the_first_missing_answer_survives_a_restart(slow_rig: Rig) -> Non
         batch_id,
     )
     await rig.stop(engine, supervisor)
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
     # as if the daemon had been down for two hours
     await _sql(
@@ -121,7 +121,7 @@ async def test_the_first_missing_answer_survives_a_restart(slow_rig: Rig) -> Non
     )
     await rig.start(rig.engine("w1", patient))
     await rig.wait_batch(batch_id, ("FAILED",), timeout=60.0)
-    assert {j["status"] for j in await rig.ops.get_batch_jobs(batch_id)} == {"ERROR"}
+    assert {j["status"] for j in await rig.ops.batches.get_batch_jobs(batch_id)} == {"ERROR"}
 
 
 async def test_an_answer_that_includes_the_workflow_starts_the_count_over(slow_rig: Rig) -> None:
@@ -141,7 +141,7 @@ async def test_an_answer_that_includes_the_workflow_starts_the_count_over(slow_r
         "SELECT count(*) = 2 FROM irp_job WHERE batch_id = $1 AND moodys_missing_since IS NULL",
         batch_id,
     )
-    jobs = await rig.ops.get_batch_jobs(batch_id)
+    jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} <= {"SUBMITTED", "QUEUED", "PENDING", "RUNNING"}
 
 
@@ -166,12 +166,12 @@ async def test_submissions_refused_by_an_open_circuit_keep_their_intent_uncounte
         EngineStore(rig.db, "w1"),
         rig.client,
         FAST,
-        reconcile=rig.ops.recon_batch,
+        reconcile=rig.ops.recon.recon_batch,
         moodys_health=rig.client.health,
     )
     rig.engines.append(engine)
     await rig.start(engine)
-    await rig.ops.submit_batch(batch_id)
+    await rig.ops.batches.submit_batch(batch_id)
     engine.work_queued()
     await _until(
         rig,
@@ -202,12 +202,12 @@ async def test_a_workflow_id_moodys_hands_out_twice_refuses_the_second_job(
     workflow_of = "SELECT moodys_workflow_id FROM irp_job WHERE batch_id = $1"
     held = await _sql(rig, workflow_of, first_batch)
     await _forget_everything(rig)
-    configuration = (await rig.ops.read_batch(first_batch))["configuration_id"]
-    created = await rig.ops.create_batch(
+    configuration = (await rig.ops.batches.read_batch(first_batch))["configuration_id"]
+    created = await rig.ops.batches.create_batch(
         "multi_job", configuration, allow_duplicate="a second batch on the same ids"
     )
     second_batch = int(created["batch_id"])
-    await rig.ops.submit_batch(second_batch)
+    await rig.ops.batches.submit_batch(second_batch)
     engine.work_queued()
     await _until(
         rig, "SELECT count(*) = 1 FROM irp_job WHERE batch_id = $1 AND status = 'ERROR'",

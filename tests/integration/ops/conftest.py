@@ -25,7 +25,7 @@ def ops(db: Database) -> Operations:
 @pytest.fixture
 async def cycle(ops: Operations) -> dict[str, Any]:
     """The ACTIVE cycle ``2026-Q1``."""
-    return await ops.create_cycle("2026-Q1")
+    return await ops.cycles.create_cycle("2026-Q1")
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ async def configuration_id(ops: Operations, cycle: dict[str, Any]) -> int:
 @pytest.fixture
 async def batch(ops: Operations, configuration_id: int) -> dict[str, Any]:
     """An INITIATED ``multi_job`` batch of three jobs."""
-    return await ops.create_batch("multi_job", configuration_id)
+    return await ops.batches.create_batch("multi_job", configuration_id)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def jobs_workbook(count: int, *, prefix: str = "job") -> bytes:
 
 async def register_jobs(ops: Operations, cycle_name: str, count: int) -> int:
     """Register a generic workbook of ``count`` jobs in the cycle; its configuration id."""
-    result = await ops.load_configuration(
+    result = await ops.configurations.load_configuration(
         cycle_name, jobs_workbook(count), file_name=f"jobs-{count}.xlsx"
     )
     config_id: int = result["configuration_id"]
@@ -39,12 +39,12 @@ async def register_jobs(ops: Operations, cycle_name: str, count: int) -> int:
 
 async def job_ids(ops: Operations, batch_id: int) -> list[int]:
     """The batch's job ids, in order."""
-    return [job["id"] for job in await ops.get_batch_jobs(batch_id)]
+    return [job["id"] for job in await ops.batches.get_batch_jobs(batch_id)]
 
 
 async def audit(ops: Operations, job_id: int) -> list[dict[str, Any]]:
     """The job's tracking-log rows, oldest first."""
-    history = await ops.job_history(job_id)
+    history = await ops.tracking.job_history(job_id)
     rows: list[dict[str, Any]] = history["tracking_log"]
     return rows
 
@@ -149,7 +149,7 @@ async def run_to(ops: Operations, daemon: Daemon, job_id: int, *reports: str) ->
     """Submit job ``job_id`` (daemon) and apply Moody's ``reports`` in order."""
     await daemon.submit(job_id)
     for reported in reports:
-        await ops.apply_status_fact(job_id, reported, {"status": reported})
+        await ops.tracking.apply_status_fact(job_id, reported, {"status": reported})
 
 
 async def finish_all(dsn: str, batch_id: int) -> int:

@@ -25,7 +25,7 @@ async def _race(
 async def _running_job(
     ops: Operations, batch: dict[str, Any], daemon: Daemon, *reports: str
 ) -> int:
-    await ops.submit_batch(batch["batch_id"])
+    await ops.batches.submit_batch(batch["batch_id"])
     job_id = (await job_ids(ops, batch["batch_id"]))[0]
     await run_to(ops, daemon, job_id, *reports)
     return job_id
@@ -35,7 +35,7 @@ async def test_five_concurrent_cancels_one_wins(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     job_id = await _running_job(ops, batch, daemon, "RUNNING")
-    won, lost = await _race(*(ops.cancel_job(job_id, f"cancel #{n}") for n in range(5)))
+    won, lost = await _race(*(ops.jobs.cancel_job(job_id, f"cancel #{n}") for n in range(5)))
     assert len(won) == 1
     assert won[0]["status"] == "CANCEL_REQUESTED"
     assert len(lost) == 4
@@ -51,12 +51,14 @@ async def test_concurrent_force_ok_one_wins(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     job_id = await _running_job(ops, batch, daemon, "FAILED")
-    won, lost = await _race(ops.force_ok_job(job_id, "first"), ops.force_ok_job(job_id, "second"))
+    won, lost = await _race(
+        ops.jobs.force_ok_job(job_id, "first"), ops.jobs.force_ok_job(job_id, "second")
+    )
     assert len(won) == 1
     assert len(lost) == 1
     assert isinstance(lost[0], JobError)
     assert "is FORCED_OK; cannot force_ok" in str(lost[0])
-    job = await ops.read_job(job_id)
+    job = await ops.jobs.read_job(job_id)
     winner_reason = [r for r in await audit(ops, job_id) if r["source"] == "operator"]
     assert len(winner_reason) == 1
     assert job["forced_ok_reason_txt"] == winner_reason[0]["tracking_data"]["reason"]
@@ -67,7 +69,9 @@ async def test_cancel_races_a_finishing_report(
 ) -> None:
     job_id = await _running_job(ops, batch, daemon, "RUNNING")
     results = await asyncio.gather(
-        ops.cancel_job(job_id), ops.apply_status_fact(job_id, "FINISHED"), return_exceptions=True
+        ops.jobs.cancel_job(job_id),
+        ops.tracking.apply_status_fact(job_id, "FINISHED"),
+        return_exceptions=True,
     )
     cancel, fact = results
     assert isinstance(fact, dict)
@@ -81,23 +85,23 @@ async def test_cancel_races_a_finishing_report(
         assert f"Job {job_id} is FINISHED; cannot request_cancel" in str(cancel)
         assert moves[-1] == ("RUNNING", "FINISHED")
         assert [r for r in rows if r["source"] == "operator"] == []
-    assert (await ops.read_job(job_id))["status"] == "FINISHED"
+    assert (await ops.jobs.read_job(job_id))["status"] == "FINISHED"
 
 
 async def test_concurrent_resubmissions_create_one_job(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     job_id = await _running_job(ops, batch, daemon, "FAILED")
-    won, lost = await _race(*(ops.resubmit_job(job_id) for _ in range(3)))
+    won, lost = await _race(*(ops.resubmissions.resubmit_job(job_id) for _ in range(3)))
     assert len(won) == 1
     assert len(lost) == 2
     assert all(isinstance(e, JobError) and "is skipped" in str(e) for e in lost)
-    jobs = await ops.get_batch_jobs(batch["batch_id"])
+    jobs = await ops.batches.get_batch_jobs(batch["batch_id"])
     assert [j["id"] for j in jobs if j["parent_job_id"] == job_id] == [won[0]["job_id"]]
 
 
 async def test_concurrent_submissions_of_a_batch(ops: Operations, batch: dict[str, Any]) -> None:
-    won, lost = await _race(*(ops.submit_batch(batch["batch_id"]) for _ in range(3)))
+    won, lost = await _race(*(ops.batches.submit_batch(batch["batch_id"]) for _ in range(3)))
     assert len(won) == 1
     assert won[0]["submitted_jobs"] == 3
     assert all(
@@ -109,7 +113,9 @@ async def test_concurrent_polls_are_all_counted_and_applied_once(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     job_id = await _running_job(ops, batch, daemon, "QUEUED")
-    results = await asyncio.gather(*(ops.apply_status_fact(job_id, "RUNNING") for _ in range(8)))
+    results = await asyncio.gather(
+        *(ops.tracking.apply_status_fact(job_id, "RUNNING") for _ in range(8))
+    )
     assert sorted(r["decision"] for r in results) == ["apply"] + ["unchanged"] * 7
     assert sorted(r["poll_count"] for r in results) == list(range(2, 10))
     moves = [r for r in await audit(ops, job_id) if r["source"] == "moodys"]
@@ -121,7 +127,9 @@ async def test_concurrent_polls_are_all_counted_and_applied_once(
 
 async def test_skip_races_resubmit(ops: Operations, batch: dict[str, Any], daemon: Daemon) -> None:
     job_id = await _running_job(ops, batch, daemon, "FAILED")
-    won, lost = await _race(ops.skip_job(job_id, "give up"), ops.resubmit_job(job_id))
+    won, lost = await _race(
+        ops.jobs.skip_job(job_id, "give up"), ops.resubmissions.resubmit_job(job_id)
+    )
     assert len(won) == 1
     assert len(lost) == 1
     assert isinstance(lost[0], DomainError)

@@ -16,59 +16,65 @@ Snapshot = Callable[[], Awaitable[Fingerprint]]
 
 
 async def test_creating_a_cycle_archives_the_previous_one(ops: Operations) -> None:
-    first = await ops.create_cycle("2026-Q1")
+    first = await ops.cycles.create_cycle("2026-Q1")
     assert first["status"] == "ACTIVE"
     assert first["archived_cycle"] is None
-    second = await ops.create_cycle("  2026-Q2 ")
+    second = await ops.cycles.create_cycle("  2026-Q2 ")
     assert second["cycle_name"] == "2026-Q2"
     assert second["archived_cycle"]["id"] == first["id"]
     assert second["archived_cycle"]["status"] == "ARCHIVED"
-    active = await ops.active_cycle()
+    active = await ops.cycles.active_cycle()
     assert active is not None
     assert active["id"] == second["id"]
-    listed = await ops.list_cycles()
+    listed = await ops.cycles.list_cycles()
     assert [(c["cycle_name"], c["status"]) for c in listed] == [
         ("2026-Q1", "ARCHIVED"),
         ("2026-Q2", "ACTIVE"),
     ]
-    assert [c["cycle_name"] for c in await ops.list_cycles("ARCHIVED")] == ["2026-Q1"]
+    assert [c["cycle_name"] for c in await ops.cycles.list_cycles("ARCHIVED")] == ["2026-Q1"]
     assert isinstance(listed[0]["archived_ts"], str)  # ISO timestamps
 
 
 async def test_archive_then_no_active_cycle(ops: Operations) -> None:
-    cycle = await ops.create_cycle("2026-Q1")
-    archived = await ops.archive_cycle("2026-Q1")
+    cycle = await ops.cycles.create_cycle("2026-Q1")
+    archived = await ops.cycles.archive_cycle("2026-Q1")
     assert archived["status"] == "ARCHIVED"
-    assert await ops.active_cycle() is None
+    assert await ops.cycles.active_cycle() is None
     with pytest.raises(CycleError, match="already ARCHIVED"):
-        await ops.archive_cycle(cycle["id"])
-    assert (await ops.read_cycle(cycle["id"]))["status"] == "ARCHIVED"
+        await ops.cycles.archive_cycle(cycle["id"])
+    assert (await ops.cycles.read_cycle(cycle["id"]))["status"] == "ARCHIVED"
 
 
 async def test_a_cycle_with_active_batches_is_not_archived(
     ops: Operations, batch: dict[str, Any], snapshot: Snapshot
 ) -> None:
-    await ops.submit_batch(batch["batch_id"])
+    await ops.batches.submit_batch(batch["batch_id"])
     before = await snapshot()
     with pytest.raises(CycleError, match="has 1 ACTIVE batch"):
-        await ops.create_cycle("2026-Q2")
+        await ops.cycles.create_cycle("2026-Q2")
     with pytest.raises(CycleError, match="has 1 ACTIVE batch"):
-        await ops.archive_cycle("2026-Q1")
+        await ops.cycles.archive_cycle("2026-Q1")
     assert await snapshot() == before
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda ops: ops.create_cycle("2026-Q1"), "Cycle '2026-Q1' already exists."),
-        (lambda ops: ops.create_cycle(""), "Invalid cycle_name: must not be blank."),
-        (lambda ops: ops.create_cycle(7), "Invalid cycle_name: must be a string, got int."),
-        (lambda ops: ops.create_cycle("x" * 256), "256 characters; at most 255"),
-        (lambda ops: ops.archive_cycle("nope"), "Cycle 'nope' not found."),
-        (lambda ops: ops.archive_cycle(99), "Cycle 99 not found."),
-        (lambda ops: ops.archive_cycle(-1), "Invalid cycle_id: -1. Must be a positive integer."),
-        (lambda ops: ops.read_cycle(True), "Invalid cycle_id: True. Must be a positive integer."),
-        (lambda ops: ops.list_cycles("OPEN"), "Invalid status: OPEN. Must be one of"),
+        (lambda ops: ops.cycles.create_cycle("2026-Q1"), "Cycle '2026-Q1' already exists."),
+        (lambda ops: ops.cycles.create_cycle(""), "Invalid cycle_name: must not be blank."),
+        (lambda ops: ops.cycles.create_cycle(7), "Invalid cycle_name: must be a string, got int."),
+        (lambda ops: ops.cycles.create_cycle("x" * 256), "256 characters; at most 255"),
+        (lambda ops: ops.cycles.archive_cycle("nope"), "Cycle 'nope' not found."),
+        (lambda ops: ops.cycles.archive_cycle(99), "Cycle 99 not found."),
+        (
+            lambda ops: ops.cycles.archive_cycle(-1),
+            "Invalid cycle_id: -1. Must be a positive integer.",
+        ),
+        (
+            lambda ops: ops.cycles.read_cycle(True),
+            "Invalid cycle_id: True. Must be a positive integer.",
+        ),
+        (lambda ops: ops.cycles.list_cycles("OPEN"), "Invalid status: OPEN. Must be one of"),
     ],
 )
 async def test_refusals_write_nothing(

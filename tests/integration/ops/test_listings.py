@@ -34,7 +34,7 @@ async def _all_pages(
 @pytest.fixture
 async def big_batch(ops: Operations, cycle: dict[str, Any]) -> int:
     config_id = await register_jobs(ops, cycle["cycle_name"], 23)
-    batch_id: int = (await ops.create_batch("multi_job", config_id))["batch_id"]
+    batch_id: int = (await ops.batches.create_batch("multi_job", config_id))["batch_id"]
     return batch_id
 
 
@@ -44,7 +44,7 @@ async def test_pages_cover_the_listing_in_order(ops: Operations, big_batch: int)
 
     rows, pages = await _all_pages(jobs, limit=5)
     assert pages == 5  # 23 rows: 5+5+5+5+3, no empty trailing page
-    assert rows == await ops.get_batch_jobs(big_batch)
+    assert rows == await ops.batches.get_batch_jobs(big_batch)
     exact, exact_pages = await _all_pages(jobs, limit=23)
     assert (exact, exact_pages) == (rows, 1)
     first = await jobs()
@@ -53,7 +53,7 @@ async def test_pages_cover_the_listing_in_order(ops: Operations, big_batch: int)
     configs, _ = await _all_pages(
         lambda **a: listings.batch_job_configurations(ops.db, big_batch, **a), limit=4
     )
-    assert configs == await ops.get_batch_job_configurations(big_batch)
+    assert configs == await ops.batches.get_batch_job_configurations(big_batch)
     reports, _ = await _all_pages(lambda **a: listings.job_reports(ops.db, big_batch, **a), limit=6)
     assert [r["job_id"] for r in reports] == [r["id"] for r in rows]
     assert [r["job_id"] for r in reports] == sorted(r["job_id"] for r in reports)
@@ -77,7 +77,7 @@ async def test_every_row_once_while_rows_change(
         after = page.next
         # changes on rows already listed, on rows not yet listed, and new rows
         await force_status(db_dsn, before[step], "FAILED")
-        await ops.resubmit_job(before[step])
+        await ops.resubmissions.resubmit_job(before[step])
         await force_status(db_dsn, before[-1 - step], "RUNNING")
         step += 1
     assert seen == sorted(set(seen))  # in order, nothing twice
@@ -91,11 +91,11 @@ async def test_concurrent_writers_and_readers(ops: Operations, big_batch: int) -
     """Listings running while another task applies status facts to the same jobs."""
     ids = await job_ids(ops, big_batch)
     for job_id in ids:
-        await ops.submit_job(job_id)
+        await ops.jobs.submit_job(job_id)
 
     async def write() -> None:
         for job_id in ids:
-            await ops.apply_status_fact(job_id, "QUEUED", {"n": 1})
+            await ops.tracking.apply_status_fact(job_id, "QUEUED", {"n": 1})
 
     async def read() -> list[int]:
         rows, _ = await _all_pages(
@@ -132,17 +132,17 @@ async def test_tracking_history_and_other_listings(
     ops: Operations, big_batch: int, cycle: dict[str, Any]
 ) -> None:
     job_id = (await job_ids(ops, big_batch))[0]
-    await ops.submit_job(job_id)
+    await ops.jobs.submit_job(job_id)
     # a log row per status change (a fact on a job Moody's never had is not one)
-    await ops.cancel_job(job_id)
-    await ops.force_ok_job(job_id, "done by hand")
+    await ops.jobs.cancel_job(job_id)
+    await ops.jobs.force_ok_job(job_id, "done by hand")
     history, pages = await _all_pages(
         lambda **a: listings.job_tracking(ops.db, job_id, **a), limit=1
     )
     assert len(history) == 2
     assert pages == 2
     assert [r["id"] for r in history] == [
-        r["id"] for r in (await ops.job_history(job_id))["tracking_log"]
+        r["id"] for r in (await ops.tracking.job_history(job_id))["tracking_log"]
     ]
     assert [c["id"] for c in (await listings.cycles(ops.db)).rows] == [cycle["id"]]
     assert len((await listings.configurations(ops.db, cycle=cycle["cycle_name"])).rows) == 1

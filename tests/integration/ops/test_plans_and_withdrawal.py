@@ -50,7 +50,7 @@ async def _rows(db: Database, sql: str, *args: Any) -> list[dict[str, Any]]:
 
 async def _complete(ops: Operations, dsn: str, batch_id: int) -> None:
     assert await finish_all(dsn, batch_id) > 0
-    recon = await ops.recon_batch(batch_id)
+    recon = await ops.recon.recon_batch(batch_id)
     assert recon["status"] == "COMPLETED"
 
 
@@ -66,9 +66,9 @@ async def test_a_second_live_batch_of_a_type_is_refused_naming_the_first(
 ) -> None:
     before: Fingerprint = await snapshot()
     with pytest.raises(DuplicateBatchError, match=f"batch {batch['batch_id']} \\(INITIATED\\)"):
-        await ops.create_batch("multi_job", batch["configuration_id"])
+        await ops.batches.create_batch("multi_job", batch["configuration_id"])
     assert await snapshot() == before
-    other = await ops.create_batch(
+    other = await ops.batches.create_batch(
         "multi_job", batch["configuration_id"], allow_duplicate="rerun with new settings"
     )
     assert other["duplicate_reason"] == "rerun with new settings"
@@ -82,7 +82,7 @@ async def test_concurrent_creates_make_exactly_one_batch(
     try:
         each = [Operations(db, builtin_registry(), load_workbook) for db in pools]
         results = await asyncio.gather(
-            *(o.create_batch("multi_job", configuration_id) for o in each),
+            *(o.batches.create_batch("multi_job", configuration_id) for o in each),
             return_exceptions=True,
         )
         created = [r for r in results if isinstance(r, dict)]
@@ -104,7 +104,7 @@ async def test_cancel_withdraws_every_unfinished_job_and_frees_the_type(
     ops: Operations, db: Database, batch: dict[str, Any]
 ) -> None:
     batch_id = batch["batch_id"]
-    result = await ops.cancel_batch(batch_id, "wrong configuration", "alice")
+    result = await ops.withdrawals.cancel_batch(batch_id, "wrong configuration", "alice")
     assert result == {
         "batch_id": batch_id,
         "reason": "wrong configuration",
@@ -112,11 +112,11 @@ async def test_cancel_withdraws_every_unfinished_job_and_frees_the_type(
         "cancel_requested": 0,
         "unchanged": 0,
     }
-    assert (await ops.recon_batch(batch_id))["status"] == "CANCELLED"
+    assert (await ops.recon.recon_batch(batch_id))["status"] == "CANCELLED"
     audit = await _rows(db, "SELECT action, reason, actor FROM irp_batch_audit_log")
     assert audit == [{"action": "CANCEL", "reason": "wrong configuration", "actor": "alice"}]
     # a withdrawn batch is not live: the type can be created again without a reason
-    again = await ops.create_batch("multi_job", batch["configuration_id"])
+    again = await ops.batches.create_batch("multi_job", batch["configuration_id"])
     assert again["duplicate_reason"] is None
 
 
@@ -124,7 +124,7 @@ async def test_delete_removes_a_never_submitted_batch_and_keeps_an_audit_row(
     ops: Operations, db: Database, batch: dict[str, Any]
 ) -> None:
     batch_id = batch["batch_id"]
-    deleted = await ops.delete_batch(batch_id, "created by mistake")
+    deleted = await ops.withdrawals.delete_batch(batch_id, "created by mistake")
     assert deleted == {
         "batch_id": batch_id,
         "deleted": True,
@@ -132,7 +132,7 @@ async def test_delete_removes_a_never_submitted_batch_and_keeps_an_audit_row(
         "reason": "created by mistake",
     }
     with pytest.raises(BatchError, match="not found"):
-        await ops.read_batch(batch_id)
+        await ops.batches.read_batch(batch_id)
     left = await _rows(db, "SELECT count(*) AS n FROM irp_job WHERE batch_id = $1", batch_id)
     assert left[0]["n"] == 0
     audit = await _rows(
@@ -144,10 +144,10 @@ async def test_delete_removes_a_never_submitted_batch_and_keeps_an_audit_row(
 async def test_delete_refuses_a_submitted_batch_and_changes_nothing(
     ops: Operations, batch: dict[str, Any], snapshot: Any
 ) -> None:
-    await ops.submit_batch(batch["batch_id"])
+    await ops.batches.submit_batch(batch["batch_id"])
     before = await snapshot()
     with pytest.raises(BatchError, match="only a batch never submitted can be deleted"):
-        await ops.delete_batch(batch["batch_id"], "too late")
+        await ops.withdrawals.delete_batch(batch["batch_id"], "too late")
     assert await snapshot() == before
 
 
@@ -169,7 +169,7 @@ async def test_a_plan_runs_its_steps_in_order_one_batch_each(
     assert steps["one"]["status"] == "RUNNING"
     assert steps["two"]["waiting_for"] == "waits for one (RUNNING)"
     one = steps["one"]["batch_id"]
-    created = await ops.read_batch(one)  # the batch carries its step (irp_step_run.id)
+    created = await ops.batches.read_batch(one)  # the batch carries its step (irp_step_run.id)
     run_id = (await _rows(db, "SELECT id FROM irp_step_run WHERE step_name = 'one'"))[0]["id"]
     assert (created["step_id"], created["step_name"]) == (run_id, "one")
     await runner.run_once()  # nothing new: still one batch
@@ -224,13 +224,13 @@ async def test_a_crash_after_creating_the_batch_is_finished_not_repeated(
         "step_run_upsert", cycle["id"], "one", "STARTING", ["WAITING"], None
     )
     assert run is not None
-    created = await ops.create_batch("default", configuration_id, step_run_id=run["id"])
+    created = await ops.batches.create_batch("default", configuration_id, step_run_id=run["id"])
     await PlanRunner(db, ops, _registry()).run_once()
     steps = await _steps(ops, cycle["cycle_name"])
     assert steps["one"]["status"] == "RUNNING"
     assert steps["one"]["batch_id"] == created["batch_id"]
     assert len(await _rows(db, "SELECT id FROM irp_batch")) == 1
-    assert (await ops.read_batch(created["batch_id"]))["status"] == "ACTIVE"
+    assert (await ops.batches.read_batch(created["batch_id"]))["status"] == "ACTIVE"
 
 
 async def test_an_approval_gate_holds_the_step_until_approved(
@@ -291,7 +291,7 @@ async def test_a_plans_batch_cannot_be_deleted_and_manual_batches_are_adopted(
     db: Database, cycle: dict[str, Any], configuration_id: int
 ) -> None:
     ops = Operations(db, _registry(), load_workbook)
-    manual = await ops.create_batch("default", configuration_id)
+    manual = await ops.batches.create_batch("default", configuration_id)
     await ops.plans.run_plan(cycle["cycle_name"], TWO_STEPS)
     await PlanRunner(db, ops, _registry()).run_once()
     step = (await _steps(ops, cycle["cycle_name"]))["one"]
@@ -303,11 +303,11 @@ async def test_cancel_asks_moodys_to_stop_jobs_in_flight_and_leaves_finished_one
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     batch_id = batch["batch_id"]
-    await ops.submit_batch(batch_id)
+    await ops.batches.submit_batch(batch_id)
     first, second, third = await job_ids(ops, batch_id)
     await run_to(ops, daemon, first, "RUNNING")
     await run_to(ops, daemon, second, "RUNNING", "FINISHED")
-    result = await ops.cancel_batch(batch_id, "wrong portfolio")
+    result = await ops.withdrawals.cancel_batch(batch_id, "wrong portfolio")
     assert (result["cancel_requested"], result["cancelled"], result["unchanged"]) == (1, 1, 0)
-    statuses = {j: (await ops.read_job(j))["status"] for j in (first, second, third)}
+    statuses = {j: (await ops.jobs.read_job(j))["status"] for j in (first, second, third)}
     assert statuses == {first: "CANCEL_REQUESTED", second: "FINISHED", third: "CANCELLED"}

@@ -47,10 +47,10 @@ async def lenient_moodys() -> AsyncIterator[MoodysClient]:
 
 
 async def _analysis_batch(ops: Operations, cycle: dict[str, Any]) -> int:
-    loaded = await ops.load_configuration(
+    loaded = await ops.configurations.load_configuration(
         cycle["cycle_name"], sample_path().read_bytes(), file_name="sample.xlsx"
     )
-    batch = await ops.create_batch("analysis", loaded["configuration_id"])
+    batch = await ops.batches.create_batch("analysis", loaded["configuration_id"])
     return int(batch["batch_id"])
 
 
@@ -77,14 +77,14 @@ async def test_jobs_missing_a_reference_become_error_before_anything_is_sent(
     checked = await preflight_batch(ops.db, ReferenceChecker(strict_moodys), batch_id)
     refused = checked["refused"]
     assert refused == [m["job_id"] for m in checked["missing"]]
-    job = await ops.read_job(refused[0])
+    job = await ops.jobs.read_job(refused[0])
     assert job["status"] == "ERROR"
     assert job["last_error"].startswith("pre-flight: portfolio '")
-    history = await ops.job_history(refused[0])
+    history = await ops.tracking.job_history(refused[0])
     assert [row["job_status"] for row in history["tracking_log"]][-1:] == ["ERROR"]
-    submitted = await ops.submit_batch(batch_id)
+    submitted = await ops.batches.submit_batch(batch_id)
     assert submitted["submitted_jobs"] == 0
-    assert (await ops.recon_batch(batch_id))["status"] == "FAILED"
+    assert (await ops.recon.recon_batch(batch_id))["status"] == "FAILED"
 
 
 async def test_nothing_is_refused_when_every_reference_exists(

@@ -28,7 +28,7 @@ async def fetch_rows(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
 async def _three_jobs(
     ops: Operations, batch: dict[str, Any], daemon: Daemon, *ends: tuple[str, ...]
 ) -> list[int]:
-    await ops.submit_batch(batch["batch_id"])
+    await ops.batches.submit_batch(batch["batch_id"])
     ids = await job_ids(ops, batch["batch_id"])
     for job_id, reports in zip(ids, ends, strict=True):
         await run_to(ops, daemon, job_id, *reports)
@@ -62,7 +62,7 @@ async def test_mixed_outcomes(
     next_action: str,
 ) -> None:
     await _three_jobs(ops, batch, daemon, *ends)
-    outcome = await ops.recon_batch(batch["batch_id"])
+    outcome = await ops.recon.recon_batch(batch["batch_id"])
     assert (outcome["computed_status"], outcome["status"], outcome["previous_status"]) == (
         computed,
         stored,
@@ -70,7 +70,7 @@ async def test_mixed_outcomes(
     )
     assert (outcome["completed_ts"] is not None) == (stored != "ACTIVE")
     assert outcome["summary"]["total_configs"] == 3
-    report = await ops.batch_report(batch["batch_id"])
+    report = await ops.reports.batch_report(batch["batch_id"])
     assert report["status"] == stored
     assert report["last_recon_result"] == computed
     assert report["next_action"] == next_action
@@ -79,7 +79,7 @@ async def test_mixed_outcomes(
 async def settle(ops: Operations, batch_id: int) -> dict[str, Any]:
     """The daemon's reconciliation, coming back when a summary refresh was put off."""
     while True:
-        outcome = await ops.recon_batch(batch_id, only_on_change=True)
+        outcome = await ops.recon.recon_batch(batch_id, only_on_change=True)
         if not outcome.get("retry_in"):
             return outcome
         await asyncio.sleep(outcome["retry_in"])
@@ -95,15 +95,15 @@ async def test_a_failed_job_leaves_the_batch_active_until_the_others_settle(
     outcome = await settle(ops, bid)
     assert (outcome["computed_status"], outcome["status"]) == ("ACTIVE", "ACTIVE")
     assert outcome["summary"]["failed_job_ids"] == [first]
-    report = await ops.batch_report(bid)
+    report = await ops.reports.batch_report(bid)
     assert (report["status"], report["failed_jobs"], report["next_action"]) == (
         "ACTIVE",
         1,
         "REVIEW_FAILURES",
     )
-    await ops.apply_status_fact(second, "FINISHED", {"status": "FINISHED"})
+    await ops.tracking.apply_status_fact(second, "FINISHED", {"status": "FINISHED"})
     assert (await settle(ops, bid))["status"] == "ACTIVE"
-    await ops.apply_status_fact(third, "FAILED", {"status": "FAILED"})
+    await ops.tracking.apply_status_fact(third, "FAILED", {"status": "FAILED"})
     outcome = await settle(ops, bid)
     assert (outcome["previous_status"], outcome["status"]) == ("ACTIVE", "FAILED")
     assert outcome["summary"]["failed_job_ids"] == [first, third]
@@ -115,20 +115,20 @@ async def test_skip_force_ok_or_cancel_of_the_last_unsettled_job_gives_the_outco
     """What the daemon's reconciler does after each command (the e2e test shows it is woken):
     the batch reaches its outcome as soon as its last unsettled job is dealt with."""
     bid = batch["batch_id"]
-    await ops.submit_batch(bid)
+    await ops.batches.submit_batch(bid)
     first, second, third = await job_ids(ops, bid)
     await run_to(ops, daemon, first, "FAILED")
     await run_to(ops, daemon, second, "RUNNING")  # the third stays queued, never sent
     assert (await settle(ops, bid))["status"] == "ACTIVE"
-    await ops.cancel_job(second)  # at Moody's: CANCEL_REQUESTED, still unsettled
+    await ops.jobs.cancel_job(second)  # at Moody's: CANCEL_REQUESTED, still unsettled
     assert (await settle(ops, bid))["status"] == "ACTIVE"
-    await ops.skip_job(third, "not needed")
+    await ops.jobs.skip_job(third, "not needed")
     assert (await settle(ops, bid))["status"] == "ACTIVE"  # the cancel is not confirmed yet
-    await ops.apply_status_fact(second, "CANCELLED", {"status": "CANCELLED"})
+    await ops.tracking.apply_status_fact(second, "CANCELLED", {"status": "CANCELLED"})
     assert (await settle(ops, bid))["status"] == "FAILED"
-    await ops.force_ok_job(first, "checked by hand")
+    await ops.jobs.force_ok_job(first, "checked by hand")
     assert (await settle(ops, bid))["status"] == "FAILED"  # the cancelled job's config is open
-    await ops.skip_job(second, "not needed either")
+    await ops.jobs.skip_job(second, "not needed either")
     outcome = await settle(ops, bid)
     assert (outcome["previous_status"], outcome["status"]) == ("FAILED", "COMPLETED")
 
@@ -166,9 +166,9 @@ async def test_the_last_recon_log_row_follows_the_counts(
     # nothing changed: no row
     assert (await settle(ops, bid))["recon_log_id"] is None
     assert await rows() == 1
-    await ops.apply_status_fact(first, "FAILED", {"status": "FAILED"})
+    await ops.tracking.apply_status_fact(first, "FAILED", {"status": "FAILED"})
     await settle(ops, bid)
-    await ops.apply_status_fact(second, "FAILED", {"status": "FAILED"})
+    await ops.tracking.apply_status_fact(second, "FAILED", {"status": "FAILED"})
     await settle(ops, bid)
     last = await last_row()
     assert last["recon_result"] == "ACTIVE"
@@ -178,13 +178,13 @@ async def test_the_last_recon_log_row_follows_the_counts(
         "RUNNING": 1,
         "SKIPPED": 0,
     }
-    await ops.apply_status_fact(third, "FINISHED", {"status": "FINISHED"})
+    await ops.tracking.apply_status_fact(third, "FINISHED", {"status": "FINISHED"})
     outcome = await settle(ops, bid)
     assert outcome["status"] == "FAILED"
     last = await last_row()
     assert (last["recon_result"], last["recon_summary"]) == ("FAILED", outcome["summary"])
     assert await rows() == 4
-    report = await ops.batch_report(bid)
+    report = await ops.reports.batch_report(bid)
     assert report["status_counts"] == {"FAILED": 2, "FINISHED": 1}
 
 
@@ -192,7 +192,7 @@ async def test_failure_summary_names_jobs_and_workflows(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     ids = await _three_jobs(ops, batch, daemon, ("FINISHED",), ("FAILED",), ("FAILED",))
-    summary = (await ops.recon_batch(batch["batch_id"]))["summary"]
+    summary = (await ops.recon.recon_batch(batch["batch_id"]))["summary"]
     assert summary["failed_job_ids"] == ids[1:]
     assert summary["failed_workflow_ids"] == [str(1_000_000 + i) for i in ids[1:]]
     assert summary["fulfilled_configs"] == 1
@@ -205,19 +205,19 @@ async def test_a_failed_batch_completes_once_failures_are_forced_ok_or_skipped(
     _, second, third = await _three_jobs(
         ops, batch, daemon, ("FINISHED",), ("FAILED",), ("FAILED",)
     )
-    assert (await ops.recon_batch(batch["batch_id"]))["status"] == "FAILED"
-    await ops.force_ok_job(second, "output checked by hand")
-    assert (await ops.recon_batch(batch["batch_id"]))["status"] == "FAILED"
-    await ops.skip_job(third, "analysis dropped from this cycle")
-    report = await ops.batch_report(batch["batch_id"])
+    assert (await ops.recon.recon_batch(batch["batch_id"]))["status"] == "FAILED"
+    await ops.jobs.force_ok_job(second, "output checked by hand")
+    assert (await ops.recon.recon_batch(batch["batch_id"]))["status"] == "FAILED"
+    await ops.jobs.skip_job(third, "analysis dropped from this cycle")
+    report = await ops.reports.batch_report(batch["batch_id"])
     assert report["next_action"] == "RECONCILE"
-    outcome = await ops.recon_batch(batch["batch_id"])
+    outcome = await ops.recon.recon_batch(batch["batch_id"])
     assert (outcome["previous_status"], outcome["status"]) == ("FAILED", "COMPLETED")
     assert outcome["summary"]["total_configs"] == 2  # the skipped configuration needs no job
 
 
 async def test_an_initiated_batch_stays_initiated(ops: Operations, batch: dict[str, Any]) -> None:
-    outcome = await ops.recon_batch(batch["batch_id"])
+    outcome = await ops.recon.recon_batch(batch["batch_id"])
     assert (outcome["computed_status"], outcome["status"]) == ("ACTIVE", "INITIATED")
     assert outcome["completed_ts"] is None
 
@@ -226,12 +226,12 @@ async def test_reconciling_ten_thousand_jobs(
     ops: Operations, cycle: dict[str, Any], db_dsn: str
 ) -> None:
     config_id = await register_jobs(ops, cycle["cycle_name"], 10_000)
-    batch_id = (await ops.create_batch("multi_job", config_id))["batch_id"]
-    await ops.submit_batch(batch_id)
-    assert (await ops.recon_batch(batch_id))["status"] == "ACTIVE"
+    batch_id = (await ops.batches.create_batch("multi_job", config_id))["batch_id"]
+    await ops.batches.submit_batch(batch_id)
+    assert (await ops.recon.recon_batch(batch_id))["status"] == "ACTIVE"
     assert await finish_all(db_dsn, batch_id) == 10_000
-    outcome = await ops.recon_batch(batch_id)
+    outcome = await ops.recon.recon_batch(batch_id)
     assert outcome["status"] == "COMPLETED"
     assert outcome["summary"]["fulfilled_configs"] == 10_000
-    report = await ops.batch_report(batch_id)
+    report = await ops.reports.batch_report(batch_id)
     assert (report["progress_pct"], report["finished_jobs"]) == (100, 10_000)

@@ -70,16 +70,16 @@ async def _history(ops: Operations, daemon: Daemon, name: str) -> int:
     """A cycle whose batch went through submission, tracking, a failure resubmitted with an
     override, and reconciliation; its batch id."""
     config_id = await register_jobs(ops, name, 7)
-    batch_id: int = (await ops.create_batch("multi_job", config_id))["batch_id"]
-    await ops.submit_batch(batch_id)
+    batch_id: int = (await ops.batches.create_batch("multi_job", config_id))["batch_id"]
+    await ops.batches.submit_batch(batch_id)
     ids = await job_ids(ops, batch_id)
     for job_id in ids[1:]:
         await run_to(ops, daemon, job_id, "QUEUED", "RUNNING", "FINISHED")
     await run_to(ops, daemon, ids[0], "QUEUED", "FAILED")
-    retry = await ops.resubmit_job(ids[0], {"job_key": "fixed"}, "threshold too high")
-    await ops.submit_job(retry["job_id"])
+    retry = await ops.resubmissions.resubmit_job(ids[0], {"job_key": "fixed"}, "threshold too high")
+    await ops.jobs.submit_job(retry["job_id"])
     await run_to(ops, daemon, retry["job_id"], "FINISHED")
-    await ops.recon_batch(batch_id)
+    await ops.recon.recon_batch(batch_id)
     return batch_id
 
 
@@ -117,13 +117,13 @@ async def archived(ops: Operations, db_dsn: str) -> dict[str, Any]:
     """Cycle 2026-Q1 with a finished history, archived by the creation of 2026-Q2, which has a
     batch with jobs in flight."""
     daemon = Daemon(db_dsn)
-    await ops.create_cycle("2026-Q1")
+    await ops.cycles.create_cycle("2026-Q1")
     batch_id = await _history(ops, daemon, "2026-Q1")
     await _plan_of(db_dsn, batch_id)
-    await ops.create_cycle("2026-Q2")
+    await ops.cycles.create_cycle("2026-Q2")
     config_id = await register_jobs(ops, "2026-Q2", 3)
-    live_batch: int = (await ops.create_batch("multi_job", config_id))["batch_id"]
-    await ops.submit_batch(live_batch)
+    live_batch: int = (await ops.batches.create_batch("multi_job", config_id))["batch_id"]
+    await ops.batches.submit_batch(live_batch)
     live = await job_ids(ops, live_batch)
     await run_to(ops, daemon, live[0], "RUNNING")
     return {"name": "2026-Q1", "live": "2026-Q2", "live_job": live[0]}
@@ -147,7 +147,7 @@ async def test_export_purge_import_round_trip(
     purged = await retention.purge_cycle(db, archived["name"], export=path, chunk=3)
     assert purged.transactions > 8 // 3
     assert await _cycle_rows(db_dsn, archived["live"]) == live_before  # nothing live touched
-    assert [c["cycle_name"] for c in await ops.list_cycles()] == [archived["live"]]
+    assert [c["cycle_name"] for c in await ops.cycles.list_cycles()] == [archived["live"]]
     assert await _cycle_rows(db_dsn, archived["name"]) is not None
     remaining = await retention.cycle_counts(db, 1)
     assert set(remaining.values()) == {0}
@@ -156,7 +156,7 @@ async def test_export_purge_import_round_trip(
     assert restored.rows == exported.rows
     assert await _digest(db_dsn) == before  # the export round-trips, byte for byte
     # and the restored history is usable: its report reads as before
-    report = await ops.batch_report(1)
+    report = await ops.reports.batch_report(1)
     assert report["status"] == "COMPLETED"
 
 

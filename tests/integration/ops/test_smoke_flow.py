@@ -14,13 +14,13 @@ async def test_standard_batch_processing(
 ) -> None:
     batch_id = batch["batch_id"]
     assert batch["jobs"] == 3
-    submitted = await ops.submit_batch(batch_id)
+    submitted = await ops.batches.submit_batch(batch_id)
     assert submitted["batch_status"] == "ACTIVE"
     assert submitted["submitted_jobs"] == 3
     for job_id in await job_ids(ops, batch_id):
         await run_to(ops, daemon, job_id, "QUEUED", "RUNNING", "FINISHED")
-    outcome = await ops.recon_batch(batch_id)
+    outcome = await ops.recon.recon_batch(batch_id)
     assert outcome["status"] == "COMPLETED"
-    report = await ops.batch_report(batch_id)
+    report = await ops.reports.batch_report(batch_id)
     assert report["next_action"] == "PROCEED"
     assert report["progress_pct"] == 100

@@ -19,7 +19,7 @@ Snapshot = Callable[[], Awaitable[Fingerprint]]
 @pytest.fixture
 async def submitted_job(ops: Operations, batch: dict[str, Any], daemon: Daemon) -> int:
     """A job Moody's has (SUBMITTED)."""
-    await ops.submit_batch(batch["batch_id"])
+    await ops.batches.submit_batch(batch["batch_id"])
     job_id = (await job_ids(ops, batch["batch_id"]))[0]
     await daemon.submit(job_id)
     return job_id
@@ -37,7 +37,9 @@ async def test_a_poll_is_logged_when_it_moves_the_job(ops: Operations, submitted
         ("RUNNING", "refused", "FINISHED"),  # a report on a terminal job
     ]
     for count, (reported, decision, status) in enumerate(polls, start=1):
-        result = await ops.apply_status_fact(job_id, reported, {"raw": reported}, progress=count)
+        result = await ops.tracking.apply_status_fact(
+            job_id, reported, {"raw": reported}, progress=count
+        )
         assert (result["decision"], result["status"]) == (decision, status), reported
         assert result["poll_count"] == count
         assert result["progress"] == count
@@ -52,7 +54,7 @@ async def test_a_poll_is_logged_when_it_moves_the_job(ops: Operations, submitted
         "reason": "applied",
         "response": {"raw": "running"},
     }
-    job = await ops.read_job(job_id)
+    job = await ops.jobs.read_job(job_id)
     assert job["status"] == "FINISHED"
     assert job["completed_ts"] is not None
     assert job["last_tracked_ts"] is not None
@@ -63,7 +65,7 @@ async def test_a_poll_on_an_initiated_job_is_refused_and_not_logged(
     ops: Operations, batch: dict[str, Any]
 ) -> None:
     job_id = (await job_ids(ops, batch["batch_id"]))[0]
-    result = await ops.apply_status_fact(job_id, "RUNNING", None, source="operator")
+    result = await ops.tracking.apply_status_fact(job_id, "RUNNING", None, source="operator")
     assert (result["decision"], result["reason"], result["status"]) == (
         "refused",
         "not_submitted",
@@ -74,11 +76,11 @@ async def test_a_poll_on_an_initiated_job_is_refused_and_not_logged(
 
 
 async def test_cancel_requested_then_moodys_confirms(ops: Operations, submitted_job: int) -> None:
-    await ops.apply_status_fact(submitted_job, "RUNNING")
-    await ops.cancel_job(submitted_job)
-    ignored = await ops.apply_status_fact(submitted_job, "RUNNING")
+    await ops.tracking.apply_status_fact(submitted_job, "RUNNING")
+    await ops.jobs.cancel_job(submitted_job)
+    ignored = await ops.tracking.apply_status_fact(submitted_job, "RUNNING")
     assert (ignored["decision"], ignored["reason"]) == ("unchanged", "cancel_pending")
-    done = await ops.apply_status_fact(submitted_job, "CANCELLED")
+    done = await ops.tracking.apply_status_fact(submitted_job, "CANCELLED")
     assert (done["status"], done["terminal"]) == ("CANCELLED", True)
 
 
@@ -86,9 +88,9 @@ async def test_a_failure_keeps_moodys_messages_as_the_last_error(
     ops: Operations, submitted_job: int
 ) -> None:
     messages = {"messages": ["EDM not found", "treaty invalid"]}
-    failed = await ops.apply_status_fact(submitted_job, "FAILED", messages)
+    failed = await ops.tracking.apply_status_fact(submitted_job, "FAILED", messages)
     assert (failed["status"], failed["changed"]) == ("FAILED", True)
-    job = await ops.read_job(submitted_job)
+    job = await ops.jobs.read_job(submitted_job)
     assert job["last_error"] == "EDM not found; treaty invalid"
     assert job["next_poll_at"] is None
 
@@ -120,15 +122,15 @@ async def test_refused_facts_write_nothing(
     arguments.update(kwargs)
     before = await snapshot()
     with pytest.raises(JobError) as refused:
-        await ops.apply_status_fact(**arguments)
+        await ops.tracking.apply_status_fact(**arguments)
     assert message in str(refused.value)
     assert await snapshot() == before
 
 
 async def test_job_history_limits_the_tracking_log(ops: Operations, submitted_job: int) -> None:
     for reported in ("QUEUED", "PENDING", "RUNNING", "RUNNING", "FINISHED"):
-        await ops.apply_status_fact(submitted_job, reported)
-    history = await ops.job_history(submitted_job, tracking_rows=3)
+        await ops.tracking.apply_status_fact(submitted_job, reported)
+    history = await ops.tracking.job_history(submitted_job, tracking_rows=3)
     assert len(history["tracking_log"]) == 3
     ids = [row["id"] for row in history["tracking_log"]]
     assert ids == sorted(ids)  # the newest rows, oldest first

@@ -33,10 +33,10 @@ async def console(db: Database) -> tuple[Reads, Actions, int]:
     """Reads and actions over a fresh database with one submitted batch of 25 jobs."""
     web_db = acting(db)
     ops = Operations(web_db, builtin_registry(), load_workbook)
-    await ops.create_cycle("web-2026")
+    await ops.cycles.create_cycle("web-2026")
     configuration_id = await register_jobs(ops, "web-2026", 25)
-    batch = await ops.create_batch("multi_job", configuration_id)
-    await ops.submit_batch(batch["batch_id"])
+    batch = await ops.batches.create_batch("multi_job", configuration_id)
+    await ops.batches.submit_batch(batch["batch_id"])
     return Reads(web_db, ops), Actions(ops, web_db), int(batch["batch_id"])
 
 
@@ -133,7 +133,7 @@ async def test_actions_run_as_the_user_and_viewers_change_nothing(
     await force_status(db_dsn, job_id, "FAILED")
     with pytest.raises(Forbidden):
         await actions.run(VIEWER, "job.skip", {"job_id": job_id, "reason": "mine now"})
-    assert (await reads.ops.read_job(job_id))["skipped"] is False
+    assert (await reads.ops.jobs.read_job(job_id))["skipped"] is False
     result = await actions.run(OPERATOR, "job.skip", {"job_id": job_id, "reason": "not needed"})
     assert result["job_id"] == job_id
     history = await reads.job(job_id)
