@@ -16,7 +16,9 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +28,8 @@ import irpd
 from irpd.config import Config, describe, load_config
 from irpd.control.handlers import Handlers, translate_error
 from irpd.control.peers import PeerPolicy
-from irpd.control.server import ControlServer
+from irpd.control.server import ControlServer, Handler
+from irpd.control.starting import starting_handlers
 from irpd.db.bootstrap import OpenedDatabase, open_database
 from irpd.db.engine_store import EngineStore
 from irpd.engine.engine import Engine
@@ -41,7 +44,7 @@ from irpd.notify.service import Notifications
 from irpd.ops.facade import Operations
 from irpd.plans.runner import PlanRunner
 from irpd.reload import plan_reload, reloaded
-from irpd.startup import open_when_ready
+from irpd.startup import StartingUp, open_when_ready
 from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
@@ -98,6 +101,8 @@ class Daemon:
     control: ControlServer
     plans: PlanRunner
     notifications: Notifications
+    #: the control socket's handlers once ready (``control`` answers start-up's until then)
+    commands: Mapping[str, Handler] = field(default_factory=dict)
     metrics: MetricsService | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     notifier: Notifier = field(default_factory=Notifier)
@@ -111,6 +116,12 @@ class Daemon:
             return True
         return time.monotonic() - self.engine.health.last_ok < WATCHDOG_DB_GRACE
 
+    async def serve_commands(self) -> None:
+        """Answer every command on the control socket from now on (bound since start-up,
+        answering only ``status`` until now)."""
+        await self.control.start()
+        self.control.serve(self.commands)
+
     def status_line(self) -> str:
         """One-line summary for systemd's STATUS=."""
         snap = self.engine.snapshot()
@@ -123,6 +134,7 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         """What ``irpctl status`` shows."""
         return {
+            "state": "ready",
             "version": irpd.__version__,
             "pid": os.getpid(),
             "uptime_seconds": round(time.monotonic() - self.started, 1),
@@ -173,8 +185,11 @@ async def build_daemon(
     config_path: Path | None,
     opened: OpenedDatabase | None = None,
     notifier: Notifier | None = None,
+    control: ControlServer | None = None,
 ) -> Daemon:
-    """Connect (unless ``opened`` is given) and construct every part (nothing runs yet)."""
+    """Connect (unless ``opened`` is given) and construct every part (nothing runs yet);
+    ``control``: the socket bound during start-up (it answers the daemon's commands once
+    :func:`run_daemon` serves ``Daemon.commands``)."""
     if opened is None:
         opened = await open_database(config.database, config.state.dir)
     try:
@@ -218,20 +233,14 @@ async def build_daemon(
             notifications=notifications.admin,
         )
         handlers.wake_plans = plans.wake
-        control = ControlServer(
-            config.socket_path,
-            handlers.as_mapping(),
-            policy=PeerPolicy(config.control.allowed_uids, config.control.allowed_groups),
-            mode=config.control.socket_mode,
-            max_request_bytes=config.control.max_request_bytes,
-            idle_timeout=config.control.request_timeout,
-            max_clients=config.control.max_clients,
-            translate_error=translate_error,
-        )
+        commands = handlers.as_mapping()
+        control = control or control_server(config, commands)
     except BaseException:
         await opened.close()
         raise
-    daemon = Daemon(config, config_path, opened, moodys, ops, engine, control, plans, notifications)
+    daemon = Daemon(
+        config, config_path, opened, moodys, ops, engine, control, plans, notifications, commands
+    )
     if config.metrics.listen:
         daemon.metrics = MetricsService(
             config.metrics.listen,
@@ -249,6 +258,40 @@ async def build_daemon(
     return daemon
 
 
+def control_server(config: Config, handlers: Mapping[str, Handler]) -> ControlServer:
+    """The control socket as ``[control]`` configures it."""
+    return ControlServer(
+        config.socket_path,
+        handlers,
+        policy=PeerPolicy(config.control.allowed_uids, config.control.allowed_groups),
+        mode=config.control.socket_mode,
+        max_request_bytes=config.control.max_request_bytes,
+        idle_timeout=config.control.request_timeout,
+        max_clients=config.control.max_clients,
+        translate_error=translate_error,
+    )
+
+
+def starting_status(config: Config, starting: StartingUp) -> dict[str, Any]:
+    """``status`` before the daemon is ready: ``state: starting`` and why (docs/control.md)."""
+    opened = starting.phase == "starting the engine"
+    return {
+        "state": "starting",
+        "version": irpd.__version__,
+        "pid": os.getpid(),
+        "uptime_seconds": round((datetime.now(UTC) - starting.since).total_seconds(), 1),
+        "worker_id": worker_id(config),
+        "starting": starting.snapshot(),
+        "database": {
+            "available": True if opened else (False if starting.last_error else None),
+            "state": "ok" if opened else "starting",
+            "reason": None if opened else starting.reason,
+            "last_error": None if opened else starting.last_error,
+            "sqlstate": None if opened else starting.sqlstate,
+        },
+    }
+
+
 async def _periodic_stats(daemon: Daemon, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
@@ -263,17 +306,25 @@ YOUNG_GC_THRESHOLD = 10_000
 async def _wait_and_build(
     config: Config, config_path: Path | None, stop: asyncio.Event
 ) -> Daemon | None:
-    """Wait for the database (:mod:`irpd.startup`), then build the daemon; None when ``stop``
-    was set during the wait."""
+    """Bind the control socket (it answers ``status`` with start-up's progress, and
+    ``NotReady`` to everything else), wait for the database (:mod:`irpd.startup`), then build
+    the daemon; None when ``stop`` was set during the wait."""
+    starting = StartingUp()
+    control = control_server(
+        config, starting_handlers(functools.partial(starting_status, config, starting))
+    )
     notifier = Notifier()
     try:
-        opened = await open_when_ready(config, notifier, stop)
+        await control.start()
+        opened = await open_when_ready(config, notifier, stop, starting=starting)
         if opened is not None:
-            return await build_daemon(config, config_path, opened, notifier)
+            return await build_daemon(config, config_path, opened, notifier, control)
     except BaseException:
         notifier.close()
+        await control.stop()
         raise
     notifier.close()
+    await control.stop()
     return None
 
 
@@ -301,7 +352,7 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     exit_code = 0
     try:
         await daemon.engine.start(daemon.supervisor)
-        await daemon.control.start()
+        await daemon.serve_commands()
         daemon.notifications.start(daemon.supervisor)
         if daemon.metrics is not None:
             await daemon.metrics.start(daemon.supervisor)

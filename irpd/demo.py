@@ -111,6 +111,10 @@ def _start_daemon(workdir: Path, base_url: str) -> tuple[subprocess.Popen[bytes]
             return proc, socket_path
         except DaemonUnreachable:
             time.sleep(0.3)
+        except DaemonRefused as exc:  # NotReady: bound, still starting (the database)
+            if exc.kind != "NotReady":
+                raise
+            time.sleep(0.3)
     raise RuntimeError("irpd did not become ready within 180 s")
 
 

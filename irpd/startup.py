@@ -7,6 +7,10 @@ retried with back-off growing to ``database.connect_retry_max``; systemd hears w
 ``EXTEND_TIMEOUT_USEC`` so that neither the watchdog nor ``TimeoutStartSec=`` ends the wait.
 Only what no waiting fixes (a DSN that does not parse, rejected credentials, a missing
 database, edited migrations) ends start-up, with exit status 2.
+
+The control socket is bound before the wait (:func:`irpd.app.run_daemon`): :class:`StartingUp`
+is what it answers meanwhile (``irpctl status``: waiting for the database since when, how
+many attempts, the last error; every other command: ``NotReady``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -33,6 +40,44 @@ FIRST_RETRY = 1.0
 LOG_EVERY = 60.0
 #: start-up notifications (WATCHDOG=1, EXTEND_TIMEOUT_USEC) are sent at least this often
 KEEPALIVE = 10.0
+
+
+@dataclass(slots=True)
+class StartingUp:
+    """Where start-up is, for the control socket before the daemon is ready."""
+
+    #: ``connecting to the database``, ``waiting for the database``, ``starting the engine``
+    phase: str = "connecting to the database"
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    attempts: int = 0
+    last_error: str | None = None
+    reason: str | None = None
+    sqlstate: str | None = None
+
+    def failed(self, error: DatabaseUnavailable) -> None:
+        """An attempt to open the database failed with a transient error."""
+        self.phase = "waiting for the database"
+        self.last_error = " ".join(str(error).split())
+        self.reason, self.sqlstate = error.reason, error.sqlstate
+
+    def summary(self) -> str:
+        """One line: ``starting: waiting for the database since …, last error …``."""
+        text = f"starting: {self.phase} since {self.since.isoformat(timespec='seconds')}"
+        if self.attempts:
+            text += f" ({self.attempts} attempts)"
+        return f"{text}, last error: {self.last_error}" if self.last_error else text
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able, for ``status``'s ``starting`` part."""
+        return {
+            "phase": self.phase,
+            "since": self.since.isoformat(timespec="seconds"),
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "reason": self.reason,
+            "sqlstate": self.sqlstate,
+            "summary": self.summary(),
+        }
 
 
 def waiting_status(error: DatabaseUnavailable) -> str:
@@ -59,10 +104,12 @@ async def open_when_ready(
     stop: asyncio.Event,
     *,
     rng: random.Random | None = None,
+    starting: StartingUp | None = None,
 ) -> OpenedDatabase | None:
     """Open (and migrate) the database, waiting for it as long as it takes; None when
-    ``stop`` is set first (SIGTERM during the wait)."""
+    ``stop`` is set first (SIGTERM during the wait). ``starting`` follows the attempts."""
     rng = rng or random.Random()
+    starting = starting or StartingUp()
     keepalive = asyncio.create_task(keep_start_alive(notifier), name="irpd:start-keepalive")
     started = time.monotonic()
     attempts = 0
@@ -72,6 +119,7 @@ async def open_when_ready(
     try:
         while not stop.is_set():
             attempts += 1
+            starting.attempts = attempts
             try:
                 opened = await _unless_stopped(
                     open_database(config.database, config.state.dir), stop
@@ -80,6 +128,7 @@ async def open_when_ready(
                 waited = time.monotonic() - started
                 pause = min(delay, config.database.connect_retry_max) * (0.8 + 0.4 * rng.random())
                 delay *= 2
+                starting.failed(exc)
                 notifier.status(waiting_status(exc))
                 cause = f"{exc.reason}:{type(exc.__cause__).__name__}"
                 if cause != logged_cause or time.monotonic() - logged_at >= LOG_EVERY:
@@ -98,6 +147,7 @@ async def open_when_ready(
                 continue
             if opened is None:
                 break
+            starting.phase = "starting the engine"
             if attempts > 1:
                 log.info(
                     "database_reached",

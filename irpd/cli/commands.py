@@ -83,8 +83,10 @@ def _block(result: Any, view: View) -> str:
 
 
 def status(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
-    s.show(s.call("status"), views.status)
-    return Outcome()
+    result = s.call("status")
+    s.show(result, views.status)
+    # still starting (waiting for the database): shown, but not ready, like unreachable
+    return Outcome(EXIT_UNREACHABLE if result.get("state") == "starting" else EXIT_OK)
 
 
 def types(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:

@@ -57,7 +57,8 @@ exit codes:
      waited for (its credentials: at once; a job ERROR: listed with its reason); the
      waited-for batch ended FAILED or CANCELLED; config load --dry-run found problems
   2  usage error: bad arguments, a missing or unreadable file, invalid JSON
-  3  daemon unreachable, or a wait reached --max-wait
+  3  daemon unreachable or not ready yet (starting: waiting for the database; `status`
+     shows why), or a wait reached --max-wait
   4  batch wait: the batch needs an operator (its next action and job ids on stderr)
 
 --json prints the daemon's result unchanged (stable keys, documented in docs/control.md);
@@ -382,7 +383,8 @@ def _main(arguments: list[str]) -> int:
         found = exc.details.get("problems") if isinstance(exc.details, dict) else None
         if found and not args.json:
             print(problems(found, View()), file=sys.stderr)
-        return EXIT_REFUSED
+        # still starting (waiting for the database): nothing ran; like an unreachable daemon
+        return EXIT_UNREACHABLE if exc.kind == "NotReady" else EXIT_REFUSED
     except CredentialsRefused as exc:  # a wait for acknowledgement that cannot end well
         report_error(args.json, exc.kind, str(exc))
         return EXIT_REFUSED

@@ -117,10 +117,14 @@ def moodys_alerts(moodys: Mapping[str, Any]) -> list[str]:
 
 
 def status(result: Mapping[str, Any], view: View) -> str:
-    """``status``: alerts first, the daemon, then one block per part (database, Moody's,
-    engine, jobs)."""
+    """``status``: alerts first (``NOT READY`` while starting), the daemon, then one block
+    per part (database, Moody's, engine, jobs)."""
+    starting = result.get("starting")
+    alerts = []
+    if isinstance(starting, Mapping):
+        alerts.append(f"NOT READY: {cell(starting.get('summary'))}")
     database = result.get("database")
-    alerts = database_alerts(database) if isinstance(database, Mapping) else []
+    alerts += database_alerts(database) if isinstance(database, Mapping) else []
     moodys = result.get("moodys")
     alerts += moodys_alerts(moodys) if isinstance(moodys, Mapping) else []
     head = view.block(
@@ -145,7 +149,8 @@ def status(result: Mapping[str, Any], view: View) -> str:
         else view.block([_job_count(k, v) for k, v in sorted(jobs.items())], indent="  ")
         or "  (no jobs)"
     )
-    parts.append(section("jobs by status", jobs_text))
+    if starting is None:  # while starting there is nothing to count yet
+        parts.append(section("jobs by status", jobs_text))
     tasks = result.get("tasks")
     if isinstance(tasks, list) and tasks:
         parts.append(section("tasks", "  " + ", ".join(escape(str(t)) for t in tasks)))

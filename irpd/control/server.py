@@ -57,11 +57,8 @@ class ControlServer:
         translate_error: Callable[[BaseException], tuple[str, str, Any] | None] | None = None,
         activity: OperatorActivity | None = None,
     ) -> None:
-        missing = sorted(set(protocol.COMMANDS) - set(handlers))
-        if missing:
-            raise ValueError(f"no handler for commands {missing}")
         self.path = path
-        self._handlers = handlers
+        self._handlers = _complete(handlers)
         self._policy = policy
         self._mode = mode
         self._max_bytes = max_request_bytes
@@ -74,8 +71,15 @@ class ControlServer:
         #: commands in progress and recently (background work yields to them)
         self.activity = activity or OperatorActivity()
 
+    def serve(self, handlers: Mapping[str, Handler]) -> None:
+        """Answer with ``handlers`` from now on (start-up's, then the ready daemon's)."""
+        self._handlers = _complete(handlers)
+
     async def start(self) -> None:
-        """Bind the socket (replacing a stale one) with the configured mode."""
+        """Bind the socket (replacing a stale one) with the configured mode; nothing when it
+        is already bound."""
+        if self._server is not None:
+            return
         _clear_stale(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         old_umask = os.umask(0o777 & ~self._mode)
@@ -89,14 +93,16 @@ class ControlServer:
         log.info("control_socket_listening", path=str(self.path), mode=oct(self._mode))
 
     async def stop(self) -> None:
-        """Stop accepting, finish or cut current clients, remove the socket file."""
-        if self._server is not None:
-            self._server.close()
-            for task in list(self._clients):
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
-            self._server = None
+        """Stop accepting, finish or cut current clients, remove the socket file (only one
+        this server bound: never another daemon's)."""
+        if self._server is None:
+            return
+        self._server.close()
+        for task in list(self._clients):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        self._server = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
@@ -216,6 +222,14 @@ class ControlServer:
                 "control_command", **{k: v for k, v in request.args.items() if k != "content_b64"}
             )
         return protocol.ok_chunks(request.id, result)
+
+
+def _complete(handlers: Mapping[str, Handler]) -> Mapping[str, Handler]:
+    """``handlers``, refused unless every command of the protocol has one."""
+    missing = sorted(set(protocol.COMMANDS) - set(handlers))
+    if missing:
+        raise ValueError(f"no handler for commands {missing}")
+    return handlers
 
 
 def _clear_stale(path: Path) -> None:

@@ -1,4 +1,5 @@
-"""A TCP gate in front of the fake Moody's, in its own process: it relays connections while
+"""A TCP gate in front of the fake Moody's (or PostgreSQL, over TCP or its Unix socket:
+``unix:///dir/.s.PGSQL.5432``), in its own process: it relays connections while
 open; while shut, it accepts each connection and resets it at once (Moody's refusing
 connections) and writes the time of each to a file, so a test can count the daemon's
 attempts during an outage. (A process, not a thread: a thread running beside pytest's import
@@ -11,10 +12,12 @@ machinery trips CPython 3.11's "AST constructor recursion depth mismatch".)
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,9 +70,12 @@ class TcpGate:
             self._proc.stdout.close()
 
 
+Connect = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+
+
 class _Relay:
-    def __init__(self, target: tuple[str, int], refusals: Path) -> None:
-        self._target = target
+    def __init__(self, connect: Connect, refusals: Path) -> None:
+        self._connect = connect
         self._refusals = refusals
         self._shut = False
         self._streams: set[asyncio.StreamWriter] = set()
@@ -91,7 +97,7 @@ class _Relay:
             writer.transport.abort()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            up_reader, up_writer = await self._connect()
         except OSError:
             writer.transport.abort()
             return
@@ -115,7 +121,11 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 async def _serve(target_url: str, refusals: Path) -> None:
     parts = urlsplit(target_url)
-    relay = _Relay((parts.hostname or "127.0.0.1", int(parts.port or 80)), refusals)
+    if parts.scheme == "unix":  # unix:///path/to/socket (an embedded PostgreSQL's)
+        relay = _Relay(functools.partial(asyncio.open_unix_connection, parts.path), refusals)
+    else:
+        host, port = parts.hostname or "127.0.0.1", int(parts.port or 80)
+        relay = _Relay(functools.partial(asyncio.open_connection, host, port), refusals)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGUSR1, relay.shut)
     loop.add_signal_handler(signal.SIGUSR2, relay.open)
