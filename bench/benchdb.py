@@ -162,9 +162,16 @@ class BenchDb:
             await asyncio.sleep(interval)
         return False
 
-    async def transitions(self, previous: str, status: str) -> Transitions:
-        """Committed ``previous → status`` transitions."""
-        row = await self._conn.fetchrow(self._queries["transition_span"], previous, status)
+    async def transitions(
+        self, previous: str, status: str, batch_id: int | None = None
+    ) -> Transitions:
+        """Committed ``previous → status`` transitions (of one batch's jobs, if given)."""
+        if batch_id is None:
+            row = await self._conn.fetchrow(self._queries["transition_span"], previous, status)
+        else:
+            row = await self._conn.fetchrow(
+                self._queries["transition_span_of_batch"], previous, status, batch_id
+            )
         assert row is not None
         return Transitions(int(row["transitions"]), row["first_ts"], row["last_ts"])
 

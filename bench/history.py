@@ -2,20 +2,25 @@
 an archived cycle cost? (issue 17; docs/performance.md, *History*).
 
     python -m bench.history [--history-jobs 1000000] [--cycle-jobs 25000] [--live-jobs 10000]
+                            [--rounds N] [--keep-database | --reuse DSN] [--no-retire]
 
 Two fresh databases, each with a live batch of ``--live-jobs`` SUBMITTED jobs (workflows in
 the fake): one without history, one with ``--history-jobs`` FINISHED jobs in ARCHIVED cycles of
 ``--cycle-jobs`` each (a job configuration with ~300 bytes of JSON, five tracking rows and a
-recon row per batch: about what a finished job leaves). On both: the sweep phase of
-``bench.run`` (start → ready / loaded, first sweep, memory, ``--control-calls`` × batch show
-and status), then the live batch's report (``irp_job_report`` of the batch, and the first page
-of ``report.jobs``) timed on its own connection. Then, on the history database, with the
-daemon tracking the live batch: ``irpd cycle export`` and ``irpd cycle purge`` of the oldest
-archived cycle (its own process), with ``status`` sampled meanwhile and the daemon's loop lag
-read before and after.
+recon row per batch: about what a finished job leaves). On both, ``--rounds`` times in turn
+(a fresh no-history database and a new live batch in the history database each round, so
+that the machine's load weighs on both alike): the sweep phase of ``bench.run`` (start →
+ready / loaded, first sweep, memory, ``--control-calls`` × batch show and status, with the
+daemon's and PostgreSQL's CPU per phase), then the live batch's report (``irp_job_report`` of
+the batch, and the first page of ``report.jobs``) on its own connection: wall time, the
+backend's CPU and the buffers it touched (the last two do not depend on the machine's load).
+Then, on the history database, with the daemon tracking a live batch: ``irpd cycle export``
+and ``irpd cycle purge`` of the oldest archived cycle (its own process), with ``status``
+sampled meanwhile and the daemon's loop lag read before and after.
 
 Seeding 1,000,000 jobs takes a few minutes (about 1.7 KB per job, 1.7 GB); 10,000,000 is
-``--history-jobs 10000000`` (ten times the time and ~17 GB of disk).
+``--history-jobs 10000000`` (ten times the time and ~17 GB of disk). ``--keep-database`` keeps
+the seeded database and prints its DSN; ``--reuse DSN`` measures on it again without seeding.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import asyncpg
 
 from bench import benchdb
 from bench.benchdb import BenchDb
+from bench.cpu import CpuFigures, process_cpu
 from bench.daemon import Daemon
 from bench.fake_client import FakeProcess
 from bench.figures import percentile, rounded
@@ -94,6 +100,26 @@ VALUES ($1, 'COMPLETED', '{"total_jobs": 0}'::jsonb, 'ACTIVE')
 """,
 ]
 
+FINISH_LIVE = """
+WITH jobs AS (
+    -- the fake numbers its workflows from 1 again in every run: free the ids for a --reuse
+    UPDATE irp_job SET status = 'FINISHED', completed_ts = now(),
+                       moodys_workflow_id = 'bench-done-' || id
+     WHERE batch_id = $1 RETURNING 1
+), batch AS (
+    UPDATE irp_batch SET status = 'COMPLETED', completed_ts = now() WHERE id = $1
+    RETURNING configuration_id
+)
+UPDATE irp_cycle SET status = 'ARCHIVED', archived_ts = now()
+ WHERE id = (SELECT c.cycle_id FROM irp_configuration c JOIN batch b ON b.configuration_id = c.id)
+"""
+
+
+REPORT_ALL = "SELECT * FROM irp_job_report WHERE batch_id = $1 ORDER BY job_id"
+REPORT_PAGE = (
+    "SELECT * FROM irp_job_report WHERE batch_id = $1 AND job_id > 0 ORDER BY job_id LIMIT 501"
+)
+
 
 def _progress(text: str) -> None:
     print(f"[history {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
@@ -125,29 +151,34 @@ async def seed_history(dsn: str, jobs: int, per_cycle: int) -> tuple[list[str], 
     return names, time.perf_counter() - started
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds of a PostgreSQL backend on this machine (load-independent)."""
+    return process_cpu(pid) or 0.0
+
+
 async def _report_times(dsn: str, batch_id: int) -> dict[str, float | None]:
-    """The live batch's report, and the first page of its paged report (median of 5, ms)."""
+    """The live batch's report, and the first page of its paged report: median of 5 wall
+    times (ms), and the backend's CPU per execution and shared buffers touched (neither
+    depends on the machine's load)."""
     conn = await asyncpg.connect(dsn, server_settings={"jit": "off"})
     try:
-        whole: list[float] = []
-        page: list[float] = []
-        for _ in range(5):
-            started = time.perf_counter()
-            await conn.fetch(
-                "SELECT * FROM irp_job_report WHERE batch_id = $1 ORDER BY job_id", batch_id
-            )
-            whole.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            await conn.fetch(
-                "SELECT * FROM irp_job_report WHERE batch_id = $1 AND job_id > 0 "
-                "ORDER BY job_id LIMIT 501",
-                batch_id,
-            )
-            page.append((time.perf_counter() - started) * 1000)
-        return {
-            "job_report_ms": rounded(statistics.median(whole), 1),
-            "report_page_ms": rounded(statistics.median(page), 2),
-        }
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        figures: dict[str, float | None] = {}
+        for name, query in (("job_report", REPORT_ALL), ("report_page", REPORT_PAGE)):
+            walls: list[float] = []
+            cpu = _backend_cpu(backend)
+            for _ in range(5):
+                started = time.perf_counter()
+                await conn.fetch(query, batch_id)
+                walls.append((time.perf_counter() - started) * 1000)
+            cpu = _backend_cpu(backend) - cpu
+            plan = json.loads(
+                await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, batch_id)
+            )[0]["Plan"]
+            figures[f"{name}_ms"] = rounded(statistics.median(walls), 2)
+            figures[f"{name}_cpu_ms"] = rounded(cpu / 5 * 1000, 1)
+            figures[f"{name}_buffers"] = plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
+        return figures
     finally:
         await conn.close()
 
@@ -172,7 +203,22 @@ async def live_figures(rig: Rig, dsn: str, live_jobs: int) -> dict[str, Any]:
         "batch_show_p99_ms": control.batch_show_p99_ms,
         "status_p50_ms": control.status_p50_ms,
         "status_p99_ms": control.status_p99_ms,
+        # CPU seconds (load-independent): the sweep phase, and the control phase per call
+        # (2 x --control-calls calls; background tracking included, alike in both databases)
+        "sweep_cpu": _cpu(sweep.cpu, 1),
+        "control_cpu_ms_per_call": _cpu(control.tracking_cpu, 2 * control.calls),
         **await _report_times(dsn, batch_id),
+    }
+
+
+def _cpu(cpu: CpuFigures | None, calls: int) -> dict[str, float | None] | None:
+    """Daemon and PostgreSQL CPU of a phase: seconds, or ms per call when ``calls`` > 1."""
+    if cpu is None:
+        return None
+    scale = 1000 / calls if calls > 1 else 1.0
+    return {
+        "daemon": None if cpu.daemon_s is None else round(cpu.daemon_s * scale, 3),
+        "postgres": None if cpu.postgres_s is None else round(cpu.postgres_s * scale, 3),
     }
 
 
@@ -242,8 +288,47 @@ def _lag(lag: Any) -> dict[str, Any]:
     return {"p50_ms": lag.p50_ms, "p99_ms": lag.p99_ms, "max_ms": lag.max_ms}
 
 
+async def _finish_live(dsn: str, batch_id: int) -> None:
+    """End a round's live batch (its jobs FINISHED, the batch COMPLETED, its cycle ARCHIVED),
+    so that the next round (or a ``--reuse`` run) seeds and tracks only its own."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(FINISH_LIVE, batch_id)
+    finally:
+        await conn.close()
+
+
+async def _history_cycles(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT cycle_name FROM irp_cycle WHERE cycle_name LIKE 'history-%' "
+            "AND status = 'ARCHIVED' ORDER BY id"
+        )
+        return [row["cycle_name"] for row in rows]
+    finally:
+        await conn.close()
+
+
+async def _round(rig: Rig, plain_admin: str, full: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One no-history and one history measurement back to back, with the load around them."""
+    figures: dict[str, Any] = {"load_average": os.getloadavg()}
+    plain = await benchdb.fresh_database(plain_admin, "nohistory")
+    try:
+        _progress(f"no history: live batch of {args.live_jobs:,}")
+        figures["no_history"] = await live_figures(rig, plain, args.live_jobs)
+    finally:
+        await benchdb.drop(plain_admin, plain)
+    _progress(f"history: live batch of {args.live_jobs:,}")
+    figures["with_history"] = await live_figures(rig, full, args.live_jobs)
+    await _finish_live(full, figures["with_history"]["batch_id"])
+    figures["load_average_after"] = os.getloadavg()
+    return figures
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """Both databases, every figure."""
+    """Both databases, every figure: ``--rounds`` interleaved no-history / history pairs, so
+    that the machine's load weighs on both alike."""
     server = await benchdb.choose_server(args.dsn, workdir)
     fake = FakeProcess(workdir / "fake.log")
     options = Options(
@@ -256,28 +341,35 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "live_jobs": args.live_jobs,
         "load_average_before": os.getloadavg(),
     }
+    full = args.reuse
     try:
         await fake.start()
-        plain = await benchdb.fresh_database(server.admin_dsn, "nohistory")
-        try:
-            _progress(f"no history: live batch of {args.live_jobs:,}")
-            result["no_history"] = await live_figures(rig, plain, args.live_jobs)
-        finally:
-            await benchdb.drop(server.admin_dsn, plain)
-        full = await benchdb.fresh_database(server.admin_dsn, "history")
-        try:
+        if full is None:
+            full = await benchdb.fresh_database(server.admin_dsn, "history")
             _progress(f"seeding {args.history_jobs:,} finished jobs")
             names, seconds = await seed_history(full, args.history_jobs, args.cycle_jobs)
             result["seed_s"] = round(seconds, 1)
-            result["database_mb"] = await _database_mb(full)
-            _progress(f"history: live batch of {args.live_jobs:,}")
-            result["with_history"] = await live_figures(rig, full, args.live_jobs)
+            if args.keep_database:
+                result["database"] = full
+        else:
+            names = await _history_cycles(full)
+            result["reused"] = full
+        result["database_mb"] = await _database_mb(full)
+        result["rounds"] = [
+            await _round(rig, server.admin_dsn, full, args) for _ in range(args.rounds)
+        ]
+        if args.retire and names:
             _progress(f"export + purge of {names[0]} while tracking")
+            live = await BenchDb.connect(full)
+            try:
+                first_id = await rig.fake.create_workflows(args.live_jobs)
+                await live.seed_in_flight(args.live_jobs, first_id)
+            finally:
+                await live.close()
             result["retire"] = await retire_figures(rig, full, names[0], args.settle)
-        finally:
-            if not args.keep_database:
-                await benchdb.drop(server.admin_dsn, full)
     finally:
+        if not args.keep_database and args.reuse is None and full is not None:
+            await benchdb.drop(server.admin_dsn, full)
         await fake.stop()
         server.stop()
     result["load_average_after"] = os.getloadavg()
@@ -304,7 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=10_000.0)
     p.add_argument("--settle", type=float, default=62.0, help="seconds before export/purge")
     p.add_argument("--dsn")
-    p.add_argument("--keep-database", action="store_true")
+    p.add_argument("--keep-database", action="store_true", help="keep the seeded database")
+    p.add_argument("--reuse", metavar="DSN", help="a database seeded by a --keep-database run")
+    p.add_argument("--rounds", type=int, default=1, help="interleaved no-history/history pairs")
+    p.add_argument("--no-retire", dest="retire", action="store_false", help="skip export+purge")
     p.add_argument("--out", type=Path, default=Path("bench/results/history.json"))
     args = p.parse_args(argv)
     configure_logging("warning", "console", stream=sys.stderr)

@@ -104,7 +104,7 @@ async def sweep_phase(
         with rig.profiling(daemon, f"n{jobs}-sweep"):
             await _wait_for_transitions(rig, db, daemon, batch_id, "SUBMITTED")
         cpu = await meter.stop(daemon.pid)
-        span = await db.transitions("SUBMITTED", "QUEUED")
+        span = await db.transitions("SUBMITTED", "QUEUED", batch_id)
         seen = await rig.fake.requests(mark, until=span.last_ts)
         status = await rig.status(daemon)
         memory = daemon.memory()

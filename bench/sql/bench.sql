@@ -63,6 +63,16 @@ SELECT count(*)::bigint AS transitions,
   FROM irp_job_tracking_log
  WHERE previous_status = $1 AND job_status = $2
 
+-- name: transition_span_of_batch
+-- transition_span for the jobs of batch $3 only: index probes by job, so that a database with
+-- a long history (bench.history) is not scanned whole after every sweep.
+SELECT count(*)::bigint AS transitions,
+       extract(epoch FROM min(t.tracked_ts))::float8 AS first_ts,
+       extract(epoch FROM max(t.tracked_ts))::float8 AS last_ts
+  FROM irp_job j
+  JOIN irp_job_tracking_log t ON t.job_id = j.id
+ WHERE j.batch_id = $3 AND t.previous_status = $1 AND t.job_status = $2
+
 -- name: server_version
 SELECT current_setting('server_version') AS server_version,
        current_setting('synchronous_commit') AS synchronous_commit,

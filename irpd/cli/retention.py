@@ -1,4 +1,5 @@
-"""``irpd cycle export|purge|import|retire``: the history's lifecycle (docs/retention.md).
+"""``irpd cycle export|purge|import|retire``: the history's lifecycle (docs/retention.md);
+``retire`` also purges the notification outbox's old rows.
 
 These run in their own process with their own database connections (never in the daemon's
 event loop), and purge a bounded chunk of rows per transaction.
@@ -37,7 +38,9 @@ def add_parser(sub: Any) -> None:
     imported = actions.add_parser("import", help="restore an exported (purged) cycle")
     imported.add_argument("file", type=Path, help="the export file ('irpd cycle export')")
     retire = actions.add_parser(
-        "retire", help="export then purge every cycle archived more than DAYS days ago"
+        "retire",
+        help="export then purge every cycle archived more than DAYS days ago, and purge the "
+        "notification outbox's rows older than DAYS days",
     )
     retire.add_argument(
         "--older-than",
@@ -94,6 +97,11 @@ async def run(args: argparse.Namespace, config: Any) -> int:
                         pause=args.pause,
                     )
                 )
+            _print(
+                await retention.purge_notifications(
+                    db, cutoff, chunk=args.chunk, pause=args.pause
+                )
+            )
     finally:
         await opened.close()
     return 0

@@ -40,6 +40,8 @@ TABLES: Final = (
     "irp_batch_recon_log",
     "irp_batch_audit_log",
 )
+#: the notification outbox's tables (purged by age by :func:`purge_notifications`)
+OUTBOX_TABLES: Final = ("irp_notification_message", "irp_notification")
 #: the cycle-level tables of an export, with their export queries (by cycle id)
 _PER_CYCLE: Final = (
     ("irp_cycle", "retention_export_cycle"),
@@ -324,3 +326,40 @@ async def _insert(tx: Tx, table: str, rows: list[str]) -> int:
             "was imported."
         ) from None
     return int(inserted)
+
+
+async def purge_notifications(
+    db: Database,
+    before: dt.datetime,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    pause: float = DEFAULT_PAUSE,
+) -> Outcome:
+    """Delete the notification outbox's old rows, ``chunk`` per transaction: messages done
+    (DELIVERED or FAILED) and last changed before ``before``, then the routed notifications
+    created before it that no remaining message names. Nothing PENDING or unrouted goes; the
+    outbox is history of deliveries, so it is purged, not exported."""
+    if not 0 < chunk <= 100_000:
+        raise CycleError(f"Invalid chunk: {chunk}. Must be from 1 to 100000.")
+    outcome = Outcome("notifications", None, dict.fromkeys(OUTBOX_TABLES, 0))
+    while True:
+        async with db.transaction() as tx:
+            status = await tx.execute("retention_purge_messages", before, chunk)
+        outcome.transactions += 1
+        deleted = int(status.rsplit(" ", 1)[1])
+        outcome.rows["irp_notification_message"] += deleted
+        if deleted < chunk:
+            break
+        await asyncio.sleep(pause)
+    last = 0
+    while True:
+        async with db.transaction() as tx:
+            done = await tx.fetchrow("retention_purge_notifications", before, last, chunk)
+        outcome.transactions += 1
+        assert done is not None
+        outcome.rows["irp_notification"] += int(done["deleted"])
+        if done["last_id"] is None:
+            break
+        last = int(done["last_id"])
+        await asyncio.sleep(pause)
+    return outcome

@@ -148,3 +148,30 @@ SELECT irp_import_rows($1::text::regclass, $2::text::json, $3::text[])
 UPDATE irp_batch b SET step_run_id = r.step_run_id
   FROM json_populate_recordset(NULL::irp_batch, $1::text::json) r
  WHERE b.id = r.id AND r.step_run_id IS NOT NULL
+
+-- name: retention_purge_messages
+-- Up to $2 notification messages that are done (DELIVERED, or FAILED: given up) and last
+-- changed before $1, oldest first; a PENDING message is never purged. One bounded transaction.
+WITH doomed AS (
+    SELECT id FROM irp_notification_message
+     WHERE status IN ('DELIVERED', 'FAILED') AND updated_ts < $1
+     ORDER BY id LIMIT $2
+)
+DELETE FROM irp_notification_message WHERE id IN (SELECT id FROM doomed)
+
+-- name: retention_purge_notifications
+-- Up to $3 notifications after id $2 (keyset: each chunk starts where the last stopped), created
+-- before $1, routed, and named by no message left (messages are purged first); returns how many
+-- went and the last id looked at (NULL: none left).
+WITH candidates AS (
+    SELECT n.id FROM irp_notification n
+     WHERE n.id > $2 AND n.created_ts < $1 AND n.routed_ts IS NOT NULL
+     ORDER BY n.id LIMIT $3
+), kept AS (
+    SELECT DISTINCT k.id FROM irp_notification_message m, unnest(m.notification_ids) AS k (id)
+     WHERE k.id IN (SELECT id FROM candidates)
+), gone AS (
+    DELETE FROM irp_notification
+     WHERE id IN (SELECT id FROM candidates EXCEPT SELECT id FROM kept) RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT max(id) FROM candidates) AS last_id

@@ -197,9 +197,7 @@ def _spoiled_copies(path: Path, folder: Path) -> tuple[Path, Path, Path, Path]:
     last_table = json.loads(lines[-2])["table"]
     trailer = json.loads(lines[-1])
     trailer["rows"][last_table] -= 1
-    short.write_bytes(
-        gzip.compress("".join([*lines[:-2], json.dumps(trailer) + "\n"]).encode())
-    )
+    short.write_bytes(gzip.compress("".join([*lines[:-2], json.dumps(trailer) + "\n"]).encode()))
     other = folder / "other.gz"
     other.write_bytes(gzip.compress(b'{"hello": 1}\n'))
     return truncated, damaged, short, other
@@ -247,8 +245,11 @@ async def test_irpd_cycle_retire_exports_then_purges(
         subprocess.run, retire, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    exported, purged = (json.loads(line) for line in done.stdout.splitlines())
+    exported, purged, outbox = (json.loads(line) for line in done.stdout.splitlines())
     assert exported["rows"] == purged["rows"]
+    # the outbox's notifications of the fixture are unrouted (no sender ran): none purged
+    assert outbox["cycle"] == "notifications"
+    assert outbox["rows"] == {"irp_notification_message": 0, "irp_notification": 0}
     assert purged["transactions"] > 0
     assert [c["cycle_name"] for c in (await listings.cycles(db)).rows] == [archived["live"]]
     again = await asyncio.to_thread(
@@ -271,3 +272,64 @@ async def test_irpd_cycle_retire_exports_then_purges(
     )
     assert refused.returncode == 2
     assert "is ACTIVE" in refused.stderr
+
+
+# notifications (key, age in days, routed) and messages (status, age in days, notification keys)
+OUTBOX_NOTIFICATIONS = {
+    "old_delivered": (10, True),
+    "old_pending": (10, True),
+    "old_unrouted": (10, False),
+    "new_delivered": (0, True),
+    "old_failed": (10, True),
+    "old_in_new_digest": (10, True),
+}
+OUTBOX_MESSAGES = [
+    ("DELIVERED", 10, ["old_delivered"]),
+    ("PENDING", 10, ["old_pending"]),
+    ("DELIVERED", 0, ["new_delivered"]),
+    ("FAILED", 10, ["old_failed"]),
+    ("DELIVERED", 0, ["old_in_new_digest", "new_delivered"]),
+]
+
+
+async def test_the_outbox_loses_only_old_finished_rows(db: Database, db_dsn: str) -> None:
+    """Old DELIVERED/FAILED messages go, then old routed notifications no message names;
+    anything PENDING, unrouted, recent or still named by a message stays."""
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        ids = {}
+        for key, (age, routed) in OUTBOX_NOTIFICATIONS.items():
+            ids[key] = await conn.fetchval(
+                "INSERT INTO irp_notification (kind, severity, details, created_ts, routed_ts) "
+                "VALUES ('batch_completed', 'info', $1::jsonb, now() - make_interval(days => $2), "
+                "CASE WHEN $3 THEN now() - make_interval(days => $2) END) RETURNING id",
+                json.dumps({"key": key}),
+                age,
+                routed,
+            )
+        for status, age, keys in OUTBOX_MESSAGES:
+            await conn.execute(
+                "INSERT INTO irp_notification_message (channel, idempotency_key, "
+                "notification_ids, content, status, updated_ts) VALUES ('ops', gen_random_uuid(), "
+                "$1, $2::jsonb, $3, now() - make_interval(days => $4))",
+                [ids[k] for k in keys],
+                json.dumps({"keys": keys}),
+                status,
+                age,
+            )
+        cutoff = await conn.fetchval("SELECT now() - interval '1 day'")
+        done = await retention.purge_notifications(db, cutoff, chunk=1, pause=0)
+        assert done.rows == {"irp_notification_message": 2, "irp_notification": 2}
+        assert done.transactions > 4  # one row per transaction
+        left = await conn.fetch("SELECT details ->> 'key' AS key FROM irp_notification")
+        messages = await conn.fetch(
+            "SELECT content -> 'keys' AS keys FROM irp_notification_message"
+        )
+    finally:
+        await conn.close()
+    assert {r["key"] for r in left} == set(OUTBOX_NOTIFICATIONS) - {"old_delivered", "old_failed"}
+    assert sorted(json.loads(r["keys"])[0] for r in messages) == [
+        "new_delivered",
+        "old_in_new_digest",
+        "old_pending",
+    ]
