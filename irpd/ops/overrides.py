@@ -14,9 +14,13 @@ from typing import Any, Final
 
 from irpd.errors import JobError
 from irpd.ops import validate
+from irpd.transformers.contracts import COMMON_KEYS
 
 #: how many changes an override's description lists (the rest are counted)
 MAX_CHANGES: Final = 200
+#: keys that say which job this is (its batch's type, its key in the batch), not parameters
+#: of its analysis: an override never changes them (the console shows them read-only)
+FIXED_KEYS: Final = COMMON_KEYS
 
 
 def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,6 +48,21 @@ def edited(
             "override to run it unchanged."
         )
     return result
+
+
+def fixed_key_problems(
+    parent: Mapping[str, Any], data: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """``[{key, message}]`` for each :data:`FIXED_KEYS` key the new configuration changes."""
+    return [
+        {
+            "key": key,
+            "message": f"cannot be overridden: it names the job (it stays "
+            f"{validate.shown(parent.get(key))})",
+        }
+        for key in FIXED_KEYS
+        if data.get(key) != parent.get(key)
+    ]
 
 
 def check_edit_keys(edits: Mapping[str, Any]) -> None:

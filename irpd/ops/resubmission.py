@@ -161,10 +161,14 @@ class Resubmissions:
         """The new job configuration of ``job_id``: checked by its batch type's rules."""
         context = await tx.fetchrow("override_context", job_id)
         assert context is not None  # the job is locked
-        data = overrides.edited(context["job_configuration_data"], edits, replace=replace)
-        problems = self._transformers.check(
+        parent = context["job_configuration_data"]
+        data = overrides.edited(parent, edits, replace=replace)
+        problems = overrides.fixed_key_problems(parent, data)
+        fixed = {p["key"] for p in problems}
+        checked = self._transformers.check(
             context["batch_type"], data, context["configuration_data"]
         )
+        problems += [p for p in checked if p["key"] not in fixed]
         if problems:
             raise overrides.OverrideRejectedError(problems, job_id)
         return data

@@ -3,6 +3,7 @@ text alternative (``<title>`` and a table-like ``aria-label``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -53,6 +54,7 @@ def histogram_svg(
     top = max(by_bucket.values())
     bar = (width - 2 * pad) / buckets
     step = (high - low) / buckets if high > low else 0.0
+    edges = duration_labels([low + b * step for b in range(buckets + 1)])
     parts = []
     for b in range(1, buckets + 1):
         n = by_bucket.get(b, 0) + (by_bucket.get(buckets + 1, 0) if b == buckets else 0)
@@ -60,19 +62,16 @@ def histogram_svg(
             continue
         h = (height - 2 * pad) * n / top
         x = pad + (b - 1) * bar
-        lo = low + (b - 1) * step
         parts.append(
             f'<rect x="{x:.1f}" y="{height - pad - h:.1f}" width="{max(bar - 2, 1):.1f}" '
-            f'height="{h:.1f}" fill="#0969da"><title>{n} jobs, {_secs(lo)}–'
-            f"{_secs(lo + step)}</title></rect>"
+            f'height="{h:.1f}" fill="#0969da"><title>{n} jobs, {edges[b - 1]}–'
+            f"{edges[b]}</title></rect>"
         )
-    label = f"Run times of {sum(by_bucket.values())} finished jobs, {_secs(low)} to {_secs(high)}"
+    label = f"Run times of {sum(by_bucket.values())} finished jobs, {edges[0]} to {edges[-1]}"
     return (
         f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} '
         f'{height}" width="100%"><title>{escape(label)}</title>{"".join(parts)}'
-        f'<text x="{pad}" y="{height - 6}" font-size="11">{_secs(low)}</text>'
-        f'<text x="{width - pad}" y="{height - 6}" font-size="11" text-anchor="end">'
-        f"{_secs(high)}</text></svg>"
+        f"{_axis([edges[0], edges[-1]], width, height, pad)}</svg>"
     )
 
 
@@ -114,21 +113,63 @@ def timeline_svg(timeline: Mapping[str, Any]) -> str:
     label = "Jobs done over time: " + ", ".join(
         f"{final[css]} {name}" for name, _s, css in groups if final[css]
     )
-    start, end = str(timeline["start"])[:16], str(timeline["end"])[:16]
+    ticks = time_labels(str(timeline["start"]), str(timeline["end"]))
     return (
         f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} '
         f'{height}" width="100%"><title>{escape(label)}</title>{"".join(parts)}'
-        f'<text x="{pad}" y="{height - 6}" font-size="11">{escape(start)}</text>'
-        f'<text x="{width - pad}" y="{height - 6}" font-size="11" text-anchor="end">'
-        f"{escape(end)}</text></svg>"
+        f"{_axis(ticks, width, height, pad)}</svg>"
     )
 
 
-def _secs(seconds: float) -> str:
+def _axis(labels: Sequence[str], width: int, height: int, pad: int) -> str:
+    """Labels spread evenly under the chart: first at the left, last at the right."""
+    if len(labels) == 1:
+        return f'<text x="{pad}" y="{height - 6}" font-size="11">{escape(labels[0])}</text>'
+    gap = (width - 2 * pad) / (len(labels) - 1)
+    anchors = ["start"] + ["middle"] * (len(labels) - 2) + ["end"]
+    return "".join(
+        f'<text x="{pad + i * gap:.0f}" y="{height - 6}" font-size="11" '
+        f'text-anchor="{anchor}">{escape(text)}</text>'
+        for i, (text, anchor) in enumerate(zip(labels, anchors, strict=True))
+    )
+
+
+#: clock formats from coarse to fine: the first that tells the ticks apart is used
+_CLOCKS = ("%H:%M", "%H:%M:%S", "%H:%M:%S.%f")
+
+
+def time_labels(start: str, end: str) -> list[str]:
+    """Labels of a time axis (start, middle, end; one when the span is empty), as precise as
+    the span needs for no two to read the same: minutes over hours, seconds over a short
+    batch, milliseconds below. The first carries the date (each does across days)."""
+    lo, hi = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+    ticks = [lo, lo + (hi - lo) / 2, hi] if hi > lo else [lo]
+    labels: list[str] = []
+    for clock in _CLOCKS:
+        labels = [t.strftime(clock)[: -3 if clock.endswith("%f") else None] for t in ticks]
+        if len(set(labels)) == len(labels):
+            break
+    if lo.date() != hi.date():
+        return [f"{t:%Y-%m-%d} {text}" for t, text in zip(ticks, labels, strict=True)]
+    return [f"{lo:%Y-%m-%d} {labels[0]}", *labels[1:]]
+
+
+def duration_labels(values: Sequence[float]) -> list[str]:
+    """Durations in a unit fit for the largest, with the fewest decimals that tell distinct
+    values apart (``2.1 min`` and ``2.5 min``, not ``2 min`` twice)."""
+    labels: list[str] = []
+    for extra in range(4):
+        labels = [_secs(v, extra) for v in values]
+        if len(set(labels)) == len(set(values)):
+            break
+    return labels
+
+
+def _secs(seconds: float, extra: int = 0) -> str:
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.{1 + extra}f} s"
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return f"{seconds:.{extra}f} s"
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 60:.{extra}f} min"
+    return f"{seconds / 3600:.{1 + extra}f} h"

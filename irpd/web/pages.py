@@ -15,6 +15,7 @@ from aiohttp import web
 
 from irpd.control.protocol import ProtocolError
 from irpd.errors import DomainError
+from irpd.ops.overrides import FIXED_KEYS
 from irpd.web import charts
 from irpd.web.actions import ACTIONS, Forbidden, refusal
 from irpd.web.auth import new_session
@@ -139,9 +140,14 @@ async def job_page(request: web.Request) -> web.Response:
     job_id = _int(request, "job_id")
     history = await _guard(request, ctx.reads.job(job_id))
     config = history["job_configuration"]["job_configuration_data"]
-    fields = [
-        {"key": k, "value": v if isinstance(v, str) else json.dumps(v), "kind": _kind(v)}
-        for k, v in sorted(config.items())
+    fields = [  # the keys naming the job first, read-only (the operations refuse changes)
+        {
+            "key": k,
+            "value": v if isinstance(v, str) else json.dumps(v),
+            "kind": _kind(v),
+            "fixed": k in FIXED_KEYS,
+        }
+        for k, v in sorted(config.items(), key=lambda kv: (kv[0] not in FIXED_KEYS, kv[0]))
     ]
     live = str(history["job"]["batch_id"])
     return render(request, "job.html", h=history, job=history["job"], fields=fields, live=live)

@@ -176,6 +176,9 @@ def _operator_journey(
     assert "scripted failure" in page.inner_text("body")
     _shot(page, "4-job-failed")
 
+    for key in ("batch_type", "job_key"):  # they name the job: shown read-only, never sent
+        assert page.locator(f"#override-editor input[data-fixed='{key}']").is_editable() is False
+        assert page.locator(f"input[name='param:{key}']").count() == 0
     priority = page.locator("input[name='param:priority']")
     priority.fill(str(int(priority.input_value()) % 3 + 1))
     page.fill("#override-reason", "priority was wrong")

@@ -58,8 +58,13 @@ async def test_a_partial_override_is_merged_and_checked_by_the_batch_type(
 
     with pytest.raises(JobError, match="changes nothing"):
         await ops.resubmissions.resubmit_job(first, {"portfolio": parent["portfolio"]}, "same")
-    with pytest.raises(JobError, match="batch_type: must stay 'analysis'"):
+    with pytest.raises(JobError, match="batch_type: cannot be overridden: it names the job"):
         await ops.resubmissions.resubmit_job(first, {"batch_type": "default"}, "other type")
+    with pytest.raises(OverrideRejectedError) as renamed:  # as irpctl --set job_key=... sends
+        await ops.resubmissions.resubmit_job(first, {"job_key": "other"}, "rename")
+    assert [p["key"] for p in renamed.value.problems] == ["job_key"]
+    assert "it stays" in renamed.value.problems[0]["message"]
+    assert await snapshot() == before  # nothing written
 
     edits = {"event_rate": "RMS 2023 Long Term Event Rates", "tags": None}
     new = await ops.resubmissions.resubmit_job(first, edits, "event rate not licensed", queue=True)

@@ -76,7 +76,7 @@ async def _history(ops: Operations, daemon: Daemon, name: str) -> int:
     for job_id in ids[1:]:
         await run_to(ops, daemon, job_id, "QUEUED", "RUNNING", "FINISHED")
     await run_to(ops, daemon, ids[0], "QUEUED", "FAILED")
-    retry = await ops.resubmissions.resubmit_job(ids[0], {"job_key": "fixed"}, "threshold too high")
+    retry = await ops.resubmissions.resubmit_job(ids[0], {"target": "fixed"}, "threshold too high")
     await ops.jobs.submit_job(retry["job_id"])
     await run_to(ops, daemon, retry["job_id"], "FINISHED")
     await ops.recon.recon_batch(batch_id)

@@ -254,3 +254,28 @@ def test_the_client_raises_the_specs_errors() -> None:
         raise_for(503, {"error": {"type": "DatabaseUnavailable", "message": "down"}})
     with pytest.raises(Unavailable):
         raise_for(502, "<html>bad gateway</html>")
+
+
+def test_chart_axis_labels_are_as_precise_as_the_span_needs() -> None:
+    short = charts.time_labels("2026-12-07T03:23:10+00:00", "2026-12-07T03:24:20+00:00")
+    assert short == ["2026-12-07 03:23:10", "03:23:45", "03:24:20"]  # a short batch: seconds
+    long = charts.time_labels("2026-12-07T03:00:00+00:00", "2026-12-07T09:00:00+00:00")
+    assert long == ["2026-12-07 03:00", "06:00", "09:00"]
+    assert charts.time_labels("2026-12-07T03:00:00+00:00", "2026-12-07T03:00:00+00:00") == [
+        "2026-12-07 03:00"
+    ]
+    timeline = {
+        "buckets": 2,
+        "start": "2026-12-07T03:23:10+00:00",
+        "end": "2026-12-07T03:23:40+00:00",
+        "counts": [{"bucket": 1, "status": "FINISHED", "n": 2}],
+    }
+    svg = charts.timeline_svg(timeline)
+    assert ">2026-12-07 03:23:10<" in svg
+    assert ">03:23:25<" in svg
+    assert ">03:23:40<" in svg
+    edges = charts.duration_labels([125.0, 150.0])
+    assert edges == ["2.1 min", "2.5 min"]
+    histogram = charts.histogram_svg([{"bucket": 1, "n": 1}], 1, 125.0, 150.0)
+    assert ">2.1 min<" in histogram
+    assert ">2.5 min<" in histogram
