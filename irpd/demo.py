@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,8 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from argon2 import PasswordHasher
 
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 from irpd.plans import default_plan_text
@@ -270,14 +273,43 @@ def _stop(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
             proc.wait()
 
 
-def _start_web(workdir: Path, listen: str) -> subprocess.Popen[bytes]:
-    """``irpd web`` on the demo's embedded PostgreSQL, open to anyone on loopback as an
-    operator (a demo only: docs/web.md says how to secure a real one)."""
+#: the demo's web account (an operator; its password is made for each run and printed once)
+DEMO_USER = "demo"
+LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
+
+
+def is_loopback(listen: str) -> bool:
+    """Whether ``host:port`` is reachable from this machine only."""
+    host = listen.rpartition(":")[0] or listen
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def demo_accounts(workdir: Path) -> tuple[Path, str]:
+    """An accounts file (mode 0600) with one operator, ``demo``, and a new random password:
+    the file and the password."""
+    password = secrets.token_urlsafe(12)
+    path = workdir / "web-accounts.toml"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(
+            "# made by `irpd demo --web` for this demo run only\n"
+            f'[users.{DEMO_USER}]\nrole = "operator"\n'
+            f'password_hash = "{PasswordHasher().hash(password)}"\n'
+        )
+    return path, password
+
+
+def _start_web(workdir: Path, listen: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``irpd web`` on the demo's embedded PostgreSQL, with a demo operator account (the
+    password is returned); on loopback, anyone may also watch (viewer) without logging in.
+    A demo only: docs/web.md says how to secure a real console."""
+    accounts, password = demo_accounts(workdir)
     env = {
         **os.environ,
         "IRPD_STATE_DIR": str(workdir / "state"),
         "IRPD_WEB_LISTEN": listen,
-        "IRPD_WEB_ANONYMOUS_ROLE": "operator",
+        "IRPD_WEB_ACCOUNTS_FILE": str(accounts),
+        "IRPD_WEB_ANONYMOUS_ROLE": "viewer" if is_loopback(listen) else "",
         "IRPD_LOGGING_FORMAT": "json",
     }
     env.pop("IRPD_DATABASE_DSN", None)
@@ -292,10 +324,25 @@ def _start_web(workdir: Path, listen: str) -> subprocess.Popen[bytes]:
             raise RuntimeError(f"irpd web exited with {proc.returncode}; see {log.name}")
         try:
             with urllib.request.urlopen(url, timeout=2):
-                return proc
+                return proc, password
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("irpd web did not answer within 60 s")
+
+
+def web_banner(listen: str, password: str) -> str:
+    """How into the demo's console: its URL and the demo account (printed once)."""
+    watch = (
+        "anyone on this machine may watch it without logging in; "
+        if is_loopback(listen)
+        else "log in to see it; "
+    )
+    return (
+        f"web console: http://{listen}/  (open it to watch the cycle live)\n"
+        f"  log in as {DEMO_USER} / {password}  to act (submit, resubmit, skip): a demo-only "
+        f"operator account made for this run, printed once;\n  {watch}docs/web.md secures a "
+        "real console"
+    )
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -348,9 +395,9 @@ def run_demo(
         console: subprocess.Popen[bytes] | None = None
         try:
             if web:
-                console = _start_web(workdir, web)
+                console, password = _start_web(workdir, web)
                 stack.callback(_stop, console)
-                say(f"web console: http://{web}/  (open it to watch the cycle live)")
+                say(web_banner(web, password))
             with ControlClient(socket_path, timeout=60) as client:
                 ok = _print_recon(_run_cycle(client, base_url))
                 jobs = client.call("status").get("engine", {})

@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         const="127.0.0.1:8457",
         default=None,
         metavar="HOST:PORT",
-        help="also run the web console (default 127.0.0.1:8457) and print its URL; without "
-        "--keep the demo stays up after the cycle until Ctrl-C",
+        help="also run the web console (default 127.0.0.1:8457) and print its URL and a "
+        "demo operator login (password made for this run); without --keep the demo stays up "
+        "after the cycle until Ctrl-C",
     )
     return parser
 
