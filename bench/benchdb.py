@@ -175,6 +175,12 @@ class BenchDb:
         assert row is not None
         return Transitions(int(row["transitions"]), row["first_ts"], row["last_ts"])
 
+    async def back_to_queued(self, batch_id: int) -> list[int]:
+        """The batch's RUNNING jobs back in QUEUED, vacuumed; their ids in order."""
+        ids = await self._val("running_back_to_queued", batch_id)
+        await self._conn.execute(self._queries["vacuum_jobs"])
+        return [int(i) for i in ids]
+
     async def daemon_backends(self) -> list[int]:
         """Process ids of the daemon's PostgreSQL backends on this database."""
         rows = await self._conn.fetch(self._queries["daemon_backends"])

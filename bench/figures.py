@@ -68,6 +68,9 @@ class ThroughputFigures:
     start_to_loaded_s: float | None
     pgbench_tps: float | None
     ratio_to_pgbench: float | None
+    #: the tracker's bulk statement alone, same chunks, no daemon (bench/pgonly.py)
+    statement_alone_per_second: float | None
+    ratio_to_statement_alone: float | None
     loop_lag: LoopLag
     cpu: CpuFigures
     log_lines_max_30s: int

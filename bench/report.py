@@ -91,6 +91,12 @@ SIZE_ROWS: tuple[tuple[str, Getter, str], ...] = (
     ("throughput: pgbench -N -c2 -j2 TPS", _get("throughput.pgbench_tps"), ""),
     ("throughput: ratio to pgbench", _get("throughput.ratio_to_pgbench"), ">= 10"),
     (
+        "throughput: statement alone (transitions/s)",
+        _get("throughput.statement_alone_per_second"),
+        "",
+    ),
+    ("throughput: ratio to statement alone", _get("throughput.ratio_to_statement_alone"), ">= 0.8"),
+    (
         "throughput: loop lag p50 / p99 (ms)",
         _two("throughput.loop_lag.p50_ms", "throughput.loop_lag.p99_ms"),
         "p99 <= 50",

@@ -8,7 +8,8 @@ Per N: a fresh database with N SUBMITTED jobs (bulk SQL) whose N workflows exist
   control calls, event-loop lag.
 * Throughput: stop, advance the fake's clock (all workflows now RUNNING), restart with
   ``IRPD_ENGINE_RECOVERY_SPREAD=0`` so every job is due at once, and wait until none is
-  QUEUED: N QUEUED → RUNNING transitions as fast as the daemon can commit them. Then
+  QUEUED: N QUEUED → RUNNING transitions as fast as the daemon can commit them. Then the
+  daemon's bulk statement alone on the same jobs (bench/pgonly.py) and
   ``pgbench -N -c 2 -j 2`` on the same database.
 """
 
@@ -32,6 +33,7 @@ from bench.figures import (
     rounded,
 )
 from bench.pgbench import run_pgbench_async
+from bench.pgonly import statement_alone
 from bench.rig import Rig, loop_lag, since_start
 
 #: simulated seconds after which every seeded USER_DEFINED workflow is RUNNING
@@ -171,6 +173,8 @@ async def throughput_phase(
         status = await rig.status(daemon)
     finally:
         await daemon.stop()
+    requests = seen.count(STATUS_LIST)
+    alone = await statement_alone(db, dsn, batch_id, span.count // max(1, requests or 1))
     pgbench = await run_pgbench_async(
         dsn, scale=rig.options.pgbench_scale, seconds=rig.options.pgbench_seconds
     )
@@ -182,10 +186,12 @@ async def throughput_phase(
         transitions=span.count,
         seconds=rounded(seconds),
         transitions_per_second=rounded(rate, 1),
-        status_requests=seen.count(STATUS_LIST),
+        status_requests=requests,
         start_to_loaded_s=since_start(logscan.first_event(daemon.log, "tracker_loaded"), started),
         pgbench_tps=rounded(pgbench.tps, 1),
         ratio_to_pgbench=rounded(rate / pgbench.tps if rate and pgbench.tps else None, 2),
+        statement_alone_per_second=rounded(alone, 1),
+        ratio_to_statement_alone=rounded(rate / alone if rate and alone else None, 3),
         loop_lag=loop_lag(status),
         cpu=cpu,
         log_lines_max_30s=logscan.max_lines_per_window(daemon.log),

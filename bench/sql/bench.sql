@@ -84,3 +84,16 @@ SELECT current_setting('server_version') AS server_version,
 -- Server processes of the daemon's pool (application_name 'irpd') on this database.
 SELECT pid FROM pg_stat_activity
  WHERE datname = current_database() AND application_name = 'irpd'
+
+-- name: running_back_to_queued
+-- Jobs of batch $1 in RUNNING back to QUEUED (the statement-alone measurement moves them
+-- again); the live counts follow by their triggers. Returns the ids in order.
+WITH back AS (
+    UPDATE irp_job SET status = 'QUEUED', status_changed_ts = now(), updated_ts = now()
+     WHERE batch_id = $1 AND status = 'RUNNING'
+ RETURNING id
+)
+SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM back
+
+-- name: vacuum_jobs
+VACUUM ANALYZE irp_job

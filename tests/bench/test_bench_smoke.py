@@ -27,7 +27,14 @@ SIZE_FIGURES = {
         "log_lines_max_30s",
         "loop_lag",
     ),
-    "throughput": ("transitions_per_second", "pgbench_tps", "ratio_to_pgbench", "loop_lag"),
+    "throughput": (
+        "transitions_per_second",
+        "pgbench_tps",
+        "ratio_to_pgbench",
+        "statement_alone_per_second",
+        "ratio_to_statement_alone",
+        "loop_lag",
+    ),
     "memory": ("rss_mb", "bytes_per_job", "baseline_rss_mb"),
     "control": ("batch_show_p50_ms", "batch_show_p99_ms", "status_p50_ms", "status_p99_ms"),
 }
