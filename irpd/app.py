@@ -25,7 +25,7 @@ from typing import IO, Any
 import structlog
 
 import irpd
-from irpd.config import Config, describe, load_config
+from irpd.config import Config, describe, expected_run_times, load_config
 from irpd.control.handlers import Handlers, translate_error
 from irpd.control.peers import PeerPolicy
 from irpd.control.server import ControlServer, Handler
@@ -38,6 +38,7 @@ from irpd.errors import ConfigError
 from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
 from irpd.monitoring.service import MetricsService
+from irpd.monitoring.stuck import RunTimeExpectations
 from irpd.moodys.client import MoodysClient
 from irpd.moodys.preflight import ReferenceChecker
 from irpd.notify.service import Notifications
@@ -248,6 +249,9 @@ async def build_daemon(
             moodys,
             opened.db,
             database_refresh=config.metrics.database_refresh,
+            expectations=RunTimeExpectations(
+                config.metrics.expected_run_time, expected_run_times(config.metrics)
+            ),
         )
         daemon.metrics.add(notifications.outbox.metric_families)
     if notifier is not None:

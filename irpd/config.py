@@ -173,6 +173,11 @@ class MetricsConfig:
     listen: str = ""
     #: seconds between the small database reads behind the job and batch counts
     database_refresh: float = 15.0
+    #: seconds an in-flight job may keep its status before it counts as stuck
+    #: (``irpd_jobs_over_expected_run_time``, alert ``IrpdJobsStuck``) ...
+    expected_run_time: float = 7200.0
+    #: ... or, for the batch types listed, ``"BATCH_TYPE=SECONDS"`` each
+    expected_run_times: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +348,7 @@ def _check_positive(config: Config) -> None:
         "moodys.circuit_max_probe_interval": config.moodys.circuit_max_probe_interval,
         "logging.aggregate_interval": config.logging.aggregate_interval,
         "metrics.database_refresh": config.metrics.database_refresh,
+        "metrics.expected_run_time": config.metrics.expected_run_time,
         "web.session_hours": config.web.session_hours,
         "web.pool_max_size": config.web.pool_max_size,
         "web.page_size": config.web.page_size,
@@ -392,8 +398,28 @@ def _check_formats(config: Config) -> None:
         raise ConfigError(f"web.public_url: must be an http(s) URL, got {config.web.public_url!r}")
     if config.metrics.listen:
         listen_address(config.metrics.listen, "metrics.listen")
+    expected_run_times(config.metrics)
     if config.database.dsn and not config.database.dsn.startswith(("postgres://", "postgresql://")):
         raise ConfigError("database.dsn: must be a postgresql:// URI")
+
+
+def expected_run_times(config: MetricsConfig) -> dict[str, float]:
+    """``metrics.expected_run_times`` as {batch type: seconds}, or a ConfigError naming the
+    entry (the other batch types expect ``metrics.expected_run_time``)."""
+    found: dict[str, float] = {}
+    for entry in config.expected_run_times:
+        batch_type, _, seconds = entry.partition("=")
+        try:
+            value = float(seconds)
+        except ValueError:
+            value = 0.0
+        if not batch_type.strip() or not value > 0 or batch_type.strip() in found:
+            raise ConfigError(
+                "metrics.expected_run_times: each entry must be BATCH_TYPE=SECONDS (seconds "
+                f"positive, each batch type once), got {entry!r}"
+            )
+        found[batch_type.strip()] = value
+    return found
 
 
 def listen_address(value: str, where: str) -> tuple[str, int]:

@@ -47,6 +47,10 @@ class PollSchedule:
         """Every tracked job id."""
         return list(self._jobs)
 
+    def jobs(self) -> list[TrackedJob]:
+        """Every tracked job (a copy of the list: safe to walk across awaits)."""
+        return list(self._jobs.values())
+
     def put(self, job: TrackedJob) -> None:
         """Track (or re-track) ``job`` due at ``job.due``."""
         self._jobs[job.id] = job

@@ -3,7 +3,8 @@
 Scrapes never touch the engine's data structures or the database. A task on the event loop
 (:meth:`EngineMetrics.sample`) turns what the engine keeps in memory into metric families once
 a second, and the job and batch counts from small tables (the live batch counts of migration
-0014) every ``metrics.database_refresh`` seconds; the exporter thread returns the last sample.
+0014) and the jobs past their expected run time (:mod:`irpd.monitoring.stuck`) every
+``metrics.database_refresh`` seconds; the exporter thread returns the last sample.
 Only two values are computed at scrape time, from plain numbers: how long ago the event loop
 last ran (a stalled loop stops sampling, and this keeps growing) and the sample's age.
 """
@@ -30,6 +31,7 @@ import irpd
 from irpd.db.database import Database, DatabaseUnavailable, Row
 from irpd.engine.engine import Engine
 from irpd.engine.leases import SHARDS
+from irpd.monitoring.stuck import RunTimeExpectations, StuckJobs
 from irpd.moodys.client import MoodysClient
 
 #: latency buckets of Moody's requests (seconds)
@@ -86,11 +88,14 @@ class EngineMetrics:
         db: Database,
         *,
         database_refresh: float = 15.0,
+        expectations: RunTimeExpectations,
     ) -> None:
         self._engine = engine
         self._moodys = moodys
         self._db = db
         self._database_refresh = database_refresh
+        #: jobs past their expected run time (counted when the database counts are read)
+        self.stuck = StuckJobs(engine.tracker.schedule, db, expectations)
         #: more families to sample (e.g. the notification outbox's), each a callable
         self.extra: list[Callable[[], Iterable[Metric]]] = []
         self._counts = DatabaseCounts()
@@ -109,7 +114,9 @@ class EngineMetrics:
         """Read the database counts when due, then rebuild every family from memory."""
         if time.monotonic() - self._counts.read_at >= self._database_refresh:
             await self._read_counts()
+            await self.stuck.refresh()
         families = [*self._engine_families(), *self._moodys_families(), *self._db_families()]
+        families.extend(self.stuck.families())
         for more in self.extra:
             families.extend(more())
         with self._lock:

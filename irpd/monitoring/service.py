@@ -21,6 +21,7 @@ from irpd.engine.engine import Engine
 from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
 from irpd.monitoring.metrics import EngineMetrics, MoodysRequestMetrics
+from irpd.monitoring.stuck import RunTimeExpectations
 from irpd.moodys.client import MoodysClient
 
 log = structlog.get_logger("irpd.monitoring")
@@ -37,10 +38,13 @@ class MetricsService:
         db: Database,
         *,
         database_refresh: float = 15.0,
+        expectations: RunTimeExpectations,
     ) -> None:
         self._listen = listen
         self.registry = CollectorRegistry(auto_describe=False)
-        self.sampler = EngineMetrics(engine, moodys, db, database_refresh=database_refresh)
+        self.sampler = EngineMetrics(
+            engine, moodys, db, database_refresh=database_refresh, expectations=expectations
+        )
         self.registry.register(self.sampler)
         ProcessCollector(registry=self.registry)
         moodys.observe(MoodysRequestMetrics(self.registry))

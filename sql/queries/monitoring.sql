@@ -15,3 +15,10 @@ SELECT batch_type, status, count(*)::bigint AS n
   FROM irp_batch
  GROUP BY 1, 2
  ORDER BY 1, 2
+
+-- name: metrics_batch_types
+-- The batch type of the batches whose jobs the tracker holds (primary-key lookups of the
+-- batches not seen before; a batch's type never changes).
+SELECT id, batch_type
+  FROM irp_batch
+ WHERE id = ANY($1::bigint[])

@@ -109,6 +109,7 @@ _SPECIAL = {
     ("metrics", "listen"): ("127.0.0.1:9464", "127.0.0.1:9464"),
     ("web", "public_url"): ("https://irpd.example.com", "https://irpd.example.com"),
     ("moodys", "status_batch_size"): ("500", 500),  # the default is the maximum
+    ("metrics", "expected_run_times"): ("Export=60, Analysis=90.5", ("Export=60", "Analysis=90.5")),
 }
 
 
@@ -187,6 +188,10 @@ def test_unrelated_irpd_variables_are_ignored() -> None:
         ("[logging]\nformat = 'xml'\n", "logging.format"),
         ("[state]\ndir = 3\n", "[state] dir"),
         ("logging = 3\n", "[logging]"),
+        ("[metrics]\nexpected_run_times = ['Export']\n", "metrics.expected_run_times"),
+        ("[metrics]\nexpected_run_times = ['Export=0']\n", "metrics.expected_run_times"),
+        ("[metrics]\nexpected_run_times = ['A=1', 'A=2']\n", "metrics.expected_run_times"),
+        ("[metrics]\nexpected_run_time = 0\n", "metrics.expected_run_time"),
     ],
 )
 def test_a_bad_file_stops_start_up_naming_the_key(tmp_path: Path, text: str, named: str) -> None:
