@@ -61,6 +61,17 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def non_negative(text: str) -> float:
+    """An argparse ``type``: a finite number, 0 or more (else a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
+
+
 #: the largest id PostgreSQL's BIGINT holds
 MAX_ID = 2**63 - 1
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from irpd.cli.common import bounded_int, non_negative
 from irpd.ops import retention
 
 
@@ -44,7 +45,7 @@ def add_parser(sub: Any) -> None:
     )
     retire.add_argument(
         "--older-than",
-        type=float,
+        type=non_negative,
         required=True,
         metavar="DAYS",
         help="retire the cycles archived more than DAYS days ago",
@@ -54,11 +55,14 @@ def add_parser(sub: Any) -> None:
         action.add_argument("--config", help="path to irpd.toml")
     for action in (purge, retire):
         action.add_argument(
-            "--chunk", type=int, default=retention.DEFAULT_CHUNK, help="jobs per transaction"
+            "--chunk",
+            type=bounded_int(1, 100_000),
+            default=retention.DEFAULT_CHUNK,
+            help="jobs per transaction, 1 to 100,000",
         )
         action.add_argument(
             "--pause",
-            type=float,
+            type=non_negative,
             default=retention.DEFAULT_PAUSE,
             help="seconds between transactions",
         )

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from irpd.cli.irpctl import main
+from irpd.cli.main import main as irpd_main
 
 NO_DAEMON = ["--socket", "/nonexistent/irpd.sock"]
 
@@ -40,3 +41,20 @@ def test_a_usage_error_with_json_is_a_json_error(capsys: pytest.CaptureFixture[s
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["type"] == "UsageError"
     assert "--limit: must be from 1 to 5,000: 0" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cycle", "retire", "--older-than", "-3", "--out", "/x"], "must be 0 or more: -3"),
+        (["cycle", "purge", "c", "--without-export", "--chunk", "0"], "must be from 1 to"),
+        (["cycle", "purge", "c", "--without-export", "--pause", "nan"], "must be 0 or more"),
+    ],
+)
+def test_irpd_retention_options_are_checked_before_anything_runs(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        irpd_main(argv)
+    assert ended.value.code == 2
+    assert message in capsys.readouterr().err
