@@ -1,9 +1,10 @@
 """Real local receivers for notification tests: an aiohttp server standing in for Teams, Slack
 and generic webhooks, and an aiosmtpd SMTP server with STARTTLS.
 
-Both record what they received. The HTTP receiver can be *down* (answers 503) or *hang* the
-next request until released (to kill a daemon in the middle of a delivery). It runs in the
-test's event loop (:meth:`HttpReceiver.start`) or in a thread of its own
+Both record what they received. Both can be *down*: the HTTP receiver answers 503, the SMTP
+one refuses each message with a temporary 451 (``mailbox.down``). The HTTP receiver can also
+*hang* the next request until released (to kill a daemon in the middle of a delivery). It
+runs in the test's event loop (:meth:`HttpReceiver.start`) or in a thread of its own
 (:meth:`HttpReceiver.start_in_thread`, for tests that drive processes synchronously).
 """
 
@@ -137,9 +138,16 @@ class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.tls: list[bool] = []
+        #: while set, every message is refused for now (451, a temporary failure)
+        self.down = False
+        #: Message-IDs of the messages refused while down
+        self.refused: list[str] = []
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
+        if self.down:
+            self.refused.append(str(message_from_bytes(content)["Message-ID"]))
+            return "451 4.3.0 mailbox unavailable, try again later"
         self.messages.append(message_from_bytes(content))
         self.tls.append(session.ssl is not None)
         return "250 OK"

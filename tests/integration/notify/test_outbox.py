@@ -213,19 +213,26 @@ async def test_a_receiver_down_gets_the_message_once_it_is_back_same_key(
     await seed(db, 2)
     await settle(db, failed=2)
     await Recon(db).recon_batch(1, only_on_change=True)
-    config = settings(channels(http, smtp, tmp_path / "key")[:3], ("batch_failed",))
+    config = settings(channels(http, smtp, tmp_path / "key"), ("batch_failed",))
     outbox = outbox_for(config)
-    http.down = True
-    await until(lambda: len(http.requests) >= 9, outbox.step, "three attempts per channel")
+    http.down = smtp.mailbox.down = True
+    await until(lambda: len(http.requests) >= 9 and len(smtp.mailbox.refused) >= 3,
+                outbox.step, "three attempts per channel")  # fmt: skip
     assert http.delivered() == []
+    assert smtp.messages == []
     listed = await NotificationAdmin(db).list(status="PENDING")
-    assert {m["last_error"] for m in listed["messages"]} == {"HTTP 503"}
+    errors = {m["channel"]: m["last_error"] for m in listed["messages"]}
+    assert errors.pop("mail").startswith("SMTP 451")
+    assert set(errors.values()) == {"HTTP 503"}
 
-    http.down = False
-    await until(lambda: len(http.delivered()) == 3, outbox.step, "delivery after the outage")
+    http.down = smtp.mailbox.down = False
+    await until(lambda: len(http.delivered()) == 3 and len(smtp.messages) == 1, outbox.step,
+                "delivery after the outage")  # fmt: skip
     keys = {r.key for r in http.requests}
     assert len(keys) == 1  # every attempt, failed or not, carried the notification's key
     assert sorted(r.path for r in http.delivered()) == ["/hook", "/slack", "/teams"]
+    (key,) = keys
+    assert set(smtp.mailbox.refused) == {smtp.messages[0]["Message-ID"]} == {f"<{key}@irpd>"}
 
 
 async def test_a_burst_of_100_failures_is_one_digest_per_channel(
