@@ -1,14 +1,38 @@
 """The tracker's in-memory poll schedule: a few hundred bytes per in-flight job, no tasks.
 
-Jobs live in a dict keyed by id; due times live in a heap of ``(due, job_id)``. Rescheduling
-pushes a new heap entry; stale entries are skipped when popped (lazy deletion), so every
-operation is O(log n).
+Jobs live in a dict keyed by id; due times live in a heap of entries that order by due time,
+then id. Rescheduling pushes a new heap entry; stale entries are skipped when popped (lazy
+deletion), so every operation is O(log n).
+
+An entry is one int (the due time in microseconds and the job id packed together), not a
+``(due, job_id)`` tuple: a tuple is a container the garbage collector tracks, and 100,000 jobs
+rescheduled every few seconds left tens of thousands of them in the young generation (a popped
+old entry freed for each new one pushed, so the young generation grew without triggering a
+collection), which one young collection then scanned at once: 25-60 ms loop stalls. Ints are
+not tracked (docs/performance.md, *Steady-state loop lag*).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
+from typing import Final
+
+#: bits of an entry that hold the job id (ids are PostgreSQL bigints: below 2**63)
+_ID_BITS: Final = 64
+_ID_MASK: Final = (1 << _ID_BITS) - 1
+#: due times are kept to the microsecond in an entry
+_TICKS: Final = 1_000_000
+
+
+def _entry(due: float, job_id: int) -> int:
+    """The heap entry of ``job_id`` due at ``due``: ordered by due time, then id."""
+    return (math.floor(due * _TICKS) << _ID_BITS) | job_id
+
+
+def _due_of(entry: int) -> float:
+    return (entry >> _ID_BITS) / _TICKS
 
 
 @dataclass(slots=True)
@@ -31,7 +55,7 @@ class PollSchedule:
 
     def __init__(self) -> None:
         self._jobs: dict[int, TrackedJob] = {}
-        self._heap: list[tuple[float, int]] = []
+        self._heap: list[int] = []
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -54,14 +78,14 @@ class PollSchedule:
     def put(self, job: TrackedJob) -> None:
         """Track (or re-track) ``job`` due at ``job.due``."""
         self._jobs[job.id] = job
-        heapq.heappush(self._heap, (job.due, job.id))
+        self._push(job.due, job.id)
 
     def reschedule(self, job_id: int, due: float) -> None:
         """Move a tracked job's next poll to ``due``."""
         job = self._jobs.get(job_id)
         if job is not None:
             job.due = due
-            heapq.heappush(self._heap, (due, job_id))
+            self._push(due, job_id)
 
     def remove(self, job_id: int) -> TrackedJob | None:
         """Stop tracking a job (its heap entries become stale)."""
@@ -70,7 +94,7 @@ class PollSchedule:
     def next_due(self) -> float | None:
         """The earliest due time, or None when nothing is tracked."""
         self._drop_stale_head()
-        return self._heap[0][0] if self._heap else None
+        return self._jobs[self._heap[0] & _ID_MASK].due if self._heap else None
 
     def pop_due(self, now: float, limit: int) -> list[TrackedJob]:
         """Up to ``limit`` jobs due at or before ``now``, earliest first.
@@ -79,21 +103,33 @@ class PollSchedule:
         """
         out: list[TrackedJob] = []
         while self._heap and len(out) < limit:
-            due, job_id = self._heap[0]
-            if due > now:
+            entry = self._heap[0]
+            if _due_of(entry) > now:
                 break
             heapq.heappop(self._heap)
-            job = self._jobs.get(job_id)
-            if job is not None and job.due == due:
+            job = self._live(entry)
+            if job is not None:
+                if job.due > now:  # due within the entry's microsecond, just after now
+                    heapq.heappush(self._heap, entry)
+                    break
                 job.due = float("inf")  # in flight: not due again until rescheduled
                 out.append(job)
         return out
 
+    def _push(self, due: float, job_id: int) -> None:
+        if math.isfinite(due):  # an infinite due time is never due: nothing to push
+            heapq.heappush(self._heap, _entry(due, job_id))
+
+    def _live(self, entry: int) -> TrackedJob | None:
+        """The job of ``entry`` if the entry is its current one (else the entry is stale)."""
+        job = self._jobs.get(entry & _ID_MASK)
+        if job is not None and math.isfinite(job.due) and _entry(job.due, job.id) == entry:
+            return job
+        return None
+
     def _drop_stale_head(self) -> None:
         while self._heap:
-            due, job_id = self._heap[0]
-            job = self._jobs.get(job_id)
-            if job is not None and job.due == due:
+            if self._live(self._heap[0]) is not None:
                 return
             heapq.heappop(self._heap)
 
@@ -104,5 +140,5 @@ class PollSchedule:
     def compact(self) -> None:
         """Rebuild the heap when stale entries dominate (keeps memory bounded)."""
         if self.needs_compaction():
-            self._heap = [(j.due, j.id) for j in self._jobs.values() if j.due != float("inf")]
+            self._heap = [_entry(j.due, j.id) for j in self._jobs.values() if math.isfinite(j.due)]
             heapq.heapify(self._heap)

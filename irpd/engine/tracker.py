@@ -209,24 +209,30 @@ class Tracker:
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.01))
 
     async def _resync(self) -> bool:
-        # the collector is paused for the load, which is frozen afterwards (see collector)
+        # A load into an empty schedule (start-up, or every shard newly owned) pauses the
+        # collector and is frozen afterwards; a later resync streams with it on (see collector)
+        if len(self.schedule):
+            return await self._load()
         with collector_paused():
             return await self._load()
 
     async def _load(self) -> bool:
+        """Read the in-flight set of the owned shards step by step: each step aligns the
+        tracked jobs it names and keeps only the new ones and the ids seen, so no step holds
+        or scans all 100,000 rows on the loop."""
         owned = self._leases.usable()
         self._added_during_resync = set()
-        rows: list[InFlightJob] = []
+        fresh: list[InFlightJob] = []
+        seen: set[int] = set()
         try:
             if owned:
                 async for chunk in self._store.in_flight_batches(sorted(owned), LOAD_STEP):
-                    rows.extend(chunk)
+                    self._align(chunk, self._clock(), fresh, seen)
                     await asyncio.sleep(0)  # loading 100k jobs must not stall the loop
             await self.lost.load(sorted(owned), self._clock())
         except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
-        fresh = [r for r in rows if r.id not in self.schedule]
         window = min(
             self.settings.recovery_spread,
             len(fresh) / self.settings.recovery_rate,
@@ -235,10 +241,11 @@ class Tracker:
         now = self._clock()
         for count, row in enumerate(fresh):
             # first polls land uniformly at random over the window: no burst after a restart
-            self.schedule.put(_tracked(row, now, now + window * self._rng.random()))
+            if row.id not in self.schedule:  # else acknowledged (added) during the load
+                self.schedule.put(_tracked(row, now, now + window * self._rng.random()))
             if count % LOAD_STEP == LOAD_STEP - 1:
                 await asyncio.sleep(0)  # keep the loop responsive while loading 100k jobs
-        await self._forget_others(rows, now)
+        await self._forget_others(seen)
         freeze_if_large(len(fresh))
         self._owned = owned
         self._resync_needed = False
@@ -253,6 +260,19 @@ class Tracker:
         self.loaded.set()
         return True
 
+    def _align(
+        self, rows: Sequence[InFlightJob], now: float, fresh: list[InFlightJob], seen: set[int]
+    ) -> None:
+        """One step of a load: statuses changed elsewhere are taken over, jobs not tracked
+        yet are kept in ``fresh``, every id in ``seen``."""
+        for row in rows:
+            seen.add(row.id)
+            job = self.schedule.get(row.id)
+            if job is None:
+                fresh.append(row)
+            elif job.status != row.status:
+                job.status, job.since, job.polls_in_status = row.status, now, 0
+
     def _sweep_window(self) -> float:
         """The longest a first sweep may be spread over so that no job comes due again
         before it ends: a job may be polled up to ``lookahead`` early and is due again
@@ -260,17 +280,9 @@ class Tracker:
         sweep cannot reach in time wait in due order, all before any second poll)."""
         return max(0.0, self.settings.policy.min_interval - 2 * self.settings.lookahead)
 
-    async def _forget_others(self, rows: list[InFlightJob], now: float) -> None:
-        """Align the schedule with the database: statuses changed elsewhere, and jobs that
-        are no longer in flight on the owned shards."""
-        seen: set[int] = set()
-        for count, row in enumerate(rows):
-            if count % (4 * LOAD_STEP) == 0:
-                await asyncio.sleep(0)
-            seen.add(row.id)
-            job = self.schedule.get(row.id)
-            if job is not None and job.status != row.status:
-                job.status, job.since, job.polls_in_status = row.status, now, 0
+    async def _forget_others(self, seen: set[int]) -> None:
+        """Stop tracking jobs that are no longer in flight on the owned shards (not ``seen``
+        by the load)."""
         for count, job_id in enumerate(self.schedule.ids()):
             if count % (4 * LOAD_STEP) == 0:
                 await asyncio.sleep(0)
