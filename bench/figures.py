@@ -184,6 +184,19 @@ class ListingFigures:
     loop_lag_before: LoopLag | None = None
     loop_lag_after: LoopLag | None = None
     moodys_latency_s: float = 0.0
+    #: inside the daemon (its ``control_answered`` events): request read → first byte written
+    server_first_page_ms: float | None = None
+    server_page_p50_ms: float | None = None
+    server_page_max_ms: float | None = None
+    #: CPU the loop spent on a page's timed steps (converting rows, encoding pieces): per page
+    #: (p50 / max) and the longest single step, i.e. the longest hold of the loop by a page
+    page_loop_cpu_p50_ms: float | None = None
+    page_loop_cpu_max_ms: float | None = None
+    page_loop_step_max_ms: float | None = None
+    pages_with_full_gc: int | None = None
+    #: the concurrent status calls inside the daemon (request read → answer written)
+    server_status_p50_ms: float | None = None
+    server_status_p99_ms: float | None = None
     error: str = ""
 
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import benchdb
+from bench import benchdb, logscan
 from bench.benchdb import BenchDb
 from bench.daemon import PHASE_ERRORS, Daemon
 from bench.figures import ListingFigures, percentile, rounded
@@ -85,7 +86,8 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
     try:
         first_id = await rig.fake.create_workflows(jobs)
         batch_id = await db.seed_in_flight(jobs, first_id)
-        daemon = rig.daemon(dsn, f"n{jobs}-listing")
+        # debug: the daemon logs what each answer cost it (control_answered)
+        daemon = rig.daemon(dsn, f"n{jobs}-listing", {"IRPD_LOGGING_LEVEL": "debug"})
         daemon.start()
         await _wait_for_transitions(rig, db, daemon, batch_id, "SUBMITTED")
         await asyncio.sleep(rig.options.listing_settle)
@@ -108,7 +110,7 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         if not rig.options.keep_databases:
             await benchdb.drop(rig.server.admin_dsn, dsn)
     pages = listed["pages"]
-    return ListingFigures(
+    figures = ListingFigures(
         jobs=jobs,
         rows=listed["rows"],
         pages=len(pages),
@@ -127,6 +129,33 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         loop_lag_after=after,
         moodys_latency_s=latency,
     )
+    return replace(figures, **_server_side(daemon.log))
+
+
+def _server_side(log: Path) -> dict[str, Any]:
+    """The daemon's own figures for the listing's pages and the status calls beside them."""
+    answered = logscan.events(log, "control_answered")
+    pages = [line.fields for line in answered if line.fields.get("command") == "batch.jobs"]
+    status = [
+        float(line.fields["answer_ms"])
+        for line in answered
+        if line.fields.get("command") == "status"
+    ]
+    if not pages:
+        return {}
+    first = [float(p["first_byte_ms"]) for p in pages]
+    cpu = [float(p["loop_cpu_ms"]) for p in pages]
+    return {
+        "server_first_page_ms": rounded(first[0], 2),
+        "server_page_p50_ms": rounded(percentile(first, 50), 2),
+        "server_page_max_ms": rounded(max(first), 2),
+        "page_loop_cpu_p50_ms": rounded(percentile(cpu, 50), 2),
+        "page_loop_cpu_max_ms": rounded(max(cpu), 2),
+        "page_loop_step_max_ms": rounded(max(float(p["loop_step_max_ms"]) for p in pages), 2),
+        "pages_with_full_gc": sum(1 for p in pages if (p.get("gc_passes") or [0, 0, 0])[2]),
+        "server_status_p50_ms": rounded(percentile(status, 50), 2) if status else None,
+        "server_status_p99_ms": rounded(percentile(status, 99), 2) if status else None,
+    }
 
 
 def render_listing(figures: ListingFigures) -> str:
@@ -145,6 +174,12 @@ def render_listing(figures: ListingFigures) -> str:
             f"{f.page_max_ms} ms",
             f"  concurrent status ({f.status_calls} calls): p50 {f.status_p50_ms} / p99 "
             f"{f.status_p99_ms} / max {f.status_max_ms} ms",
+            f"  inside the daemon: first page {f.server_first_page_ms} ms (request → first byte); "
+            f"page p50 {f.server_page_p50_ms} / max {f.server_page_max_ms} ms; status p50 "
+            f"{f.server_status_p50_ms} / p99 {f.server_status_p99_ms} ms",
+            f"  loop CPU per page (converting + encoding) p50 {f.page_loop_cpu_p50_ms} / max "
+            f"{f.page_loop_cpu_max_ms} ms; longest single step {f.page_loop_step_max_ms} ms; "
+            f"pages during which a full GC pass ran: {f.pages_with_full_gc}",
             f"  daemon RSS before {f.rss_before_mb} MB, highest during {f.rss_max_mb} MB",
             f"  event-loop lag (daemon's last ~60 s) before p99/max "
             f"{lag_b.p99_ms if lag_b else None}/{lag_b.max_ms if lag_b else None} ms, "

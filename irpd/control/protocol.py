@@ -318,7 +318,8 @@ def ok_chunks(request_id: Any, result: Any, rows: int = CHUNK_ROWS) -> Iterator[
             continue
         yield (label + "[").encode("utf-8")
         for start in range(0, len(value), rows):
-            piece = ",".join(_dumps(item) for item in value[start : start + rows])
+            # one encoder call per piece: the list's text without its brackets
+            piece = _dumps(value[start : start + rows])[1:-1]
             yield (("," if start else "") + piece).encode("utf-8")
         yield b"]"
     yield b"}}\n"
@@ -337,8 +338,12 @@ def request_line(command: str, args: Mapping[str, Any], request_id: Any = 1) -> 
     return _line({"v": VERSION, "id": request_id, "command": command, "args": dict(args)})
 
 
+#: one encoder for every answer (``json.dumps`` with options builds a new one per call)
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, default=str, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def _line(obj: Mapping[str, Any]) -> bytes:

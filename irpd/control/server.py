@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import socket
 import stat
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from irpd import loopcost
 from irpd.control import protocol
 from irpd.control.peers import PeerPolicy, peer_of
 from irpd.engine.priority import OperatorActivity, OperatorSpan
@@ -155,8 +158,13 @@ class ControlServer:
                 if line is None:
                     return
                 span.request()
-                await self._write(writer, await self._answer(line, peer.uid))
+                started = time.perf_counter()
+                collections = _gc_passes()
+                cost = loopcost.begin()
+                command, pieces = await self._answer(line, peer.uid)
+                first, size = await self._write(writer, pieces)
                 span.stop()
+                _log_answered(command, started, first, size, cost, collections)
 
     async def _read_line(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -185,20 +193,39 @@ class ControlServer:
         return line
 
     @staticmethod
-    async def _write(writer: asyncio.StreamWriter, pieces: Iterable[bytes]) -> None:
+    async def _write(
+        writer: asyncio.StreamWriter, pieces: Iterable[bytes]
+    ) -> tuple[float | None, int]:
         """Write an answer piece by piece, giving the loop back between pieces (a page of
-        thousands of rows is encoded a few hundred rows at a time)."""
-        for count, piece in enumerate(pieces):
-            if count:
+        thousands of rows is encoded a few hundred rows at a time); each piece's encoding is
+        one step of the answer's loop cost. Returns when the first byte was written
+        (``perf_counter``) and how many bytes were."""
+        first: float | None = None
+        size = 0
+        iterator = iter(pieces)
+        while True:
+            if first is not None:
                 await asyncio.sleep(0)
-            writer.write(piece)
+            with loopcost.step():
+                piece = next(iterator, None)
+                if piece is not None:
+                    writer.write(piece)
+            if piece is None:
+                return first, size
+            if first is None:
+                first = time.perf_counter()
+            size += len(piece)
             await writer.drain()
 
-    async def _answer(self, line: bytes, uid: int) -> Iterable[bytes]:
+    async def _answer(self, line: bytes, uid: int) -> tuple[str | None, Iterable[bytes]]:
+        """The request's command (None when unreadable) and the pieces of its answer."""
         try:
             request = protocol.parse_request(line)
         except protocol.ProtocolError as exc:
-            return [protocol.error(exc.request_id, exc.kind, str(exc))]
+            return None, [protocol.error(exc.request_id, exc.kind, str(exc))]
+        return request.command, await self._result(request, uid)
+
+    async def _result(self, request: protocol.Request, uid: int) -> Iterable[bytes]:
         self.requests += 1
         bound = log.bind(command=request.command, uid=uid)
         try:
@@ -230,6 +257,34 @@ def _complete(handlers: Mapping[str, Handler]) -> Mapping[str, Handler]:
     if missing:
         raise ValueError(f"no handler for commands {missing}")
     return handlers
+
+
+def _gc_passes() -> list[int]:
+    return [generation["collections"] for generation in gc.get_stats()]
+
+
+def _log_answered(
+    command: str | None,
+    started: float,
+    first: float | None,
+    size: int,
+    cost: loopcost.LoopCost,
+    collections: list[int],
+) -> None:
+    """What an answer cost the daemon (debug: the listing benchmark reads it)."""
+    done = time.perf_counter()
+    log.debug(
+        "control_answered",
+        command=command,
+        first_byte_ms=round(((first or done) - started) * 1000, 3),
+        answer_ms=round((done - started) * 1000, 3),
+        loop_cpu_ms=round(cost.cpu_s * 1000, 3),
+        loop_step_max_ms=round(cost.longest_s * 1000, 3),
+        steps=cost.steps,
+        bytes=size,
+        # the garbage collector's passes meanwhile, by generation (whichever task ran them)
+        gc_passes=[now - before for now, before in zip(_gc_passes(), collections, strict=True)],
+    )
 
 
 def _clear_stale(path: Path) -> None:

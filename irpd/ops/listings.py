@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from irpd import loopcost
 from irpd.db.database import Database, Row
 from irpd.errors import BatchError, ConfigurationError, CycleError, DomainError, JobError
 from irpd.ops import validate
@@ -90,7 +91,8 @@ async def plain_rows_yielding(rows: Sequence[Row]) -> list[dict[str, Any]]:
     for start in range(0, len(rows), CONVERT_CHUNK):
         if start:
             await asyncio.sleep(0)
-        converted.extend(plain_row(row) for row in rows[start : start + CONVERT_CHUNK])
+        with loopcost.step():
+            converted.extend(plain_row(row) for row in rows[start : start + CONVERT_CHUNK])
     return converted
 
 

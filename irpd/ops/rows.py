@@ -26,9 +26,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+#: types that are JSON already: a page of rows is mostly these, so they skip :func:`plain`'s
+#: checks (one set lookup per value instead of four isinstance calls; a 500-row page's
+#: conversion is the largest step a listing holds the event loop for)
+_JSON_TYPES: frozenset[type] = frozenset({str, int, bool, float, type(None), dict, list})
+
+
 def plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A row as a ``dict`` of JSON types."""
-    return {key: plain(value) for key, value in row.items()}
+    return {
+        key: value if type(value) in _JSON_TYPES else plain(value) for key, value in row.items()
+    }
 
 
 def plain_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
