@@ -23,8 +23,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from irpd.db.database import Database, DatabaseUnavailable
 from irpd.engine.schedule import PollSchedule
 
-#: tracked jobs walked between two turns of the event loop (about a millisecond each)
-SLICE = 5_000
+#: tracked jobs walked between two turns of the event loop (under a millisecond each)
+SLICE = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +70,15 @@ class StuckJobs:
     async def refresh(self) -> None:
         """Recount from the tracked jobs (a few milliseconds per 100,000, in slices)."""
         jobs = self._schedule.jobs()
-        batches = {job.batch_id for job in jobs}
+        batches: set[int] = set()
+        for start in range(0, len(jobs), SLICE):
+            await asyncio.sleep(0)
+            batches.update(job.batch_id for job in jobs[start : start + SLICE])
         await self._learn_types(batches)
         now = self._clock()
         found: dict[str, TypeAges] = {}
         for start in range(0, len(jobs), SLICE):
-            if start:
-                await asyncio.sleep(0)
+            await asyncio.sleep(0)
             for job in jobs[start : start + SLICE]:
                 batch_type = self._types.get(job.batch_id)
                 if batch_type is None:
