@@ -20,13 +20,12 @@ from bench.benchdb import BenchDb
 from irpd.db.database import Database
 from irpd.db.engine_store import EngineStore
 from irpd.db.moves import reports
+from irpd.engine.leases import SHARDS
 from statemachines.job import JobStatus, report_move
 
 #: statements in flight at once (two cores: more only queue in PostgreSQL)
 CONNECTIONS = 4
 WORKER = "bench-statement-alone"
-#: claim every shard (irp_shard holds 64)
-SHARDS = 64
 
 
 async def statement_alone(db: BenchDb, dsn: str, batch_id: int, chunk: int) -> float | None:

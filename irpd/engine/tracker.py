@@ -30,6 +30,7 @@ from irpd.engine.lost import LostWorkflows
 from irpd.engine.poll_budget import PollBudget
 from irpd.engine.ports import MoodysGateway
 from irpd.engine.schedule import PollSchedule, TrackedJob
+from irpd.engine.sweep_slots import Counted, SweepSlots
 from irpd.errors import PermanentError, RetryableError, clip
 from irpd.moodys.models import WorkflowStatus
 from statemachines.job import (
@@ -51,6 +52,9 @@ MAX_DUE = 20_000
 #: first polls after a start are spread so that at most this many jobs are due per second;
 #: benchmark-tuned: recovery of 100,000 jobs inside poll_min_interval (docs/performance.md)
 RECOVERY_RATE = 20_000.0
+#: chunks answered but not yet written that a sweep holds beyond the status-request limit:
+#: requests go on while a few chunks are decided and written (the pool's writers, not more)
+WRITE_AHEAD = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -302,22 +306,17 @@ class Tracker:
         started = self._clock()
         tasks: list[asyncio.Task[None]] = []
         taken = 0
-        active = 0
-        freed = asyncio.Event()
+        slots = SweepSlots(WRITE_AHEAD)
 
-        async def one(chunk: list[TrackedJob]) -> None:
-            nonlocal active
+        async def one(chunk: list[TrackedJob], counted: Counted) -> None:
             try:
-                await self._poll_chunk(chunk)
+                await self._poll_chunk(chunk, counted.answered)
             finally:
-                active -= 1
-                freed.set()
+                counted.done()
 
         try:
             while taken < allowed:
-                while active >= max(1, self._parallelism()):
-                    freed.clear()
-                    await freed.wait()
+                await slots.room(self._parallelism)
                 await self.budget.yield_to_operators()
                 # the budget is checked per chunk: an operator arriving mid-sweep slows it
                 budget = self.budget.allowed()
@@ -331,11 +330,10 @@ class Tracker:
                 chunk = self.schedule.pop_due(horizon, min(size, allowed - taken, budget))
                 if not chunk:
                     break
-                active += 1
                 taken += len(chunk)
                 if hurried:
                     self.budget.spend(len(chunk))
-                tasks.append(asyncio.create_task(one(chunk)))
+                tasks.append(asyncio.create_task(one(chunk, slots.take())))
                 await asyncio.sleep(0)  # popping the next chunk waits for a later loop step
         finally:
             if tasks:
@@ -346,9 +344,14 @@ class Tracker:
             self.sweep_seconds += self.last_sweep_seconds
         return taken
 
-    async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
+    async def _poll_chunk(
+        self, chunk: list[TrackedJob], answered: Callable[[], None] = lambda: None
+    ) -> None:
         try:
-            answers = await self._moodys.get_workflows([j.workflow_id for j in chunk])
+            try:
+                answers = await self._moodys.get_workflows([j.workflow_id for j in chunk])
+            finally:
+                answered()
             self.moodys_health.ok()
         except (RetryableError, PermanentError) as exc:
             self.moodys_health.failed(exc)

@@ -4,6 +4,7 @@ up with the recovery spread or falls behind it (issue 17: 306-895 ids were polle
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
@@ -34,7 +35,9 @@ class Polling(Tracker):
         )  # fmt: skip
         self.polls: list[tuple[float, int]] = []
 
-    async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
+    async def _poll_chunk(
+        self, chunk: list[TrackedJob], answered: Callable[[], None] = lambda: None
+    ) -> None:
         for job in chunk:
             self.polls.append((self._clock(), job.id))
             self.schedule.reschedule(job.id, self._clock() + self.settings.policy.min_interval)

@@ -4,6 +4,7 @@ active, no debt from unhurried times. The tracker's collaborators are not needed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from irpd.engine.priority import OperatorActivity
@@ -32,7 +33,9 @@ class RecordingTracker(Tracker):
         )  # fmt: skip
         self.chunks: list[int] = []
 
-    async def _poll_chunk(self, chunk: list[TrackedJob]) -> None:
+    async def _poll_chunk(
+        self, chunk: list[TrackedJob], answered: Callable[[], None] = lambda: None
+    ) -> None:
         self.chunks.append(len(chunk))
 
 
