@@ -85,6 +85,12 @@ def batch_after_recon(
     return BATCH_LIFECYCLE.lookup.get((current, trigger), current)
 
 
+def withdraws(current: BatchStatus | str) -> bool:
+    """True when an operator's cancel withdraws the batch itself (``withdraw`` is legal from
+    ``current``: never submitted); otherwise only its jobs are cancelled."""
+    return (current, "withdraw") in BATCH_LIFECYCLE.lookup
+
+
 def job_submitted_trigger(current: BatchStatus) -> str | None:
     """The trigger a batch in ``current`` fires once one of its jobs is submitted: ``submit``
     from INITIATED, ``reactivate`` otherwise (illegal from COMPLETED), none when ACTIVE."""

@@ -11,7 +11,19 @@ from irpd.errors import BatchError, ConfigurationError, StaleStateError
 from irpd.ops import validate
 from irpd.ops.machines import batch_move, configuration_move
 from irpd.ops.ports import TransformerRegistry
-from irpd.ops.rows import plain, plain_row, plain_rows
+from irpd.ops.results import (
+    Batch,
+    BatchJob,
+    BatchRow,
+    CreatedBatch,
+    InsertedBatch,
+    JobConfiguration,
+    QueuedJob,
+    SubmittedBatch,
+    shaped,
+    shaped_rows,
+)
+from irpd.ops.rows import plain
 from statemachines.batch import BatchStatus
 from statemachines.configuration import (
     BATCHABLE_CONFIGURATION_STATUSES,
@@ -85,7 +97,7 @@ class Batches:
         *,
         allow_duplicate: str | None = None,
         step_run_id: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CreatedBatch:
         """Create a batch, its job configurations and INITIATED jobs in one transaction.
 
         Validated in the spec's order: the configuration exists and is VALID or ACTIVE (in the
@@ -143,7 +155,7 @@ class Batches:
             raise
         assert row is not None
         return {
-            **plain_row(row),
+            **shaped(InsertedBatch, row),
             "batch_type": kind,
             "configuration_id": config_id,
             "step_id": step,
@@ -161,7 +173,7 @@ class Batches:
             )
 
     @conflicts_retried
-    async def submit_batch(self, batch_id: int) -> dict[str, Any]:
+    async def submit_batch(self, batch_id: int) -> SubmittedBatch:
         """Queue the batch's INITIATED non-skipped jobs for the dispatcher; batch → ACTIVE
         (sets ``submitted_ts``), configuration VALID → ACTIVE; one transaction.
 
@@ -196,43 +208,44 @@ class Batches:
             "submitted_ts": plain(moved["submitted_ts"]),
             "configuration_status": str(config_target),
             "submitted_jobs": len(jobs),
-            "jobs": plain_rows(jobs),
+            "jobs": shaped_rows(QueuedJob, jobs),
         }
 
-    async def read_batch(self, batch_id: int) -> dict[str, Any]:
+    async def read_batch(self, batch_id: int) -> Batch:
         """One batch, with its job and job configuration counts."""
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         row = await self._db.fetchrow("batch_read", bid)
         if row is None:
             raise BatchError(f"Batch {bid} not found.")
-        return plain_row(row)
+        return shaped(Batch, row)
 
     async def list_batches(
         self, status: str | None = None, configuration_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[BatchRow]:
         """Batches, optionally of one status and/or one configuration, oldest first."""
         wanted = validate.optional_choice("status", status, BATCH_STATUSES, BatchError)
         config_id = validate.optional_id("configuration_id", configuration_id, BatchError)
-        return plain_rows(await self._db.fetch("batch_list", wanted, config_id))
+        return shaped_rows(BatchRow, await self._db.fetch("batch_list", wanted, config_id))
 
     async def get_batch_jobs(
         self, batch_id: int, skipped: bool | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[BatchJob]:
         """The batch's jobs (narrow rows), optionally filtered by ``skipped`` and ``status``."""
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         skip = validate.optional_bool("skipped", skipped, BatchError)
         wanted = validate.optional_choice("status", status, JOB_STATUSES, BatchError)
         await self._require_batch(bid)
-        return plain_rows(await self._db.fetch("batch_jobs", bid, skip, wanted))
+        return shaped_rows(BatchJob, await self._db.fetch("batch_jobs", bid, skip, wanted))
 
     async def get_batch_job_configurations(
         self, batch_id: int, skipped: bool | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[JobConfiguration]:
         """The batch's job configurations (with data), optionally filtered by ``skipped``."""
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         skip = validate.optional_bool("skipped", skipped, BatchError)
         await self._require_batch(bid)
-        return plain_rows(await self._db.fetch("batch_job_configurations", bid, skip))
+        rows = await self._db.fetch("batch_job_configurations", bid, skip)
+        return shaped_rows(JobConfiguration, rows)
 
     async def _require_batch(self, batch_id: int) -> None:
         if not await self._db.fetchval("batch_exists", batch_id):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
 from irpd.errors import CycleError, StaleStateError
 from irpd.ops import validate
-from irpd.ops.rows import plain_row, plain_rows
+from irpd.ops.results import CreatedCycle, Cycle, ListedCycle, shaped, shaped_rows
 
 CYCLE_STATUSES: Final = ("ACTIVE", "ARCHIVED")
 MAX_CYCLE_NAME_LENGTH: Final = 255
@@ -43,7 +43,7 @@ class Cycles:
         self._db = db
 
     @conflicts_retried
-    async def create_cycle(self, cycle_name: str) -> dict[str, Any]:
+    async def create_cycle(self, cycle_name: str) -> CreatedCycle:
         """Create the ACTIVE cycle ``cycle_name``; the previous ACTIVE one is archived in the
         same transaction (refused while it has ACTIVE batches)."""
         name = validate.text("cycle_name", cycle_name, CycleError, max_length=MAX_CYCLE_NAME_LENGTH)
@@ -55,12 +55,11 @@ class Cycles:
             archived = None if previous is None else await self._archive(tx, previous)
             created = await tx.fetchrow("cycle_insert", name)
         assert created is not None
-        result = plain_row(created)
-        result["archived_cycle"] = None if archived is None else plain_row(archived)
-        return result
+        cycle = shaped(Cycle, created)
+        return {**cycle, "archived_cycle": None if archived is None else shaped(Cycle, archived)}
 
     @conflicts_retried
-    async def archive_cycle(self, cycle: CycleRef) -> dict[str, Any]:
+    async def archive_cycle(self, cycle: CycleRef) -> Cycle:
         """Archive an ACTIVE cycle (refused while it has ACTIVE batches)."""
         ref = cycle_ref(cycle, CycleError)
         async with self._db.transaction() as tx:
@@ -69,22 +68,22 @@ class Cycles:
             if row["status"] != "ACTIVE":
                 raise CycleError(f"Cycle '{row['cycle_name']}' is already {row['status']}.")
             archived = await self._archive(tx, row)
-        return plain_row(archived)
+        return shaped(Cycle, archived)
 
-    async def read_cycle(self, cycle: CycleRef) -> dict[str, Any]:
+    async def read_cycle(self, cycle: CycleRef) -> Cycle:
         """One cycle by id or name."""
         ref = cycle_ref(cycle, CycleError)
-        return plain_row(await find_cycle(self._db, ref, CycleError))
+        return shaped(Cycle, await find_cycle(self._db, ref, CycleError))
 
-    async def active_cycle(self) -> dict[str, Any] | None:
+    async def active_cycle(self) -> Cycle | None:
         """The ACTIVE cycle, or ``None`` when there is none yet."""
         row = await self._db.fetchrow("cycle_active")
-        return None if row is None else plain_row(row)
+        return None if row is None else shaped(Cycle, row)
 
-    async def list_cycles(self, status: str | None = None) -> list[dict[str, Any]]:
+    async def list_cycles(self, status: str | None = None) -> list[ListedCycle]:
         """Every cycle (optionally of one status), oldest first, with its configuration count."""
         wanted = validate.optional_choice("status", status, CYCLE_STATUSES, CycleError)
-        return plain_rows(await self._db.fetch("cycle_list", wanted))
+        return shaped_rows(ListedCycle, await self._db.fetch("cycle_list", wanted))
 
     @staticmethod
     async def _archive(tx: Tx, cycle: Row) -> Row:

@@ -20,7 +20,18 @@ from irpd.ops.locking import (
 from irpd.ops.machines import job_move
 from irpd.ops.queueing import batch_after_job_submitted, queue_locked
 from irpd.ops.resubmission import require_resubmittable, resubmit_locked
-from irpd.ops.rows import plain, plain_row
+from irpd.ops.results import (
+    CreatedJob,
+    Job,
+    JobConfiguration,
+    JobMoved,
+    QueueRow,
+    SkippedJob,
+    SkipRow,
+    SubmittedJob,
+    shaped,
+)
+from irpd.ops.rows import plain
 from statemachines.batch import BatchStatus
 from statemachines.job import JobStatus
 
@@ -42,7 +53,7 @@ class Jobs:
         configuration_id: int,
         job_configuration_id: int | None = None,
         job_configuration_data: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> CreatedJob:
         """Add an INITIATED job to a batch, on a new job configuration (from
         ``job_configuration_data``) or on an existing one of the batch (shared)."""
         bid = validate.positive_id("batch_id", batch_id, JobError)
@@ -77,26 +88,26 @@ class Jobs:
             else:
                 row = await tx.fetchrow("job_create_with_new_configuration", bid, config_id, data)
         assert row is not None
-        return plain_row(row)
+        return shaped(CreatedJob, row)
 
-    async def read_job(self, job_id: int) -> dict[str, Any]:
+    async def read_job(self, job_id: int) -> Job:
         """One job, every column (request/response included), with its batch's status."""
         jid = validate.positive_id("job_id", job_id, JobError)
         row = await self._db.fetchrow("job_read", jid)
         if row is None:
             raise JobError(f"Job {jid} not found.")
-        return plain_row(row)
+        return shaped(Job, row)
 
-    async def get_job_config(self, job_id: int) -> dict[str, Any]:
+    async def get_job_config(self, job_id: int) -> JobConfiguration:
         """The job configuration the job runs with (override lineage included)."""
         jid = validate.positive_id("job_id", job_id, JobError)
         row = await self._db.fetchrow("job_configuration_of_job", jid)
         if row is None:
             raise JobError(f"Job {jid} not found.")
-        return plain_row(row)
+        return shaped(JobConfiguration, row)
 
     @conflicts_retried
-    async def skip_job(self, job_id: int, reason: str) -> dict[str, Any]:
+    async def skip_job(self, job_id: int, reason: str) -> SkippedJob:
         """Mark a job skipped (excluded from reconciliation), with a reason. Its job
         configuration is skipped too when no other non-skipped job uses it, so that it no
         longer blocks the batch. Refused for in-flight jobs (cancel first)."""
@@ -112,13 +123,13 @@ class Jobs:
             if row is None:
                 raise StaleStateError(f"Job {jid} changed while being skipped.")
         return {
-            **plain_row(row),
+            **shaped(SkipRow, row),
             "skipped": True,
             "skipped_reason_txt": why,
             "batch_id": batch["id"],  # the control socket wakes the reconciler with it
         }
 
-    async def cancel_job(self, job_id: int, reason: str | None = None) -> dict[str, Any]:
+    async def cancel_job(self, job_id: int, reason: str | None = None) -> JobMoved:
         """INITIATED → CANCELLED at once; in flight → CANCEL_REQUESTED (the daemon sends the
         cancel to Moody's); terminal or already cancelling → ``JobError``."""
         jid = validate.positive_id("job_id", job_id, JobError)
@@ -126,7 +137,7 @@ class Jobs:
         data = {"action": "cancel", "reason": why}
         return await self._transition(jid, "request_cancel", data)
 
-    async def force_ok_job(self, job_id: int, reason: str) -> dict[str, Any]:
+    async def force_ok_job(self, job_id: int, reason: str) -> JobMoved:
         """Declare a job done (FORCED_OK) from INITIATED, FAILED, ERROR or CANCELLED, with a
         required reason (``forced_ok_reason_txt``)."""
         jid = validate.positive_id("job_id", job_id, JobError)
@@ -135,7 +146,7 @@ class Jobs:
         return await self._transition(jid, "force_ok", data, forced_ok_reason=why)
 
     @conflicts_retried
-    async def submit_job(self, job_id: int, force: bool = False) -> dict[str, Any]:
+    async def submit_job(self, job_id: int, force: bool = False) -> SubmittedJob:
         """Queue one INITIATED job for the dispatcher (its batch becomes ACTIVE, reactivated
         when FAILED/CANCELLED; its configuration ACTIVE). With ``force`` a job that was
         already submitted and is terminal is resubmitted (a new job, never re-sent) and the
@@ -151,7 +162,7 @@ class Jobs:
             queued_id, resubmitted_from = await self._job_to_queue(tx, batch, job, force)
             (queued,), moved = await queue_locked(tx, batch, [queued_id])
         return {
-            **plain_row(queued),
+            **shaped(QueueRow, queued),
             "resubmitted_from_job_id": resubmitted_from,
             "batch_id": batch["id"],
             "batch_status": moved["status"],
@@ -188,7 +199,7 @@ class Jobs:
     @conflicts_retried
     async def _transition(
         self, job_id: int, trigger: str, data: dict[str, Any], forced_ok_reason: str | None = None
-    ) -> dict[str, Any]:
+    ) -> JobMoved:
         """Lock, decide through the machine, compare-and-set plus audit row (operator)."""
         async with self._db.transaction() as tx:
             job = await lock_job(tx, job_id)

@@ -18,6 +18,7 @@ from irpd.ops import validate
 from irpd.ops.jobs import Jobs
 from irpd.ops.machines import batch_move
 from irpd.ops.rows import plain_row
+from statemachines.batch import withdraws
 from statemachines.errors import IllegalTransition
 
 #: a job the engine moved while it was being cancelled is tried again this many times
@@ -50,7 +51,7 @@ class Withdrawals:
         counts = {"cancelled": 0, "cancel_requested": 0, "unchanged": 0}
         for row in await self._db.fetch("batch_unfinished_jobs", bid):
             counts[await self._cancel_one(row["id"], why)] += 1
-        if batch["status"] == "INITIATED":
+        if withdraws(batch["status"]):
             target = batch_move(bid, batch["status"], "withdraw")
             await self._db.fetchrow("batch_withdraw", bid, batch["status"], target)
         await self._db.execute(

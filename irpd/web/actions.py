@@ -28,6 +28,7 @@ from irpd.db.acting import acting_as
 from irpd.db.database import Database, DatabaseUnavailable
 from irpd.errors import ConfigurationError, IrpdError
 from irpd.ops.facade import Operations
+from irpd.ops.results import JobMoved, SkippedJob
 from irpd.web.auth import Identity
 
 log = structlog.get_logger("irpd.web")
@@ -160,13 +161,11 @@ class Actions:
             result["submitted"] = await self.ops.jobs.submit_job(int(result["job_id"]))
         return result
 
-    async def _settling(self, running: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    async def _settling(self, running: Awaitable[JobMoved | SkippedJob]) -> dict[str, Any]:
+        """The job command's result with its batch's status once reconciled."""
         result = await running
-        batch_id = result.get("batch_id")
-        if isinstance(batch_id, int):
-            recon = await self.ops.recon.recon_batch(batch_id, only_on_change=True)
-            result["batch_status"] = recon.get("status")
-        return result
+        recon = await self.ops.recon.recon_batch(result["batch_id"], only_on_change=True)
+        return {**result, "batch_status": recon["status"]}
 
     async def run(self, identity: Identity, name: str, raw_args: Any) -> Any:
         """Run action ``name``; raises :class:`Forbidden`, ``ProtocolError`` or the domain's

@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import openpyxl
 import pytest
@@ -22,6 +21,7 @@ from irpd.excel.loader import load_workbook
 from irpd.moodys.client import MoodysClient
 from irpd.moodys.fake import FakeMoodys, FakeSettings
 from irpd.ops.facade import Operations
+from irpd.ops.results import Batch
 from irpd.transformers.catalogue import builtin_registry
 from irpd.wiring import moodys_settings
 
@@ -104,7 +104,7 @@ class Rig:
 
     async def wait_batch(
         self, batch_id: int, statuses: tuple[str, ...] = ("COMPLETED",), timeout: float = 60.0
-    ) -> dict[str, Any]:
+    ) -> Batch:
         deadline = time.monotonic() + timeout
         while True:
             batch = await self.ops.batches.read_batch(batch_id)

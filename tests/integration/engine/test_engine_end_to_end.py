@@ -180,15 +180,15 @@ async def test_rdm_exports_wait_for_their_seed(rig: Rig) -> None:
     seed = [j for j in jobs if configs[j["job_configuration_id"]].get("seed")]
     assert len(seed) == 1
     by_workflow = {e.workflow_id: e for e in rig.fake.ledger if e.workflow_id}
-    seed_sent = by_workflow[seed[0]["moodys_workflow_id"]].seq
-    others = [by_workflow[j["moodys_workflow_id"]].seq for j in jobs if j not in seed]
+    seed_sent = by_workflow[str(seed[0]["moodys_workflow_id"])].seq
+    others = [by_workflow[str(j["moodys_workflow_id"])].seq for j in jobs if j not in seed]
     assert others
     assert min(others) > seed_sent
     history = await rig.ops.tracking.job_history(seed[0]["id"])
     finished = [r["tracked_ts"] for r in history["tracking_log"] if r["job_status"] == "FINISHED"]
     assert len(finished) == 1
     intents = [
-        (await rig.ops.jobs.read_job(j["id"]))["submitting_ts"] for j in jobs if j not in seed
+        str((await rig.ops.jobs.read_job(j["id"]))["submitting_ts"]) for j in jobs if j not in seed
     ]
     assert min(intents) >= finished[0], "an export was sent before the RDM existed"
     await rig.stop(engine, supervisor)

@@ -82,7 +82,8 @@ async def test_a_forgotten_workflow_becomes_error_and_its_batch_fails(slow_rig: 
     jobs = await rig.ops.batches.get_batch_jobs(batch_id)
     assert {j["status"] for j in jobs} == {"ERROR"}
     for job in jobs:
-        assert f"workflow {job['moodys_workflow_id']} is unknown to Moody's" in job["last_error"]
+        unknown = f"workflow {job['moodys_workflow_id']} is unknown to Moody's"
+        assert unknown in str(job["last_error"])
     logged = await _sql(
         rig,
         "SELECT previous_status, source, tracking_data ->> 'trigger' FROM irp_job_tracking_log"

@@ -11,6 +11,7 @@ import pytest
 from irpd.db.database import Database
 from irpd.excel import load_workbook
 from irpd.ops import Operations
+from irpd.ops.results import CreatedBatch, CreatedCycle
 from irpd.transformers import builtin_registry
 
 from .support import Daemon, Fingerprint, fingerprint, register_jobs
@@ -23,7 +24,7 @@ def ops(db: Database) -> Operations:
 
 
 @pytest.fixture
-async def cycle(ops: Operations) -> dict[str, Any]:
+async def cycle(ops: Operations) -> CreatedCycle:
     """The ACTIVE cycle ``2026-Q1``."""
     return await ops.cycles.create_cycle("2026-Q1")
 
@@ -35,7 +36,7 @@ async def configuration_id(ops: Operations, cycle: dict[str, Any]) -> int:
 
 
 @pytest.fixture
-async def batch(ops: Operations, configuration_id: int) -> dict[str, Any]:
+async def batch(ops: Operations, configuration_id: int) -> CreatedBatch:
     """An INITIATED ``multi_job`` batch of three jobs."""
     return await ops.batches.create_batch("multi_job", configuration_id)
 

@@ -4,7 +4,7 @@ clearly, and exactly one audit row exists per applied change."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from irpd.errors import BatchError, DomainError, JobError
@@ -14,10 +14,10 @@ from .support import Daemon, audit, job_ids, run_to
 
 
 async def _race(
-    *calls: Awaitable[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[BaseException]]:
+    *calls: Awaitable[Mapping[str, Any]],
+) -> tuple[list[Mapping[str, Any]], list[BaseException]]:
     results = await asyncio.gather(*calls, return_exceptions=True)
-    won = [r for r in results if isinstance(r, dict)]
+    won: list[Mapping[str, Any]] = [r for r in results if isinstance(r, dict)]
     lost = [r for r in results if isinstance(r, BaseException)]
     return won, lost
 

@@ -21,8 +21,10 @@ async def test_creating_a_cycle_archives_the_previous_one(ops: Operations) -> No
     assert first["archived_cycle"] is None
     second = await ops.cycles.create_cycle("  2026-Q2 ")
     assert second["cycle_name"] == "2026-Q2"
-    assert second["archived_cycle"]["id"] == first["id"]
-    assert second["archived_cycle"]["status"] == "ARCHIVED"
+    archived = second["archived_cycle"]
+    assert archived is not None
+    assert archived["id"] == first["id"]
+    assert archived["status"] == "ARCHIVED"
     active = await ops.cycles.active_cycle()
     assert active is not None
     assert active["id"] == second["id"]

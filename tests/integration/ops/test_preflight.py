@@ -79,7 +79,7 @@ async def test_jobs_missing_a_reference_become_error_before_anything_is_sent(
     assert refused == [m["job_id"] for m in checked["missing"]]
     job = await ops.jobs.read_job(refused[0])
     assert job["status"] == "ERROR"
-    assert job["last_error"].startswith("pre-flight: portfolio '")
+    assert str(job["last_error"]).startswith("pre-flight: portfolio '")
     history = await ops.tracking.job_history(refused[0])
     assert [row["job_status"] for row in history["tracking_log"]][-1:] == ["ERROR"]
     submitted = await ops.batches.submit_batch(batch_id)

@@ -50,7 +50,7 @@ async def test_resubmission_chain_v1_v2_v3(
     replaced = await ops.jobs.get_job_config(v2)
     assert replaced["override_job_configuration_id"] == new_config["id"]
     assert replaced["skipped"] is True
-    assert replaced["skipped_reason_txt"].startswith(
+    assert str(replaced["skipped_reason_txt"]).startswith(
         f"Overridden by job configuration {new_config['id']}"
     )
 

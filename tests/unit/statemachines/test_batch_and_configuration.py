@@ -10,6 +10,7 @@ from statemachines.batch import (
     batch_after_recon,
     batch_next,
     batch_on_job_submitted,
+    withdraws,
 )
 from statemachines.configuration import (
     CONFIGURATION_LIFECYCLE,
@@ -143,3 +144,8 @@ def test_configuration_on_batch_submitted(
 def test_unvalidated_configuration_cannot_activate(current: ConfigurationStatus) -> None:
     with pytest.raises(IllegalTransition, match="cannot activate"):
         configuration_on_batch_submitted(3, current)
+
+
+def test_only_a_batch_never_submitted_is_withdrawn_by_a_cancel() -> None:
+    assert [s for s in B if withdraws(s)] == [B.INITIATED]
+    assert withdraws("INITIATED")  # a status read from the database
