@@ -179,6 +179,8 @@ class ListingFigures:
     status_p50_ms: float | None = None
     status_p99_ms: float | None = None
     status_max_ms: float | None = None
+    status_without_listing_p50_ms: float | None = None
+    status_without_listing_p99_ms: float | None = None
     rss_before_mb: float | None = None
     rss_max_mb: float | None = None
     loop_lag_before: LoopLag | None = None
@@ -194,9 +196,14 @@ class ListingFigures:
     page_loop_cpu_max_ms: float | None = None
     page_loop_step_max_ms: float | None = None
     pages_with_full_gc: int | None = None
+    #: the first page of every kind of listing, asked repeatedly after the full listing
+    first_pages: int | None = None
+    server_first_pages_p50_ms: float | None = None
+    server_first_pages_max_ms: float | None = None
     #: the concurrent status calls inside the daemon (request read → answer written)
     server_status_p50_ms: float | None = None
     server_status_p99_ms: float | None = None
+    server_status_without_listing_p99_ms: float | None = None
     error: str = ""
 
 

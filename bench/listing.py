@@ -43,7 +43,7 @@ def _rss(pid: int) -> int:
 
 def _list_all(socket: Path, batch_id: int) -> dict[str, Any]:
     pages: list[float] = []
-    rows = size = 0
+    rows = size = first_job = 0
     after = None
     started = time.perf_counter()
     with ControlClient(socket, timeout=120.0) as client:
@@ -55,11 +55,39 @@ def _list_all(socket: Path, batch_id: int) -> dict[str, Any]:
             result = client.call("batch.jobs", args)
             pages.append((time.perf_counter() - asked) * 1000)
             rows += len(result["jobs"])
+            first_job = first_job or result["jobs"][0]["id"]
             size += sum(len(str(row)) for row in result["jobs"])  # approximate bytes
             after = result.get("next")
             if not after:
                 break
-    return {"rows": rows, "pages": pages, "bytes": size, "seconds": time.perf_counter() - started}
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "pages": pages, "bytes": size, "seconds": seconds, "first_job": first_job}
+
+
+#: first pages of every listing, asked after the full listing (batch and job filled in)
+FIRST_PAGES = (
+    ("batch.jobs", "batch"),
+    ("batch.configs", "batch"),
+    ("report.jobs", "batch"),
+    ("job.tracking", "job"),
+    ("batch.list", None),
+    ("report.batches", None),
+    ("config.list", None),
+    ("cycle.list", None),
+)
+FIRST_PAGE_TIMES = 10
+#: seconds of status calls without a listing, just before it
+BASELINE_S = 5.0
+
+
+def _first_pages(socket: Path, batch_id: int, job_id: int) -> None:
+    """Ask the first page of every listing ``FIRST_PAGE_TIMES`` times (the daemon logs what
+    each cost it)."""
+    ids = {"batch": {"batch_id": batch_id}, "job": {"job_id": job_id}}
+    with ControlClient(socket, timeout=60.0) as client:
+        for _ in range(FIRST_PAGE_TIMES):
+            for command, key in FIRST_PAGES:
+                client.call(command, ids[key] if key else {})
 
 
 def _sample_while(done: threading.Event, daemon: Daemon) -> tuple[list[float], int]:
@@ -93,6 +121,10 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         await asyncio.sleep(rig.options.listing_settle)
         before = loop_lag(await rig.status(daemon))
         rss_before = _rss(daemon.pid)
+        # the same status calls for a few seconds without a listing: the comparison
+        quiet = threading.Event()
+        threading.Timer(BASELINE_S, quiet.set).start()
+        baseline_ms, _ = await asyncio.to_thread(_sample_while, quiet, daemon)
         done = threading.Event()
         sampler = asyncio.create_task(asyncio.to_thread(_sample_while, done, daemon))
         try:
@@ -100,6 +132,7 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         finally:
             done.set()
             status_ms, rss_max = await sampler
+        await asyncio.to_thread(_first_pages, daemon.socket, batch_id, listed["first_job"])
         after = loop_lag(await rig.status(daemon))
     except PHASE_ERRORS as exc:
         return ListingFigures(jobs, moodys_latency_s=latency, error=f"{type(exc).__name__}: {exc}")
@@ -123,26 +156,37 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         status_p50_ms=rounded(percentile(status_ms, 50), 2),
         status_p99_ms=rounded(percentile(status_ms, 99), 2),
         status_max_ms=rounded(max(status_ms), 2) if status_ms else None,
+        status_without_listing_p50_ms=rounded(percentile(baseline_ms, 50), 2),
+        status_without_listing_p99_ms=rounded(percentile(baseline_ms, 99), 2),
         rss_before_mb=round(rss_before / MB, 1),
         rss_max_mb=round(max(rss_max, rss_before) / MB, 1),
         loop_lag_before=before,
         loop_lag_after=after,
         moodys_latency_s=latency,
     )
-    return replace(figures, **_server_side(daemon.log))
+    return replace(figures, **_server_side(daemon.log, len(pages)))
 
 
-def _server_side(log: Path) -> dict[str, Any]:
-    """The daemon's own figures for the listing's pages and the status calls beside them."""
+def _answer_ms(answered: list[logscan.LogLine], command: str) -> list[float]:
+    return [float(a.fields["answer_ms"]) for a in answered if a.fields.get("command") == command]
+
+
+def _server_side(log: Path, listed: int) -> dict[str, Any]:
+    """The daemon's own figures for the listing's pages and the status calls beside them, and
+    for the first pages asked afterwards (the answers after the listing's ``listed`` pages)."""
     answered = logscan.events(log, "control_answered")
-    pages = [line.fields for line in answered if line.fields.get("command") == "batch.jobs"]
-    status = [
-        float(line.fields["answer_ms"])
-        for line in answered
-        if line.fields.get("command") == "status"
+    at = [i for i, line in enumerate(answered) if line.fields.get("command") == "batch.jobs"]
+    pages = [answered[i].fields for i in at[:listed]]
+    after = at[len(pages) - 1] + 1 if pages else len(answered)
+    firsts = [
+        float(line.fields["first_byte_ms"])
+        for line in answered[after:]
+        if line.fields.get("command") in {command for command, _ in FIRST_PAGES}
     ]
     if not pages:
         return {}
+    status = _answer_ms(answered[at[0] : after], "status")
+    quiet = _answer_ms(answered[: at[0]], "status")
     first = [float(p["first_byte_ms"]) for p in pages]
     cpu = [float(p["loop_cpu_ms"]) for p in pages]
     return {
@@ -155,6 +199,10 @@ def _server_side(log: Path) -> dict[str, Any]:
         "pages_with_full_gc": sum(1 for p in pages if (p.get("gc_passes") or [0, 0, 0])[2]),
         "server_status_p50_ms": rounded(percentile(status, 50), 2) if status else None,
         "server_status_p99_ms": rounded(percentile(status, 99), 2) if status else None,
+        "server_status_without_listing_p99_ms": rounded(percentile(quiet, 99), 2),
+        "first_pages": len(firsts),
+        "server_first_pages_p50_ms": rounded(percentile(firsts, 50), 2),
+        "server_first_pages_max_ms": rounded(max(firsts), 2) if firsts else None,
     }
 
 
@@ -173,10 +221,16 @@ def render_listing(figures: ListingFigures) -> str:
             f"  first page {f.first_page_ms} ms; page p50 {f.page_p50_ms} ms, max "
             f"{f.page_max_ms} ms",
             f"  concurrent status ({f.status_calls} calls): p50 {f.status_p50_ms} / p99 "
-            f"{f.status_p99_ms} / max {f.status_max_ms} ms",
+            f"{f.status_p99_ms} / max {f.status_max_ms} ms (the {BASELINE_S:g} s before, without "
+            f"a listing: p50 {f.status_without_listing_p50_ms} / p99 "
+            f"{f.status_without_listing_p99_ms} ms)",
             f"  inside the daemon: first page {f.server_first_page_ms} ms (request → first byte); "
             f"page p50 {f.server_page_p50_ms} / max {f.server_page_max_ms} ms; status p50 "
-            f"{f.server_status_p50_ms} / p99 {f.server_status_p99_ms} ms",
+            f"{f.server_status_p50_ms} / p99 {f.server_status_p99_ms} ms (without a listing: "
+            f"p99 {f.server_status_without_listing_p99_ms} ms)",
+            f"  first pages of {len(FIRST_PAGES)} listings x {FIRST_PAGE_TIMES} afterwards "
+            f"({f.first_pages} answers), inside the daemon: p50 {f.server_first_pages_p50_ms} / "
+            f"max {f.server_first_pages_max_ms} ms",
             f"  loop CPU per page (converting + encoding) p50 {f.page_loop_cpu_p50_ms} / max "
             f"{f.page_loop_cpu_max_ms} ms; longest single step {f.page_loop_step_max_ms} ms; "
             f"pages during which a full GC pass ran: {f.pages_with_full_gc}",

@@ -32,6 +32,7 @@ from irpd.control.server import ControlServer, Handler
 from irpd.control.starting import starting_handlers
 from irpd.db.bootstrap import OpenedDatabase, open_database
 from irpd.db.engine_store import EngineStore
+from irpd.db.failures import DatabaseUnavailable
 from irpd.engine.engine import Engine
 from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
@@ -194,6 +195,11 @@ async def build_daemon(
     if opened is None:
         opened = await open_database(config.database, config.state.dir)
     try:
+        # a listing's first page must not wait for a new connection (docs/performance.md)
+        try:
+            await opened.db.open_reader()
+        except DatabaseUnavailable as exc:  # opened on first use instead
+            log.warning("db_read_pool_deferred", error=str(exc))
         worker = worker_id(config)
         moodys = MoodysClient(
             moodys_settings(config.moodys, worker_id=worker),
