@@ -338,6 +338,34 @@ async def _wait_and_build(
     return None
 
 
+async def _start_tasks(daemon: Daemon) -> None:
+    """Start the engine, the command server and every supervised task; return once the
+    tracker has loaded what is in flight."""
+    await daemon.engine.start(daemon.supervisor)
+    await daemon.serve_commands()
+    daemon.notifications.start(daemon.supervisor)
+    if daemon.metrics is not None:
+        await daemon.metrics.start(daemon.supervisor)
+    interval = watchdog_interval()
+    if interval is not None:
+        daemon.supervisor.start(
+            "watchdog", watchdog_loop(daemon.notifier, interval, daemon.healthy)
+        )
+    daemon.supervisor.start("stats", _periodic_stats(daemon, 30.0))
+    daemon.supervisor.start("plans", daemon.plans.run())
+    await asyncio.wait_for(daemon.engine.tracker.loaded.wait(), 60.0)
+    gc.freeze()  # start-up objects live as long as the process: out of every GC pass
+    # Polling allocates a few short-lived objects per job; most die before a young
+    # collection at this threshold instead of being scanned and promoted (default 700).
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def _defer_reload(deferred: asyncio.Event) -> None:
+    """SIGHUP before the daemon is ready: remember it (the re-read happens once ready)."""
+    deferred.set()
+    log.info("config_reload_deferred", reason="starting: applied once the daemon is ready")
+
+
 async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     """Run until SIGTERM/SIGINT (exit 0) or until a task crashes (exit 1); start-up waits
     for the database."""
@@ -346,40 +374,30 @@ async def run_daemon(config: Config, config_path: Path | None = None) -> int:
     stop_event = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_event.set)
+    # A SIGHUP during the start-up wait (systemctl reload while the database is down) must not
+    # end the process (Python's default): it is kept and applied once the daemon is ready.
+    reload_deferred = asyncio.Event()
+    loop.add_signal_handler(signal.SIGHUP, _defer_reload, reload_deferred)
     daemon: Daemon | None = None
     try:
         daemon = await _wait_and_build(config, config_path, stop_event)
     finally:
         if daemon is None:  # stopped while waiting, or start-up failed
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
             lock.close()
     if daemon is None:
         log.info("irpd_stopped", exit_code=0)
         return 0
     daemon.stop_requested = stop_event
-    loop.add_signal_handler(signal.SIGHUP, daemon.reload)
     exit_code = 0
     try:
-        await daemon.engine.start(daemon.supervisor)
-        await daemon.serve_commands()
-        daemon.notifications.start(daemon.supervisor)
-        if daemon.metrics is not None:
-            await daemon.metrics.start(daemon.supervisor)
-        interval = watchdog_interval()
-        if interval is not None:
-            daemon.supervisor.start(
-                "watchdog", watchdog_loop(daemon.notifier, interval, daemon.healthy)
-            )
-        daemon.supervisor.start("stats", _periodic_stats(daemon, 30.0))
-        daemon.supervisor.start("plans", daemon.plans.run())
-        await asyncio.wait_for(daemon.engine.tracker.loaded.wait(), 60.0)
-        gc.freeze()  # start-up objects live as long as the process: out of every GC pass
-        # Polling allocates a few short-lived objects per job; most die before a young
-        # collection at this threshold instead of being scanned and promoted (default 700).
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+        await _start_tasks(daemon)
         daemon.notifier.ready(daemon.status_line())
         log.info("irpd_ready", socket=str(daemon.control.path), **describe(config)["engine"])
+        loop.add_signal_handler(signal.SIGHUP, daemon.reload)  # replaces _defer_reload
+        if reload_deferred.is_set():
+            daemon.reload()
         stop = asyncio.create_task(daemon.stop_requested.wait())
         failed = asyncio.create_task(daemon.supervisor.failed.wait())
         await asyncio.wait({stop, failed}, return_when=asyncio.FIRST_COMPLETED)

@@ -2,11 +2,13 @@
 ``irpd run`` whose database is behind a shut TCP gate binds its socket at once; ``irpctl
 status`` says it is starting, waiting for the database since when, with the last error, and
 exits 3 (not ready); every other command is refused with ``NotReady`` (exit 3); once the gate
-opens the same daemon becomes ready and answers everything."""
+opens the same daemon becomes ready and answers everything. A SIGHUP during the wait is kept
+and applied once ready."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +81,11 @@ def test_status_answers_while_waiting_for_the_database(gated: tuple[Stack, TcpGa
     assert f"last error: {starting['last_error']}" in starting["summary"]
     assert status["database"]["available"] is False
 
+    # systemctl reload during the wait: kept, not fatal (Python's default for SIGHUP is to die)
+    daemon.proc.send_signal(signal.SIGHUP)
+    eventually(lambda: daemon.log_events("config_reload_deferred"), "deferred reload", 30)
+    assert daemon.running, daemon.log_tail()
+
     refused = stack.ctl("cycle", "list", check=False)
     assert refused.rc == EXIT_UNREACHABLE, refused
     assert refused.json["error"]["type"] == "NotReady"
@@ -96,3 +103,4 @@ def test_status_answers_while_waiting_for_the_database(gated: tuple[Stack, TcpGa
     assert ready["database"]["available"] is True
     assert stack.ctl.json("cycle", "list")["cycles"] == []
     assert daemon.log_events("database_reached"), daemon.log_tail()
+    assert daemon.log_events("config_reloaded"), daemon.log_tail()  # the deferred SIGHUP
