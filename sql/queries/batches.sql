@@ -135,10 +135,25 @@ SELECT id, batch_id, configuration_id, job_configuration_data, skipped, skipped_
  ORDER BY id
 
 -- name: recon_job_configurations
-SELECT id, skipped FROM irp_job_configuration WHERE batch_id = $1
+-- Rows of columns (arrays) of up to 5,000 configurations each, not a row per configuration:
+-- 100,000 row objects were what the garbage collector scanned in the daemon while a
+-- reconciliation ran, and one row of 100,000 would be decoded in one event-loop step
+-- (docs/performance.md, *Steady-state loop lag*).
+SELECT array_agg(id ORDER BY id) AS ids, array_agg(skipped ORDER BY id) AS skipped
+  FROM irp_job_configuration
+ WHERE batch_id = $1
+ GROUP BY id / 5000
 
 -- name: recon_jobs
-SELECT id, job_configuration_id, status, skipped, moodys_workflow_id FROM irp_job WHERE batch_id = $1
+-- Rows of columns, as recon_job_configurations; each column in the order of the job ids.
+SELECT array_agg(id ORDER BY id) AS ids,
+       array_agg(job_configuration_id ORDER BY id) AS configuration_ids,
+       array_agg(status ORDER BY id) AS statuses,
+       array_agg(skipped ORDER BY id) AS skipped,
+       array_agg(moodys_workflow_id ORDER BY id) AS workflow_ids
+  FROM irp_job
+ WHERE batch_id = $1
+ GROUP BY id / 5000
 
 -- name: recon_record
 -- The recon log row and the batch's compare-and-set from $2 to $3 ($4: the computed result,
