@@ -1,9 +1,11 @@
 """monitoring/irpd-alerts.yml: promtool checks and unit-tests the rules (the Debian package
 ``prometheus``, installed by scripts/bootstrap.sh); the structure, the alerts the operations
-guide promises and the metric names are checked here in any case."""
+guide promises and the metric names are checked here in any case, and docs/monitoring.md's
+reference against the metrics the code defines (name, type, labels) and the rules."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -30,6 +32,15 @@ PROMISED = {
     "IrpdNotificationOutboxNotDraining",
 }
 METRIC = re.compile(r"\b((?:irpd|process)_[a-z0-9_]+)\b")
+#: what defines a metric in irpd/ (the first argument is its name) → its type in the reference
+DEFINERS = {
+    "GaugeMetricFamily": "gauge",
+    "_gauge": "gauge",
+    "CounterMetricFamily": "counter",
+    "_counter": "counter",
+    "SummaryMetricFamily": "summary",
+    "Histogram": "histogram",
+}
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -43,6 +54,59 @@ def _documented_metrics() -> set[str]:
     for name in names:  # counters and histograms are exposed with their suffixes
         exposed |= {f"{name}_count", f"{name}_sum", f"{name}_bucket"}
     return exposed
+
+
+def _reference_rows() -> dict[str, list[str]]:
+    """Metric (or alert) name → the cells of its row in docs/monitoring.md's tables."""
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\| `([A-Za-z0-9_*]+)` \|", line)
+        if match:
+            rows[match.group(1)] = [cell.strip() for cell in line.split("|")[2:-1]]
+    return rows
+
+
+def _defined_metrics() -> dict[str, tuple[str, list[str]]]:
+    """Metric name as exposed (counters with ``_total``) → (type, labels), from irpd/'s source."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for path in sorted((ROOT / "irpd").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0]
+            if called not in DEFINERS or not isinstance(first, ast.Constant):
+                continue
+            assert isinstance(first.value, str), f"{path}:{node.lineno}: a metric name"
+            kind = DEFINERS[called]
+            labels = next((k.value for k in node.keywords if k.arg == "labels"), None)
+            if labels is None and kind == "histogram" and len(node.args) > 2:
+                labels = node.args[2]
+            names = ast.literal_eval(labels) if labels is not None else []
+            suffix = "_total" if kind == "counter" else ""
+            found[f"{first.value}{suffix}"] = (kind, list(names))
+    return found
+
+
+def test_the_reference_lists_every_metric_irpd_defines_and_no_other() -> None:
+    defined = _defined_metrics()
+    assert {"irpd_jobs", "irpd_submissions_total", "irpd_web_live_pages"} <= set(defined)
+    rows = {name: cells for name, cells in _reference_rows().items() if METRIC.match(name)}
+    documented = set(rows)
+    missing, stale = sorted(set(defined) - documented), sorted(documented - set(defined))
+    assert not missing, f"{missing} are not in docs/monitoring.md's reference"
+    assert not stale, f"{stale} are in docs/monitoring.md's reference but defined nowhere"
+    for name, (kind, labels) in defined.items():
+        assert rows[name][0] == kind, f"{name}: a {kind}, documented as {rows[name][0]!r}"
+        shown = re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", rows[name][1]))
+        assert sorted(shown) == sorted(labels), f"{name}: labels {labels}, documented {shown}"
+
+
+def test_the_alert_table_matches_the_rules() -> None:
+    rules = {rule["alert"]: rule["labels"]["severity"] for rule in _rules()}
+    table = {name: cells[0] for name, cells in _reference_rows().items() if name[0].isupper()}
+    assert table == rules
 
 
 def test_every_rule_is_complete_and_every_promised_alert_exists() -> None:

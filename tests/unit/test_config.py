@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -10,9 +11,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 import pytest
 
 from irpd.config import Config, describe, load_config
+from irpd.control.protocol import COMMANDS
 from irpd.errors import ConfigError
 
-REFERENCE = Path(__file__).resolve().parents[2] / "irpd.toml"
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "irpd.toml"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _sections() -> dict[str, type[Any]]:
@@ -68,6 +72,34 @@ def test_reference_explains_every_key_on_the_line_above() -> None:
         while not lines[index].startswith(f"{key} = "):
             index += 1
         assert lines[index - 1].startswith("# "), f"{section}.{key} has no explanation"
+
+
+def _status_fields() -> set[str]:
+    """The names in docs/control.md's ``irpctl status`` answer (``database.state`` … are
+    fields of the answer, not keys of the configuration)."""
+    text = (ROOT / "docs" / "control.md").read_text(encoding="utf-8")
+    block = text.split("### status", 1)[1].split("```", 2)[1]
+    return set(re.findall(r"[a-z_]+", block))
+
+
+def test_every_key_the_docs_name_exists() -> None:
+    """`section.key`, `[section] key` and IRPD_SECTION_KEY in the pages name real keys."""
+    keys = {(section, key) for section, key, _hint in _keys()}
+    sections = "|".join(_sections())
+    named = re.compile(rf"`(?:({sections})\.([a-z_]+)|\[({sections})\] ([a-z_]+))`")
+    variable = re.compile(rf"\bIRPD_({sections.upper()})_([A-Z_]+)\b")
+    other = _status_fields() | set(COMMANDS) | {p.name for p in (ROOT / "sql").rglob("*.sql")}
+    wrong = []
+    for page in [*PAGES, REFERENCE]:
+        text = page.read_text(encoding="utf-8")
+        for match in named.finditer(text):
+            section, key = match.group(1) or match.group(3), match.group(2) or match.group(4)
+            if (section, key) not in keys and not {key, f"{section}.{key}"} & other:
+                wrong.append(f"{page.name}: {match.group(0)}")
+        for match in variable.finditer(text):
+            if (match.group(1).lower(), match.group(2).lower()) not in keys:
+                wrong.append(f"{page.name}: {match.group(0)}")
+    assert not wrong, f"no such configuration key: {wrong}"
 
 
 # --- environment overrides ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from structlog.testing import capture_logs
 
 from irpd.control.handlers import translate_error
 from irpd.db import failures
+from irpd.db.conflicts import CONFLICT_RETRY
 from irpd.engine.health import DatabaseHealth
 
 
@@ -165,3 +166,11 @@ def test_operators_see_the_refusal_and_its_sqlstate() -> None:
     kind, message, _ = translate_error(read_only) or ("", "", None)
     assert kind == "DatabaseReadOnly"
     assert "(read_only)" in message
+
+
+def test_the_conflict_retry_pauses_at_most_as_documented() -> None:
+    """docs/operations.md: 6 tries, pauses of up to 20 ms × 2ⁿ⁻¹ between them, ~0.6 s in all."""
+    retry = CONFLICT_RETRY
+    assert (retry.attempts, retry.first_delay, retry.max_delay) == (6, 0.02, 1.0)
+    caps = [min(retry.max_delay, retry.first_delay * 2 ** (n - 1)) for n in range(1, 6)]
+    assert sum(caps) == pytest.approx(0.62)
