@@ -43,9 +43,11 @@ class EntryPointReport:
     failed: tuple[tuple[str, str], ...] = field(default=())
 
 
-def _first_line(function: Callable[..., object]) -> str:
-    doc = (function.__doc__ or "").strip()
-    return doc.splitlines()[0].strip() if doc else ""
+def _summary(function: Callable[..., object]) -> str:
+    """The docstring's first paragraph on one line: its first line alone may end mid-sentence
+    (``irpctl types`` showed "…: create the treaty,")."""
+    paragraph = (function.__doc__ or "").strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split())
 
 
 class TransformerRegistry:
@@ -71,7 +73,7 @@ class TransformerRegistry:
             raise BatchError(f"batch_type {name!r} is already registered.")
         if not callable(function):
             raise BatchError(f"The transformer for batch_type {name!r} is not callable.")
-        text = description if description is not None else _first_line(function)
+        text = description if description is not None else _summary(function)
         self._entries[name] = RegisteredTransformer(name, function, text, contract)
 
     def register(

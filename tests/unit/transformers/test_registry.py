@@ -54,6 +54,15 @@ def test_each_builtin_registry_is_fresh() -> None:
     ]
 
 
+def test_a_description_is_the_docstrings_whole_first_paragraph() -> None:
+    described = builtin_registry().describe()["create_reinsurance_treaties"]
+
+    assert described == (
+        "One job per unique (treaty, EDM) pair named in the Analysis Table: create the treaty, "
+        "with its lines of business, in the EDM."
+    )
+
+
 def test_registering_twice_needs_replace() -> None:
     registry = builtin_registry()
 
