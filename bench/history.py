@@ -42,7 +42,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import benchdb
+from bench import benchdb, logscan
 from bench.benchdb import BenchDb
 from bench.cpu import CpuFigures, process_cpu
 from bench.daemon import Daemon
@@ -190,12 +190,16 @@ async def live_figures(rig: Rig, dsn: str, live_jobs: int) -> dict[str, Any]:
         first_id = await rig.fake.create_workflows(live_jobs)
         batch_id = await db.seed_in_flight(live_jobs, first_id)
         sweep, memory, control = await sweep_phase(rig, db, dsn, batch_id, live_jobs, None)
+        own_start = _own_start(rig.workdir / f"n{live_jobs}-sweep" / "irpd.log")
     finally:
         await db.close()
     return {
         "batch_id": batch_id,
         "start_to_ready_s": sweep.start_to_ready_s,
         "start_to_loaded_s": sweep.start_to_loaded_s,
+        # from the control socket listening (interpreter started, modules imported) to ready:
+        # the daemon's own start-up, without the Python start that the load stretches most
+        "socket_to_ready_s": own_start,
         "sweep_s": sweep.sweep_s,
         "start_to_first_full_sweep_s": sweep.start_to_first_full_sweep_s,
         "rss_mb": memory.rss_mb,
@@ -209,6 +213,15 @@ async def live_figures(rig: Rig, dsn: str, live_jobs: int) -> dict[str, Any]:
         "control_cpu_ms_per_call": _cpu(control.tracking_cpu, 2 * control.calls),
         **await _report_times(dsn, batch_id),
     }
+
+
+def _own_start(log: Path) -> float | None:
+    """Seconds from ``control_socket_listening`` to ``irpd_ready`` in a daemon's log."""
+    listening = logscan.first_event(log, "control_socket_listening")
+    ready = logscan.first_event(log, "irpd_ready")
+    if listening is None or ready is None or listening.epoch is None or ready.epoch is None:
+        return None
+    return round(ready.epoch - listening.epoch, 3)
 
 
 def _cpu(cpu: CpuFigures | None, calls: int) -> dict[str, float | None] | None:
@@ -399,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep-database", action="store_true", help="keep the seeded database")
     p.add_argument("--reuse", metavar="DSN", help="a database seeded by a --keep-database run")
     p.add_argument("--rounds", type=int, default=1, help="interleaved no-history/history pairs")
+    p.add_argument("--keep-workdir", action="store_true", help="keep the daemons' logs")
     p.add_argument("--no-retire", dest="retire", action="store_false", help="skip export+purge")
     p.add_argument("--out", type=Path, default=Path("bench/results/history.json"))
     args = p.parse_args(argv)
@@ -407,7 +421,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = asyncio.run(run(args, workdir))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_workdir:
+            print(f"work directory kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, default=str))
