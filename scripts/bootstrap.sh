@@ -19,7 +19,7 @@ if [ "$RUNTIME" = 1 ]; then
     exit 0
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-# The browser tests (tests/e2e/test_web_console.py) drive Debian's headless Chromium through
+# The browser tests (tests/e2e/test_web.py) drive Debian's headless Chromium through
 # Playwright (never `playwright install`). Installed when missing and we may (root, apt-get);
 # without it those tests skip.
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

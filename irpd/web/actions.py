@@ -42,7 +42,9 @@ ACTIONS: Mapping[str, Command] = {
     "cycle.create": _C["cycle.create"],
     "config.load": _C["config.load"],
     "batch.create": _C["batch.create"],
-    "batch.submit": _C["batch.submit"],
+    # without ``dry_run``: the console holds no Moody's client, so it runs no pre-flight, and
+    # a dry run it accepted would have submitted the batch for real
+    "batch.submit": Command("batch.submit", (Arg("batch_id", "id"),), "queue a batch's jobs"),
     "batch.recon": _C["batch.recon"],
     "job.create": Command(
         "job.create",
@@ -131,7 +133,10 @@ class Actions:
                 file_name=a["filename"],
             ),
             "batch.create": lambda a: ops.batches.create_batch(
-                a["batch_type"], a["configuration_id"], a.get("step_id")
+                a["batch_type"],
+                a["configuration_id"],
+                a.get("step_id"),
+                allow_duplicate=a.get("allow_duplicate"),
             ),
             "batch.submit": lambda a: ops.batches.submit_batch(a["batch_id"]),
             "batch.recon": lambda a: ops.recon.recon_batch(a["batch_id"]),

@@ -11,11 +11,13 @@ import asyncio
 import asyncpg
 import pytest
 
+from irpd.control.protocol import ProtocolError
 from irpd.db.acting import acting
 from irpd.db.database import Database
 from irpd.db.listen import Listener
 from irpd.excel import load_workbook
 from irpd.ops import Operations
+from irpd.ops.batches import DuplicateBatchError
 from irpd.transformers import builtin_registry
 from irpd.web.actions import Actions, Forbidden
 from irpd.web.auth import Identity
@@ -143,6 +145,36 @@ async def test_actions_run_as_the_user_and_viewers_change_nothing(
         ("olga", "job.skip", "ok"),
         ("victor", "job.skip", "refused"),
     ]
+
+
+async def test_a_second_batch_of_a_type_needs_the_reason_the_api_takes(
+    console: tuple[Reads, Actions, int],
+) -> None:
+    """``POST /batches`` takes ``allow_duplicate`` as ``irpctl batch create`` does (it was
+    accepted and dropped: a second live batch was refused whatever the reason)."""
+    reads, actions, batch_id = console
+    configuration_id = (await reads.ops.batches.read_batch(batch_id))["configuration_id"]
+    args = {"batch_type": "multi_job", "configuration_id": configuration_id}
+    with pytest.raises(DuplicateBatchError):
+        await actions.run(OPERATOR, "batch.create", args)
+    second = await actions.run(OPERATOR, "batch.create", {**args, "allow_duplicate": "a rerun"})
+    assert second["duplicate_reason"] == "a rerun"
+
+
+async def test_a_dry_run_submission_is_refused_not_carried_out(
+    console: tuple[Reads, Actions, int],
+) -> None:
+    """The console runs no pre-flight (no Moody's client): ``dry_run`` is not an argument of
+    its submit (it was accepted and ignored: the batch was submitted for real)."""
+    reads, actions, batch_id = console
+    configuration_id = (await reads.ops.batches.read_batch(batch_id))["configuration_id"]
+    created = await reads.ops.batches.create_batch(
+        "multi_job", configuration_id, allow_duplicate="x"
+    )
+    new_id = created["batch_id"]
+    with pytest.raises(ProtocolError, match="dry_run"):
+        await actions.run(OPERATOR, "batch.submit", {"batch_id": new_id, "dry_run": True})
+    assert (await reads.ops.batches.read_batch(new_id))["status"] == "INITIATED"
 
 
 async def test_status_changes_are_notified_as_batch_ids(
