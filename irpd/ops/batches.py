@@ -51,6 +51,18 @@ JOB_STATUSES: Final = tuple(str(status) for status in JobStatus)
 MAX_BATCH_TYPE_LENGTH: Final = 100
 
 
+def live_batch_advice(batch_id: int, status: str) -> str:
+    """What an operator can do about a live batch that stands in the way of another of its
+    type: only what works from its status (a cancel frees the type only while no job of the
+    batch has finished or failed; a COMPLETED batch is final)."""
+    duplicate = "create another with --allow-duplicate REASON."
+    if status == BatchStatus.COMPLETED:
+        return f"It is complete; to run the type again, {duplicate}"
+    if status == BatchStatus.FAILED:
+        return f"Resubmit or skip its failed jobs, or {duplicate}"
+    return f"Let it finish, withdraw it with 'batch cancel {batch_id}', or {duplicate}"
+
+
 def require_submittable(context: Row, error: validate.ErrorType) -> None:
     """Refuse unless the configuration is VALID/ACTIVE and its cycle is ACTIVE.
 
@@ -167,8 +179,7 @@ class Batches:
         if live is not None:
             raise DuplicateBatchError(
                 f"Configuration {config_id} already has {kind} batch {live['id']} "
-                f"({live['status']}). Resubmit or skip its jobs, withdraw it with "
-                f"'batch cancel {live['id']}', or create another with --allow-duplicate REASON.",
+                f"({live['status']}). {live_batch_advice(live['id'], live['status'])}",
                 live["id"],
             )
 

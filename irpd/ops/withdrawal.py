@@ -15,10 +15,11 @@ from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database
 from irpd.errors import BatchError, JobError, StaleStateError
 from irpd.ops import validate
+from irpd.ops.batches import live_batch_advice
 from irpd.ops.jobs import Jobs
 from irpd.ops.machines import batch_move
 from irpd.ops.rows import plain_row
-from statemachines.batch import withdraws
+from statemachines.batch import FINAL_BATCH_STATUSES, BatchStatus, withdraws
 from statemachines.errors import IllegalTransition
 
 #: a job the engine moved while it was being cancelled is tried again this many times
@@ -38,7 +39,9 @@ class Withdrawals:
         """Cancel every job of the batch that is not terminal; the daemon reconciles it.
 
         A batch never submitted is withdrawn at once (INITIATED → CANCELLED): it stops being
-        the configuration's live batch of its type.
+        the configuration's live batch of its type. Refused, with nothing changed, for a
+        COMPLETED batch and a FAILED one whose jobs have all ended: a cancel would change
+        nothing there (it used to answer "cancelled 0" and leave the batch live).
 
         Jobs already being cancelled, or that finished meanwhile, are counted, not refused.
         """
@@ -48,8 +51,16 @@ class Withdrawals:
         batch = await self._db.fetchrow("batch_read", bid)
         if batch is None:
             raise BatchError(f"Batch {bid} not found.")
+        unfinished = await self._db.fetch("batch_unfinished_jobs", bid)
+        if batch["status"] in FINAL_BATCH_STATUSES or (
+            not unfinished and batch["status"] == BatchStatus.FAILED
+        ):
+            raise BatchError(
+                f"Batch {bid} is {batch['status']}: none of its jobs can be cancelled. "
+                + live_batch_advice(bid, batch["status"])
+            )
         counts = {"cancelled": 0, "cancel_requested": 0, "unchanged": 0}
-        for row in await self._db.fetch("batch_unfinished_jobs", bid):
+        for row in unfinished:
             counts[await self._cancel_one(row["id"], why)] += 1
         if withdraws(batch["status"]):
             target = batch_move(bid, batch["status"], "withdraw")

@@ -151,6 +151,39 @@ async def test_delete_refuses_a_submitted_batch_and_changes_nothing(
     assert await snapshot() == before
 
 
+async def test_cancel_refuses_a_batch_whose_jobs_have_all_ended_and_changes_nothing(
+    ops: Operations, db_dsn: str, batch: dict[str, Any], daemon: Daemon, snapshot: Any
+) -> None:
+    # a cancel there used to answer "cancelled 0" and leave the batch live; the duplicate
+    # guard advised that very cancel
+    batch_id, config_id = batch["batch_id"], batch["configuration_id"]
+    await ops.batches.submit_batch(batch_id)
+    failed = (await job_ids(ops, batch_id))[0]
+    await run_to(ops, daemon, failed, "RUNNING", "FAILED")
+    await finish_all(db_dsn, batch_id)
+    assert (await ops.recon.recon_batch(batch_id))["status"] == "FAILED"
+    before = await snapshot()
+    with pytest.raises(BatchError, match=(
+        f"^Batch {batch_id} is FAILED: none of its jobs can be cancelled. Resubmit or skip its "
+        "failed jobs, or create another with --allow-duplicate REASON.$"
+    )):
+        await ops.withdrawals.cancel_batch(batch_id, "withdraw")
+    with pytest.raises(DuplicateBatchError, match=r"\(FAILED\)\. Resubmit or skip its failed"):
+        await ops.batches.create_batch("multi_job", config_id)
+    assert await snapshot() == before
+    await ops.jobs.force_ok_job(failed, "checked by hand")
+    assert (await ops.recon.recon_batch(batch_id))["status"] == "COMPLETED"
+    before = await snapshot()
+    with pytest.raises(BatchError, match=f"^Batch {batch_id} is COMPLETED: .* It is complete; "):
+        await ops.withdrawals.cancel_batch(batch_id, "withdraw")
+    with pytest.raises(DuplicateBatchError, match=(
+        r"\(COMPLETED\)\. It is complete; to run the type again, create another with "
+        "--allow-duplicate REASON.$"
+    )):
+        await ops.batches.create_batch("multi_job", config_id)
+    assert await snapshot() == before
+
+
 # --- plans ------------------------------------------------------------------------------------
 
 
