@@ -99,7 +99,8 @@ def cycle(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
         columns = ("id", "cycle_name", "status", "created_ts", "archived_ts")
         listing(s, a, "cycle.list", "cycles", columns)
     else:
-        s.show(s.call(f"cycle.{a.action}", name=a.name), _block)
+        view = views.cycle_created if a.action == "create" else _block
+        s.show(s.call(f"cycle.{a.action}", name=a.name), view)
     return Outcome()
 
 

@@ -133,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("types", help="registered batch types")
 
     cycle = sub.add_parser("cycle", help="cycles").add_subparsers(dest="action", required=True)
-    for name in ("create", "archive"):
-        cycle.add_parser(name, help=f"{name} a cycle").add_argument("name", help="cycle name")
+    helps = {"create": "create a cycle; it archives the ACTIVE cycle", "archive": "archive a cycle"}
+    for name, text in helps.items():
+        cycle.add_parser(name, help=text).add_argument("name", help="cycle name")
     add_paging(cycle.add_parser("list", help="list cycles"))
     add_cycle_actions(cycle)
 

@@ -367,6 +367,20 @@ def problems(items: Sequence[Mapping[str, Any]], view: View) -> str:
     return view.table(items, columns)
 
 
+def cycle_created(result: Mapping[str, Any], view: View) -> str:
+    """``cycle create``: the new cycle, and by name the ACTIVE cycle it archived (a JSON blob
+    there hid that a new cycle archives the current one)."""
+    archived = result.get("archived_cycle")
+    shown = {
+        **result,
+        "archived_cycle": Shown(f"{escape(str(archived.get('cycle_name')))} (id "
+                                f"{archived.get('id')}): it was the ACTIVE cycle")
+        if isinstance(archived, Mapping)
+        else None,
+    }
+    return view.block(shown)
+
+
 def config_checked(result: Mapping[str, Any], view: View) -> str:
     """``config load --dry-run``: valid or not, and every problem."""
     head = view.block(
