@@ -7,6 +7,7 @@ Moody's (one stack for the module: each test works in its own cycle or batch).""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -226,6 +227,35 @@ def test_names_and_reasons_refuse_control_characters(cli: Stack, tmp_path: Path)
                check=False)
     assert over.rc == EXIT_REFUSED
     assert "target" in over.stderr
+
+
+def _documented_status() -> tuple[set[str], set[str]]:
+    """(top-level keys, every name) of docs/control.md's ``status`` block."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "control.md").read_text("utf-8")
+    block = text.split("### status", 1)[1].split("```", 2)[1]
+    lines = block.strip().splitlines()
+    top = set(re.findall(r"[a-z_]+", lines[0].split(":")[0]))
+    top |= {m.group(1) for line in lines[1:] if (m := re.match(r"^ ([a-z_]+):", line))}
+    return top, set(re.findall(r"[a-z_0-9]+", block))
+
+
+def _keys(value: object) -> set[str]:
+    """Every key of a JSON value, but inside the maps keyed by data (status → count)."""
+    if isinstance(value, list):
+        return set().union(*(_keys(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    data_keyed = ("transitions", "jobs_by_status")
+    return set(value).union(*(_keys(v) for k, v in value.items() if k not in data_keyed))
+
+
+def test_status_answers_what_the_docs_describe(cli: Stack) -> None:
+    """``irpctl --json status`` has docs/control.md's top-level keys and no key the docs do
+    not name."""
+    status = json.loads(cli.ctl("status").stdout)
+    top, names = _documented_status()
+    assert set(status) == top
+    assert not _keys(status) - names, f"not in docs/control.md: {sorted(_keys(status) - names)}"
 
 
 def test_human_output_is_tables_and_blocks(cli: Stack) -> None:

@@ -130,3 +130,22 @@ def test_no_documented_event_is_stale() -> None:
         if name not in LITERAL and not any(name.startswith(p) for p in PREFIXED)
     )
     assert not stale, f"documented but no longer logged: {stale}"
+
+
+def test_engine_stats_documents_every_key_of_the_snapshot_it_logs() -> None:
+    """``engine_stats`` is logged as ``**engine.snapshot()``: the scan above cannot see its
+    fields, so they are read from the snapshot's dict literal."""
+    tree = ast.parse((ROOT / "irpd" / "engine" / "engine.py").read_text(encoding="utf-8"))
+    snapshot = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "snapshot"
+    )
+    returned = next(n.value for n in ast.walk(snapshot) if isinstance(n, ast.Return))
+    assert isinstance(returned, ast.Dict)
+    keys = [
+        k.value for k in returned.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+    ]
+    assert "tracked_jobs" in keys
+    missing = [k for k in keys if f"`{k}`" not in DOCS["engine_stats"][1]]
+    assert not missing, f"engine_stats: fields {missing} are not in docs/events.md"
