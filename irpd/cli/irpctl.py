@@ -311,14 +311,17 @@ def _add_job(sub: Any) -> None:
         action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
 
 
-def socket_path(args: argparse.Namespace) -> Path:
-    """Where the daemon listens."""
+def socket_path(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """Where the daemon listens, and, when neither ``--socket`` nor ``$IRPD_CONTROL_SOCKET``
+    named it, where the path came from (said when nothing answers there: a new shell without
+    the demo's export line otherwise met only an unexplained default path)."""
     if args.socket:
-        return Path(args.socket)
+        return Path(args.socket), None
     if os.environ.get("IRPD_CONTROL_SOCKET"):
-        return Path(os.environ["IRPD_CONTROL_SOCKET"])
-    config, _ = load(args.config)
-    return config.socket_path
+        return Path(os.environ["IRPD_CONTROL_SOCKET"]), None
+    config, file = load(args.config)
+    origin = f"control.socket of {file}" if file else "irpd's default path"
+    return config.socket_path, f"neither --socket nor $IRPD_CONTROL_SOCKET was given: {origin}"
 
 
 def _file_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -360,7 +363,7 @@ def _main(arguments: list[str]) -> int:
     try:
         args = build_parser().parse_args(arguments)
         files = _file_args(args)
-        path = socket_path(args)
+        path, origin = socket_path(args)
     except UsageError as exc:
         usage = str(exc).split("\n")
         report_error(as_json, "UsageError", usage[0])
@@ -390,7 +393,7 @@ def _main(arguments: list[str]) -> int:
         report_error(args.json, exc.kind, str(exc))
         return EXIT_REFUSED
     except DaemonUnreachable as exc:
-        report_error(args.json, "DaemonUnreachable", str(exc))
+        report_error(args.json, "DaemonUnreachable", f"{exc} ({origin})" if origin else str(exc))
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ the socket given does not exist, so reaching the daemon would exit 3 instead."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,19 @@ def test_irpd_retention_options_are_checked_before_anything_runs(
         irpd_main(argv)
     assert ended.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unreachable_daemon_says_where_the_socket_path_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a new shell without `irpd demo --keep`'s export line met an unexplained default path
+    config = tmp_path / "irpd.toml"
+    config.write_text(f'[control]\nsocket = "{tmp_path / "none.sock"}"\n', encoding="utf-8")
+    monkeypatch.delenv("IRPD_CONTROL_SOCKET", raising=False)
+    monkeypatch.setenv("IRPD_CONFIG", str(config))
+    assert main(["status"]) == 3
+    assert capsys.readouterr().err.endswith(
+        f"(neither --socket nor $IRPD_CONTROL_SOCKET was given: control.socket of {config})\n"
+    )
+    assert main([*NO_DAEMON, "status"]) == 3
+    assert "was given" not in capsys.readouterr().err
