@@ -33,6 +33,10 @@ QUIET_COMMANDS = frozenset(
     | {"notifications.list"}
 )
 
+#: reads that waiters and monitors repeat (``batch wait``, ``batch submit``'s progress, the
+#: demo, health checks): they count as activity while answered, but leave no window of
+#: throttled tracking behind them (irpd/engine/priority.py)
+POLLED_COMMANDS = frozenset({"ping", "status", "batch.show", "cycle.status", "job.show"})
 
 #: seconds an admitted connection counts as operator activity before its first request
 ADMISSION_GRACE = 1.0
@@ -163,7 +167,7 @@ class ControlServer:
                 cost = loopcost.begin()
                 command, pieces = await self._answer(line, peer.uid)
                 first, size = await self._write(writer, pieces)
-                span.stop()
+                span.stop(polled=command in POLLED_COMMANDS)
                 _log_answered(command, started, first, size, cost, collections)
 
     async def _read_line(

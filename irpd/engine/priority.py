@@ -26,11 +26,21 @@ class OperatorActivity:
         self._idle.set()
         self._last = float("-inf")
 
-    def begin(self) -> None:
-        """A command started."""
+    def begin(self) -> tuple[float, float]:
+        """A command started. Returns (when it arrived, when the one before it did), for
+        :meth:`forget_arrival`."""
+        previous = self._last
         self._running += 1
         self._last = self._clock()
         self._idle.clear()
+        return self._last, previous
+
+    def forget_arrival(self, arrived: float, previous: float) -> None:
+        """A polled read (``status``, ``batch.show`` … that waiters and monitors repeat every
+        second or so) leaves no recent window behind it, unless another command arrived
+        since: else one ``batch wait`` would keep tracking throttled for its whole wait."""
+        if self._last == arrived:
+            self._last = previous
 
     def end(self) -> None:
         """A command finished (answered, refused or crashed)."""
@@ -65,23 +75,27 @@ class OperatorSpan:
         self._activity = activity
         self._counted = False
         self._requested = False
+        self._arrival = (float("-inf"), float("-inf"))
 
     def start(self) -> None:
         """The operator is waiting for us."""
         if not self._counted:
             self._counted = True
-            self._activity.begin()
+            self._arrival = self._activity.begin()
 
     def request(self) -> None:
         """A request arrived and is being answered."""
         self._requested = True
         self.start()
 
-    def stop(self) -> None:
-        """Nothing of this connection's is pending."""
+    def stop(self, *, polled: bool = False) -> None:
+        """Nothing of this connection's is pending; ``polled``: the request was a polled
+        read, which leaves no recent window (:meth:`OperatorActivity.forget_arrival`)."""
         if self._counted:
             self._counted = False
             self._activity.end()
+            if polled:
+                self._activity.forget_arrival(*self._arrival)
 
     def stop_if_idle(self) -> None:
         """Stop counting a connection that has not sent a request since it was admitted."""

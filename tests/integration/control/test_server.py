@@ -510,14 +510,14 @@ async def test_operator_activity_spans_a_request_from_admission_to_answer(
         return {"done": True}
 
     server = ControlServer(
-        sock_path, {**handlers(), "status": slow}, policy=PeerPolicy(), activity=activity
+        sock_path, {**handlers(), "types": slow}, policy=PeerPolicy(), activity=activity
     )
     await server.start()
     try:
         assert activity.running == 0
         conn = await Conn.open(sock_path)
         await wait_until(lambda: activity.running == 1)  # admitted, no request yet
-        await conn.send(b'{"v": 1, "id": 1, "command": "status", "args": {}}\n')
+        await conn.send(b'{"v": 1, "id": 1, "command": "types", "args": {}}\n')
         await wait_until(lambda: bool(seen_running))
         assert seen_running == [1]
         release.set()

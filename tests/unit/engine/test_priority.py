@@ -84,3 +84,24 @@ def test_an_idle_admitted_connection_stops_counting_but_a_requesting_one_does_no
     assert activity.running == 1
     idle.request()  # a late first request counts again
     assert activity.running == 2
+
+
+def test_a_polled_read_leaves_no_recent_window_unless_another_command_arrived() -> None:
+    clock = Clock()
+    activity = OperatorActivity(recent_window=2.0, clock=clock)
+    polled = OperatorSpan(activity)
+    polled.start()
+    assert activity.recent()
+    assert activity.running == 1  # yielded to while it is answered
+    clock.now += 0.01
+    polled.stop(polled=True)
+    assert not activity.recent()  # a `batch wait` poll every second throttles nothing
+
+    other, read = OperatorSpan(activity), OperatorSpan(activity)
+    other.start()
+    other.stop()  # an operator's command: its window stays
+    read.start()
+    read.stop(polled=True)
+    assert activity.recent()  # ... even after a polled read arrived within it
+    clock.now += 2.1
+    assert not activity.recent()
