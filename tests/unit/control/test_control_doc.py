@@ -1,13 +1,17 @@
-"""docs/control.md lists every command of protocol v1 with its arguments and their types."""
+"""docs/control.md lists every command of protocol v1 with its arguments and their types, and
+the keys of the rows its results are made of."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
+import sql
 from irpd.control.protocol import COMMANDS, VERSION
+from irpd.ops import results
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "control.md"
 ROWS = {
@@ -42,3 +46,27 @@ def test_the_version_and_the_server_errors_are_documented() -> None:
     assert f'"v": {VERSION}' in text
     for kind in ("ProtocolError", "PermissionDenied", "Busy", "InternalError"):
         assert f"`{kind}`" in text
+
+
+#: docs/control.md's "Rows" → the result type whose keys each row lists (extras named there)
+DOCUMENTED_ROWS = {
+    "cycle": (results.Cycle, set()),
+    "configuration": (results.ConfigurationRow, {"batches"}),  # "configuration row + batches"
+    "batch": (results.BatchRow, set()),
+    "job": (results.BatchJob, set()),
+    "job configuration": (results.JobConfiguration, set()),
+}
+
+
+def test_the_rows_list_the_keys_of_their_result_types() -> None:
+    text = DOC.read_text(encoding="utf-8").split("### Rows", 1)[1].split("\n## ", 1)[0]
+    shown = {
+        name: set(re.findall(r"[a-z_0-9]+", keys))
+        for name, keys in re.findall(r"- \*\*([a-z ]+)\*\*: `\{([^}]*)\}`", text)
+    }
+    assert set(shown) == {*DOCUMENTED_ROWS, "tracking"}
+    for name, (row_type, extra) in DOCUMENTED_ROWS.items():
+        assert shown[name] == set(get_type_hints(row_type)) - extra, name
+    query = sql.load_queries()["page_job_tracking"]
+    selected = query.split("SELECT", 1)[1].split("FROM", 1)[0]
+    assert shown["tracking"] == set(re.findall(r"[a-z_]+", selected))
