@@ -250,16 +250,21 @@ def _run_cycle(client: ControlClient, base_url: str) -> dict[int, dict[str, Any]
 def _print_recon(outcomes: dict[int, dict[str, Any]]) -> bool:
     say("\nfinal reconciliation")
     all_completed = True
+    lines = []
     for batch_id, recon in outcomes.items():
         summary = recon.get("recon_summary") or recon.get("summary") or {}
         status = recon.get("recon_result") or recon.get("status")
         all_completed &= status == "COMPLETED"
         counts = summary.get("job_status_counts") or {}
         shown = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()) if n)
-        say(
-            f"  batch {batch_id:<3} {status:<10} configs {summary.get('fulfilled_configs')}/"
-            f"{summary.get('total_configs')}  jobs {summary.get('total_jobs')}: {shown}"
-        )
+        configs = f"{summary.get('fulfilled_configs')}/{summary.get('total_configs')}"
+        jobs = f"jobs {summary.get('total_jobs')}:"
+        lines.append((f"  batch {batch_id:<3} {status:<10} configs", configs, jobs, shown))
+    # the columns line up whatever the counts' widths
+    wide = (max((len(c) for _, c, _, _ in lines), default=0),
+            max((len(j) for _, _, j, _ in lines), default=0))
+    for head, configs, jobs, shown in lines:
+        say(f"{head} {configs:<{wide[0]}}  {jobs:<{wide[1]}} {shown}")
     return all_completed
 
 
@@ -400,8 +405,9 @@ def run_demo(
                 say(web_banner(web, password))
             with ControlClient(socket_path, timeout=60) as client:
                 ok = _print_recon(_run_cycle(client, base_url))
-                jobs = client.call("status").get("engine", {})
-                say(f"\nengine: {json.dumps({k: jobs.get(k) for k in ('submitted', 'polled')})}")
+                engine = client.call("status").get("engine", {})
+                say(f"\nengine: {engine.get('submitted')} jobs submitted to Moody's, "
+                    f"{engine.get('polled')} job statuses polled")
         except (DaemonRefused, DaemonUnreachable, RuntimeError) as exc:
             say(f"demo failed: {exc} (logs in {workdir})")
         say("cycle COMPLETED" if ok else f"cycle NOT completed; logs in {workdir}")
