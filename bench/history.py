@@ -4,19 +4,20 @@ an archived cycle cost? (issue 17; docs/performance.md, *History*).
     python -m bench.history [--history-jobs 1000000] [--cycle-jobs 25000] [--live-jobs 10000]
                             [--rounds N] [--keep-database | --reuse DSN] [--no-retire]
 
-Two fresh databases, each with a live batch of ``--live-jobs`` SUBMITTED jobs (workflows in
-the fake): one without history, one with ``--history-jobs`` FINISHED jobs in ARCHIVED cycles of
+Two fresh databases, each with a live batch of ``--live-jobs`` SUBMITTED jobs (workflows in the
+fake): one without history, one with ``--history-jobs`` FINISHED jobs in ARCHIVED cycles of
 ``--cycle-jobs`` each (a job configuration with ~300 bytes of JSON, five tracking rows and a
-recon row per batch: about what a finished job leaves). On both, ``--rounds`` times in turn
-(a fresh no-history database and a new live batch in the history database each round, so
-that the machine's load weighs on both alike): the sweep phase of ``bench.run`` (start →
+recon row per batch: about what a finished job leaves). On both, ``--rounds`` times in turn (a
+fresh no-history database and a new live batch in the history database each round, the history
+first in every other round, so that the machine's load weighs on both alike; the job tables are
+vacuumed before each, as autovacuum would have done): the sweep phase of ``bench.run`` (start →
 ready / loaded, first sweep, memory, ``--control-calls`` × batch show and status, with the
 daemon's and PostgreSQL's CPU per phase), then the live batch's report (``irp_job_report`` of
 the batch, and the first page of ``report.jobs``) on its own connection: wall time, the
 backend's CPU and the buffers it touched (the last two do not depend on the machine's load).
-Then, on the history database, with the daemon tracking a live batch: ``irpd cycle export``
-and ``irpd cycle purge`` of the oldest archived cycle (its own process), with ``status``
-sampled meanwhile and the daemon's loop lag read before and after.
+Then, on the history database, with the daemon tracking a live batch: ``irpd cycle export`` and
+``irpd cycle purge`` of the oldest archived cycle (its own process), with ``status`` sampled
+meanwhile and the daemon's loop lag read before and after.
 
 Seeding 1,000,000 jobs takes a few minutes (about 1.7 KB per job, 1.7 GB); 10,000,000 is
 ``--history-jobs 10000000`` (ten times the time and ~17 GB of disk). ``--keep-database`` keeps
@@ -183,8 +184,22 @@ async def _report_times(dsn: str, batch_id: int) -> dict[str, float | None]:
         await conn.close()
 
 
+async def _vacuum(dsn: str) -> None:
+    """VACUUM (ANALYZE) the job tables: what autovacuum does in production after 20,000
+    changed rows (migration 0100), done here because a CI server may run without it (this
+    machine's has ``autovacuum = off``), where every round's dead rows would otherwise stay
+    in the history database's indexes and weigh on the next round."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("VACUUM (ANALYZE) irp_job, irp_job_configuration, irp_job_tracking_log")
+    finally:
+        await conn.close()
+
+
 async def live_figures(rig: Rig, dsn: str, live_jobs: int) -> dict[str, Any]:
-    """The sweep phase of bench.run and the live batch's report, on ``dsn``."""
+    """The sweep phase of bench.run and the live batch's report, on ``dsn`` (vacuumed
+    first)."""
+    await _vacuum(dsn)
     db = await BenchDb.connect(dsn)
     try:
         first_id = await rig.fake.create_workflows(live_jobs)
@@ -323,18 +338,24 @@ async def _history_cycles(dsn: str) -> list[str]:
         await conn.close()
 
 
-async def _round(rig: Rig, plain_admin: str, full: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One no-history and one history measurement back to back, with the load around them."""
-    figures: dict[str, Any] = {"load_average": os.getloadavg()}
-    plain = await benchdb.fresh_database(plain_admin, "nohistory")
-    try:
-        _progress(f"no history: live batch of {args.live_jobs:,}")
-        figures["no_history"] = await live_figures(rig, plain, args.live_jobs)
-    finally:
-        await benchdb.drop(plain_admin, plain)
-    _progress(f"history: live batch of {args.live_jobs:,}")
-    figures["with_history"] = await live_figures(rig, full, args.live_jobs)
-    await _finish_live(full, figures["with_history"]["batch_id"])
+async def _round(
+    rig: Rig, plain_admin: str, full: str, args: argparse.Namespace, history_first: bool
+) -> dict[str, Any]:
+    """One no-history and one history measurement back to back (in either order, so that
+    what the first leaves behind on the machine weighs on both alike), with the load."""
+    figures: dict[str, Any] = {"load_average": os.getloadavg(), "history_first": history_first}
+    for history in (True, False) if history_first else (False, True):
+        if history:
+            _progress(f"history: live batch of {args.live_jobs:,}")
+            figures["with_history"] = await live_figures(rig, full, args.live_jobs)
+            await _finish_live(full, figures["with_history"]["batch_id"])
+            continue
+        plain = await benchdb.fresh_database(plain_admin, "nohistory")
+        try:
+            _progress(f"no history: live batch of {args.live_jobs:,}")
+            figures["no_history"] = await live_figures(rig, plain, args.live_jobs)
+        finally:
+            await benchdb.drop(plain_admin, plain)
     figures["load_average_after"] = os.getloadavg()
     return figures
 
@@ -355,6 +376,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "load_average_before": os.getloadavg(),
     }
     full = args.reuse
+    result["autovacuum"] = await _setting(server.admin_dsn, "autovacuum")
     try:
         await fake.start()
         if full is None:
@@ -369,7 +391,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             result["reused"] = full
         result["database_mb"] = await _database_mb(full)
         result["rounds"] = [
-            await _round(rig, server.admin_dsn, full, args) for _ in range(args.rounds)
+            await _round(rig, server.admin_dsn, full, args, history_first=index % 2 == 1)
+            for index in range(args.rounds)
         ]
         if args.retire and names:
             _progress(f"export + purge of {names[0]} while tracking")
@@ -387,6 +410,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         server.stop()
     result["load_average_after"] = os.getloadavg()
     return result
+
+
+async def _setting(dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return str(await conn.fetchval("SELECT current_setting($1)", name))
+    finally:
+        await conn.close()
 
 
 async def _database_mb(dsn: str) -> float:
