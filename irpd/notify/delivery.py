@@ -2,8 +2,8 @@
 
 Every attempt carries the message's ``Idempotency-Key`` (an HTTP header; the e-mail's
 ``Message-ID``). Failures are :class:`DeliveryError`: ``permanent`` ones (a 4xx other than
-408/429, a refused recipient) are not retried. Secrets (webhook URLs, the HMAC key, the SMTP
-password) are read once at start and never appear in an error or a log line.
+408/425/429, an SMTP 5xx, a refused recipient) are not retried. Secrets (webhook URLs, the HMAC
+key, the SMTP password) are read once at start and never appear in an error or a log line.
 """
 
 from __future__ import annotations
