@@ -85,6 +85,11 @@ def batch_after_recon(
     return BATCH_LIFECYCLE.lookup.get((current, trigger), current)
 
 
+def never_submitted(current: BatchStatus | str) -> bool:
+    """True while ``submit`` is legal from ``current``: the batch is still to be submitted."""
+    return (current, "submit") in BATCH_LIFECYCLE.lookup
+
+
 def withdraws(current: BatchStatus | str) -> bool:
     """True when an operator's cancel withdraws the batch itself (``withdraw`` is legal from
     ``current``: never submitted); otherwise only its jobs are cancelled."""

@@ -24,6 +24,7 @@ from statemachines.job import (
     JobStatus,
 )
 from statemachines.lifecycle import Lifecycle, S
+from statemachines.plan import PLAN_LIFECYCLE
 
 DEFAULT_PATH = Path("docs/statemachines.md")
 
@@ -66,6 +67,14 @@ A status reported by Moody's is applied only when the matrix below says `apply`.
 out-of-order report (backwards among QUEUED < PENDING < RUNNING, or CANCEL_REQUESTED after
 CANCELLING), logged and ignored. `refused`: a report on a terminal or never-submitted job,
 logged and ignored. Any other string is `unknown`: logged, job unchanged.
+"""
+
+
+_PLAN_NOTES = """\
+A cycle's plan (docs/cycles.md): `irpctl cycle pause` / `resume`, the runner's `complete` once
+every step up to `until_step` is done (or `pause` when the stored plan no longer validates),
+and `irpctl cycle run` again (`extend`). Each is a compare-and-set from the table's sources
+(`statemachines.plan.plan_move`); its steps are decided by `statemachines.plan.advance`.
 """
 
 
@@ -112,6 +121,7 @@ def render() -> str:
         _section("Job: statuses reported by Moody's", JOB_REPORT_LIFECYCLE, _REPORT_NOTES),
         report_matrix() + "\n",
         f"## Batch reconciliation\n\n{recon_rule}\n",
+        _section("Cycle plan", PLAN_LIFECYCLE, _PLAN_NOTES),
     ]
     return "\n".join(sections)
 

@@ -19,12 +19,48 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from statemachines.lifecycle import Lifecycle, Transition
+
 StartWhen = Literal["completed", "settled"]
 START_WHEN: tuple[StartWhen, ...] = ("completed", "settled")
 _STEP_KEYS = frozenset(
     {"name", "stage", "batch_type", "checkpoint", "after", "start_when", "approval", "description"}
 )
 _PLAN_KEYS = frozenset({"name", "description", "step"})
+
+
+class PlanStatus(StrEnum):
+    """Where a cycle's plan stands: the runner advances RUNNING plans only."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"  # by an operator, or by the runner when the stored plan no longer parses
+    COMPLETED = "COMPLETED"  # every step up to ``until_step`` done
+
+
+PLAN_TRANSITIONS: tuple[Transition[PlanStatus], ...] = (
+    Transition("pause", (PlanStatus.RUNNING,), PlanStatus.PAUSED),
+    Transition("resume", (PlanStatus.PAUSED,), PlanStatus.RUNNING),
+    Transition("complete", (PlanStatus.RUNNING,), PlanStatus.COMPLETED),
+    # ``cycle run`` again: a paused or completed plan runs (possibly further, ``--until``)
+    Transition(
+        "extend", (PlanStatus.RUNNING, PlanStatus.PAUSED, PlanStatus.COMPLETED), PlanStatus.RUNNING
+    ),
+)
+
+PLAN_LIFECYCLE: Lifecycle[PlanStatus] = Lifecycle(
+    entity="Plan",
+    states=PlanStatus,
+    initial=PlanStatus.RUNNING,
+    final=frozenset(),
+    transitions=PLAN_TRANSITIONS,
+)
+
+
+def plan_move(trigger: str) -> tuple[tuple[PlanStatus, ...], PlanStatus]:
+    """``(expected statuses, target)`` of a plan's compare-and-set for ``trigger``, read
+    from the machine's tables (every trigger has one destination)."""
+    sources = PLAN_LIFECYCLE.allowed_from[trigger]
+    return sources, PLAN_LIFECYCLE.lookup[(sources[0], trigger)]
 
 
 class StepStatus(StrEnum):

@@ -2,7 +2,10 @@
 
 Each handler takes the validated ``args`` of one request (see :mod:`irpd.control.protocol`),
 calls the operations of :class:`irpd.ops.facade.Operations`, tells the engine what changed,
-and returns JSON-able data. Errors are translated to ``{type, message}`` by :func:`translate_error`.
+and returns the operation's typed result (:mod:`irpd.ops.results`), which the protocol encodes
+as it is. Every job-changing result names its ``batch_id`` (a key of its type, so mypy
+checks it): the reconciler is woken for that batch. Errors are translated to
+``{type, message}`` by :func:`translate_error`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from irpd.moodys.client import MoodysClient
 from irpd.notify.admin import NotificationAdmin, NotificationError
 from irpd.ops import listings
 from irpd.ops.facade import Operations
+from irpd.ops.results import ResubmittedFailed, ResubmittedJob
 from statemachines.errors import IllegalTransition
 
 #: a base64 workbook larger than this is refused before decoding
@@ -131,7 +135,7 @@ class Handlers(PlanCommands):
             return checked
         result = await self.ops.batches.submit_batch(a["batch_id"])
         self.engine.work_queued()
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return {**result, "preflight": checked}
 
     async def batch_recon(self, a: dict[str, Any]) -> Any:
@@ -191,7 +195,7 @@ class Handlers(PlanCommands):
     async def job_submit(self, a: dict[str, Any]) -> Any:
         result = await self.ops.jobs.submit_job(a["job_id"], a.get("force", False))
         self.engine.work_queued()
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def job_track(self, a: dict[str, Any]) -> Any:
@@ -215,7 +219,7 @@ class Handlers(PlanCommands):
             job["id"], answer.status, data, source="moodys", progress=answer.progress
         )
         self.engine.tracker.resync_soon()
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def job_resubmit(self, a: dict[str, Any]) -> Any:
@@ -236,25 +240,25 @@ class Handlers(PlanCommands):
         self._resubmitted(result)
         return result
 
-    def _resubmitted(self, result: Mapping[str, Any]) -> None:
-        if result.get("queued"):
+    def _resubmitted(self, result: ResubmittedJob | ResubmittedFailed) -> None:
+        if result["queued"]:
             self.engine.work_queued()
-        self.engine.batch_changed([int(result["batch_id"])] if "batch_id" in result else [])
+        self.engine.batch_changed([result["batch_id"]])
 
     async def job_skip(self, a: dict[str, Any]) -> Any:
         result = await self.ops.jobs.skip_job(a["job_id"], a["reason"])
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def job_cancel(self, a: dict[str, Any]) -> Any:
         result = await self.ops.jobs.cancel_job(a["job_id"])
         self.engine.cancel_requested()
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def job_force_ok(self, a: dict[str, Any]) -> Any:
         result = await self.ops.jobs.force_ok_job(a["job_id"], a["reason"])
-        _changed(self.engine, result)
+        self.engine.batch_changed([result["batch_id"]])
         return result
 
     async def notifications_list(self, a: dict[str, Any]) -> Any:
@@ -276,8 +280,3 @@ class Handlers(PlanCommands):
 def _paging(args: Mapping[str, Any]) -> dict[str, Any]:
     return {"limit": args.get("limit"), "after": args.get("after")}
 
-
-def _changed(engine: Engine, result: Mapping[str, Any]) -> None:
-    """Wake the reconciler for the batch of a job-changing command (every such operation's
-    result names its ``batch_id``): the batch is reconciled within the debounce."""
-    engine.batch_changed([int(result["batch_id"])])

@@ -12,6 +12,7 @@ from irpd.moodys.errors import MoodysRetryableError
 from irpd.moodys.preflight import ReferenceChecker
 from irpd.ops.facade import Operations
 from irpd.ops.preflight import preflight_batch
+from irpd.ops.results import Preflight
 from irpd.plans import default_plan_text
 
 log = structlog.get_logger("irpd.control")
@@ -29,7 +30,7 @@ class PlanCommands:
     moodys: MoodysClient
     wake_plans: Any = None
 
-    async def preflight(self, batch_id: int, *, dry_run: bool) -> dict[str, Any] | None:
+    async def preflight(self, batch_id: int, *, dry_run: bool) -> Preflight | None:
         """Pre-flight the jobs a submission of the batch would queue (docs/cycles.md).
 
         When Moody's cannot answer, a dry run fails with that error; a real submission goes

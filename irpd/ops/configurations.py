@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row, Tx
@@ -15,7 +16,15 @@ from irpd.ops import validate
 from irpd.ops.cycles import CycleRef, cycle_ref, find_cycle
 from irpd.ops.machines import configuration_move
 from irpd.ops.ports import WorkbookLoader, WorkbookOutcome
-from irpd.ops.rows import plain_row, plain_rows
+from irpd.ops.results import (
+    Configuration,
+    ConfigurationRow,
+    LoadedConfiguration,
+    RegisteredConfiguration,
+    WorkbookRead,
+    shaped,
+    shaped_rows,
+)
 from statemachines.configuration import ConfigurationStatus
 
 CONFIGURATION_STATUSES: Final = tuple(str(status) for status in ConfigurationStatus)
@@ -93,7 +102,7 @@ class Configurations:
         *,
         register: bool = True,
         file_name: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> LoadedConfiguration:
         """Validate a workbook and, with ``register``, make it the cycle's VALID configuration.
 
         Refused (``ConfigurationError``) when the cycle is not the ACTIVE one, when the cycle
@@ -112,7 +121,7 @@ class Configurations:
         data = await asyncio.to_thread(_read_bytes, workbook)
         outcome = await asyncio.to_thread(self._load_workbook, data)
         problems = [problem.as_dict() for problem in outcome.problems]
-        base: dict[str, Any] = {
+        base: WorkbookRead = {
             "cycle_id": cycle_row["id"],
             "cycle_name": cycle_row["cycle_name"],
             "configuration_file_name": name,
@@ -125,22 +134,23 @@ class Configurations:
             ]
             if register:
                 raise WorkbookRejectedError(_rejection_message(name, problems), problems)
-            return {**base, "valid": False, "problems": problems}
+            return _loaded({**base, "valid": False, "problems": problems})
         if not register:
-            return {**base, "valid": True, "problems": [], "sheets": _sheet_names(outcome)}
-        return {**base, **await self._register(cycle_row["id"], name, base["file_sha256"], outcome)}
+            return _loaded({**base, "valid": True, "problems": [], "sheets": _sheet_names(outcome)})
+        registered = await self._register(cycle_row["id"], name, base["file_sha256"], outcome)
+        return _loaded({**base, **registered})
 
-    async def read_configuration(self, configuration_id: int) -> dict[str, Any]:
+    async def read_configuration(self, configuration_id: int) -> Configuration:
         """One configuration, with its ``configuration_data``."""
         config_id = validate.positive_id("configuration_id", configuration_id, ConfigurationError)
         row = await self._db.fetchrow("configuration_read", config_id)
         if row is None:
             raise ConfigurationError(f"Configuration {config_id} not found.")
-        return plain_row(row)
+        return shaped(Configuration, row)
 
     async def list_configurations(
         self, cycle: CycleRef | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ConfigurationRow]:
         """Configurations (without their data), optionally of one cycle and/or one status."""
         ref = None if cycle is None else cycle_ref(cycle, ConfigurationError)
         wanted = validate.optional_choice(
@@ -149,7 +159,8 @@ class Configurations:
         cycle_id = (
             None if ref is None else (await find_cycle(self._db, ref, ConfigurationError))["id"]
         )
-        return plain_rows(await self._db.fetch("configuration_list", cycle_id, wanted))
+        rows = await self._db.fetch("configuration_list", cycle_id, wanted)
+        return shaped_rows(ConfigurationRow, rows)
 
     @staticmethod
     def _require_active_cycle(cycle: Row) -> None:
@@ -162,7 +173,7 @@ class Configurations:
     @conflicts_retried
     async def _register(
         self, cycle_id: int, file_name: str, sha256: str, outcome: WorkbookOutcome
-    ) -> dict[str, Any]:
+    ) -> RegisteredConfiguration:
         status = configuration_move("new", ConfigurationStatus.NEW, "validate_ok")
         async with self._db.transaction() as tx:
             locked = await tx.fetchrow("configuration_lock_cycle", cycle_id)
@@ -204,6 +215,13 @@ class Configurations:
                     f"Configuration {row['id']} of cycle '{cycle['cycle_name']}' already has "
                     "batches; it cannot be replaced."
                 )
+
+
+def _loaded(verdict: Mapping[str, Any]) -> LoadedConfiguration:
+    """One of the three verdicts (rejected, checked, registered): a TypedDict built with
+    ``**`` must name its optional keys, so the verdict's keys are checked by
+    tests/integration/ops/test_result_shapes.py instead."""
+    return cast(LoadedConfiguration, dict(verdict))
 
 
 def _sheet_names(outcome: WorkbookOutcome) -> list[str]:

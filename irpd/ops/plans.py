@@ -17,18 +17,21 @@ from irpd.errors import CycleError
 from irpd.ops import validate
 from irpd.ops.cycles import CycleRef, cycle_ref, find_cycle
 from irpd.ops.ports import TransformerRegistry
-from irpd.ops.rows import plain, plain_row
+from irpd.ops.results import ApprovedStep, PlanState, PlanStatusSet, StepProgress, shaped
+from irpd.ops.rows import plain
 from statemachines.plan import (
     Plan,
     PlanError,
+    PlanStatus,
     StepState,
     StepStatus,
     advance,
     parse_plan,
+    plan_move,
 )
 
 MAX_PLAN_BYTES: Final = 256 * 1024
-PLAN_STATUSES: Final = ("RUNNING", "PAUSED", "COMPLETED")
+PLAN_STATUSES: Final = tuple(str(status) for status in PlanStatus)
 
 
 def read_plan_text(text: str, batch_types: Iterable[str], source: str = "plan") -> Plan:
@@ -79,7 +82,7 @@ class CyclePlans:
         plan_text: str,
         until: str | None = None,
         started_by: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> PlanState:
         """Start running ``plan_text`` on the cycle's newest VALID/ACTIVE configuration.
 
         A cycle runs one plan: running it again (paused, or to go further with ``until``)
@@ -103,7 +106,8 @@ class CyclePlans:
                         f"'{existing['plan_name']}', which differs from this one; a cycle's "
                         "plan cannot change once it runs."
                     )
-                await tx.fetchrow("plan_extend", row["id"], stop)
+                expected, target = plan_move("extend")
+                await tx.fetchrow("plan_extend", row["id"], stop, list(expected), target)
             else:
                 configuration = await tx.fetchrow("plan_configuration_of_cycle", row["id"])
                 if configuration is None:
@@ -122,7 +126,7 @@ class CyclePlans:
                 )
         return await self.plan_status(row["id"])
 
-    async def plan_status(self, cycle: CycleRef) -> dict[str, Any]:
+    async def plan_status(self, cycle: CycleRef) -> PlanState:
         """The plan as a list of steps in order, each with its state and what it waits for."""
         ref = cycle_ref(cycle, CycleError)
         row = await find_cycle(self._db, ref, CycleError)
@@ -136,7 +140,7 @@ class CyclePlans:
         runs = await self._db.fetch("plan_step_runs", row["id"])
         by_step = {run["step_name"]: run for run in runs}
         progress = advance(plan, step_states(runs), stored["until_step"])
-        steps = []
+        steps: list[StepProgress] = []
         for step in plan.steps:
             run = by_step.get(step.name)
             steps.append(
@@ -157,19 +161,18 @@ class CyclePlans:
                     "waiting_for": progress.waiting_for.get(step.name),
                 }
             )
-        result = plain_row(stored)
-        result.pop("plan")
-        return {**result, "steps": steps}
+        columns = {key: value for key, value in stored.items() if key != "plan"}
+        return shaped(PlanState, {**columns, "steps": steps})
 
-    async def pause_plan(self, cycle: CycleRef) -> dict[str, Any]:
+    async def pause_plan(self, cycle: CycleRef) -> PlanStatusSet:
         """The runner stops starting steps (batches already sent keep running)."""
-        return await self._set_status(cycle, ("RUNNING",), "PAUSED")
+        return await self._set_status(cycle, "pause")
 
-    async def resume_plan(self, cycle: CycleRef) -> dict[str, Any]:
+    async def resume_plan(self, cycle: CycleRef) -> PlanStatusSet:
         """The runner advances the plan again."""
-        return await self._set_status(cycle, ("PAUSED",), "RUNNING")
+        return await self._set_status(cycle, "resume")
 
-    async def approve_step(self, cycle: CycleRef, step: str, approved_by: str) -> dict[str, Any]:
+    async def approve_step(self, cycle: CycleRef, step: str, approved_by: str) -> ApprovedStep:
         """Approve a step (before or once it waits for approval); the runner starts it."""
         ref = cycle_ref(cycle, CycleError)
         name = validate.text("step", step, CycleError, max_length=200)
@@ -186,9 +189,9 @@ class CyclePlans:
             raise CycleError(f"Step '{name}' has already started; there is nothing to approve.")
         return {"cycle_id": row["id"], "step": name, "approved_by": who}
 
-    async def _set_status(
-        self, cycle: CycleRef, expected: tuple[str, ...], target: str
-    ) -> dict[str, Any]:
+    async def _set_status(self, cycle: CycleRef, trigger: str) -> PlanStatusSet:
+        """Fire the plan machine's ``trigger``: a compare-and-set of the plan's status."""
+        expected, target = plan_move(trigger)
         ref = cycle_ref(cycle, CycleError)
         row = await find_cycle(self._db, ref, CycleError)
         moved = await self._db.fetchrow("plan_set_status", row["id"], list(expected), target)
@@ -200,4 +203,4 @@ class CyclePlans:
                 f"The plan of cycle '{row['cycle_name']}' is {stored['status']}; "
                 f"it can become {target} only from {', '.join(expected)}."
             )
-        return {"cycle_id": row["id"], "cycle_name": row["cycle_name"], "status": target}
+        return {"cycle_id": row["id"], "cycle_name": row["cycle_name"], "status": str(target)}

@@ -9,20 +9,19 @@ moves each job with a missing reference INITIATED → ERROR through the job mach
 
 from __future__ import annotations
 
-from typing import Any
-
 from irpd.db.database import Database
 from irpd.db.moves import apply_moves, preflight_refusals
 from irpd.errors import BatchError
 from irpd.ops import validate
 from irpd.ops.machines import job_move
 from irpd.ops.ports import ReferenceChecker
+from irpd.ops.results import Preflight
 from statemachines.job import JobStatus
 
 
 async def preflight_batch(
     db: Database, checker: ReferenceChecker, batch_id: int, *, dry_run: bool = False
-) -> dict[str, Any]:
+) -> Preflight:
     """Check the jobs a submission of the batch would queue; refuse those missing a reference
     unless ``dry_run``. Returns ``{batch_id, dry_run, checked, missing: [{job_id, missing}],
     refused}``."""

@@ -11,6 +11,7 @@ from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database, Row
 from irpd.errors import BatchError, StaleStateError
 from irpd.ops import validate
+from irpd.ops.results import Reconciled
 from irpd.ops.rows import plain
 from statemachines.batch import BatchStatus, batch_after_recon
 from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus
@@ -105,7 +106,7 @@ class Recon:
         self._refresh_after: dict[int, float] = {}
 
     @conflicts_retried
-    async def recon_batch(self, batch_id: int, *, only_on_change: bool = False) -> dict[str, Any]:
+    async def recon_batch(self, batch_id: int, *, only_on_change: bool = False) -> Reconciled:
         """Reconcile a batch from its jobs: one recon log row plus the batch's status
         (compare-and-set through ``batch_after_recon``), in one transaction.
 
@@ -145,7 +146,7 @@ class Recon:
             cost = time.monotonic() - started
             self._refresh_after[bid] = time.monotonic() + SUMMARY_PACE * cost
 
-    async def _reconcile(self, bid: int, only_on_change: bool) -> dict[str, Any]:
+    async def _reconcile(self, bid: int, only_on_change: bool) -> Reconciled:
         async with self._db.transaction() as tx:
             batch = await tx.fetchrow("batch_lock", bid)
             if batch is None:

@@ -17,7 +17,7 @@ from irpd.ops.locking import (
 )
 from irpd.ops.ports import TransformerRegistry
 from irpd.ops.queueing import queue_locked
-from irpd.ops.rows import plain_row
+from irpd.ops.results import Replacement, ResubmittedFailed, ResubmittedJob, shaped
 
 
 def require_resubmittable(batch: Row, job: Row) -> None:
@@ -79,7 +79,7 @@ class Resubmissions:
         *,
         replace: bool = False,
         queue: bool = False,
-    ) -> dict[str, Any]:
+    ) -> ResubmittedJob:
         """Create a new job replacing ``job_id`` (which is skipped); INITIATED, or queued for
         submission with ``queue`` (its batch ACTIVE, as :meth:`Jobs.submit_job` does).
 
@@ -104,9 +104,9 @@ class Resubmissions:
             if queue_it:
                 _, moved = await queue_locked(tx, batch, [created["job_id"]])
                 status = moved["status"]
-        result = plain_row(created)
-        result["override_reason_txt"] = reason
-        result["queued"] = queue_it
+        result = shaped(
+            ResubmittedJob, {**created, "override_reason_txt": reason, "queued": queue_it}
+        )
         if status is not None:
             result["batch_status"] = status
         return result
@@ -119,7 +119,7 @@ class Resubmissions:
         override_reason: str | None = None,
         *,
         queue: bool = True,
-    ) -> dict[str, Any]:
+    ) -> ResubmittedFailed:
         """Resubmit every FAILED and ERROR job of a batch that is not skipped, each as
         :meth:`resubmit_job` would (the same override merged onto each job's configuration),
         in one transaction: all or nothing. Queued for submission unless ``queue`` is false.
@@ -127,7 +127,7 @@ class Resubmissions:
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         edits, reason = _override_arguments(job_configuration_data, override_reason, False)
         queue_it = _flag("queue", queue)
-        pairs: list[dict[str, int]] = []
+        pairs: list[Replacement] = []
         async with self._db.transaction() as tx:
             if await tx.fetchrow("batch_lock", bid) is None:
                 raise BatchError(f"Batch {bid} not found.")

@@ -2,7 +2,7 @@
 
 Every public operation of :mod:`irpd.ops` answers one of these (or a list of them). They are
 ``TypedDict``\\ s, not dataclasses, on purpose: the result *is* the answer of the control
-socket and of ``/api/v1`` (the edge only encodes it, :func:`irpd.control.protocol.encode` /
+socket and of ``/api/v1`` (the edge only encodes it, :func:`irpd.control.protocol.ok_chunks` /
 :mod:`irpd.web.api`), so the JSON stays byte for byte what it was, while mypy checks every key
 a caller reads. Rows read from SQL become their type through :func:`shaped` (the columns of
 the named query, in its order); ``tests/integration/ops/test_result_shapes.py`` checks that
@@ -54,14 +54,30 @@ class ListedCycle(Cycle):
 
 
 # --- configurations ---------------------------------------------------------------------------
-class LoadedConfiguration(TypedDict):
-    """``load_configuration``: the workbook's verdict, and when registered, the new row."""
+class WorkbookRead(TypedDict):
+    """What ``load_configuration`` read: the workbook, for which cycle."""
 
     cycle_id: int
     cycle_name: str
     configuration_file_name: str
     file_sha256: str
     dry_run: bool
+
+
+class RegisteredConfiguration(TypedDict):
+    """A valid workbook registered: the new configuration and those it replaced."""
+
+    valid: bool
+    problems: list[dict[str, Any]]
+    configuration_id: int
+    status: str
+    created_ts: str
+    replaced_configuration_ids: list[int]
+
+
+class LoadedConfiguration(WorkbookRead):
+    """``load_configuration``: the workbook's verdict, and when registered, the new row."""
+
     valid: bool
     problems: list[dict[str, Any]]
     #: a valid dry run: the sheets read
@@ -223,6 +239,23 @@ class JobConfiguration(TypedDict):
     updated_ts: str
 
 
+class MissingReferences(TypedDict):
+    """A job whose Moody's references are missing, in words."""
+
+    job_id: int
+    missing: list[str]
+
+
+class Preflight(TypedDict):
+    """``preflight_batch``: the jobs a submission would queue, checked against Moody's."""
+
+    batch_id: int
+    dry_run: bool
+    checked: int
+    missing: list[MissingReferences]
+    refused: list[int]
+
+
 class Reconciled(TypedDict):
     """``recon_batch``: what the batch now is and what its jobs say."""
 
@@ -342,7 +375,7 @@ class SubmittedJob(QueueRow):
 
 
 class ResubmittedJob(TypedDict):
-    """``resubmit_job``: the new job."""
+    """``resubmit_job``: the new job (the row ``job_resubmit_*`` returns) and how."""
 
     job_id: int
     batch_id: int
@@ -358,6 +391,13 @@ class ResubmittedJob(TypedDict):
     batch_status: NotRequired[str]
 
 
+class Replacement(TypedDict):
+    """An old job and the new one replacing it."""
+
+    job_id: int
+    new_job_id: int
+
+
 class ResubmittedFailed(TypedDict):
     """``resubmit_failed``: every FAILED/ERROR job of a batch replaced."""
 
@@ -366,7 +406,7 @@ class ResubmittedFailed(TypedDict):
     resubmitted: int
     queued: int
     override_reason_txt: str | None
-    jobs: list[dict[str, Any]]
+    jobs: list[Replacement]
 
 
 class AppliedStatus(TypedDict):
@@ -478,6 +518,26 @@ class JobReport(TypedDict):
 
 
 # --- cycle plans ------------------------------------------------------------------------------
+class StepProgress(TypedDict):
+    """One step of a cycle's plan: its definition, its run's state, what it waits for."""
+
+    step: str
+    stage: str
+    #: None: a manual checkpoint, completed by approval
+    batch_type: str | None
+    after: list[str]
+    start_when: str
+    approval: bool
+    status: str
+    batch_id: int | None
+    batch_status: str | None
+    started_ts: str | None
+    finished_ts: str | None
+    approved_by: str | None
+    note: str | None
+    waiting_for: str | None
+
+
 class PlanState(TypedDict):
     """``run_plan``, ``plan_status``: the plan and each step's state."""
 
@@ -492,7 +552,7 @@ class PlanState(TypedDict):
     created_ts: str
     updated_ts: str
     finished_ts: str | None
-    steps: list[dict[str, Any]]
+    steps: list[StepProgress]
 
 
 class PlanStatusSet(TypedDict):

@@ -12,7 +12,15 @@ from irpd.db.moves import reports as report_effects
 from irpd.errors import JobError, StaleStateError, clip
 from irpd.ops import overrides, validate
 from irpd.ops.locking import lock_job
-from irpd.ops.rows import plain, plain_row, plain_rows
+from irpd.ops.results import (
+    AppliedStatus,
+    Job,
+    JobConfiguration,
+    JobHistory,
+    OverrideChanges,
+    shaped,
+)
+from irpd.ops.rows import plain, plain_rows
 from statemachines.job import (
     TERMINAL_JOB_STATUSES,
     JobStatus,
@@ -42,7 +50,7 @@ class Tracking:
         *,
         source: str = "moodys",
         progress: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> AppliedStatus:
         """Apply one status reported for a job (a poll) by the tracker's rules.
 
         In one transaction the job is locked and :func:`apply_reported_status` decides on its
@@ -104,7 +112,7 @@ class Tracking:
 
     async def job_history(
         self, job_id: int, tracking_rows: int = DEFAULT_HISTORY_ROWS
-    ) -> dict[str, Any]:
+    ) -> JobHistory:
         """The job, its job configuration, its newest ``tracking_rows`` tracking-log rows
         (oldest first) and its resubmission chain both ways (``depth`` < 0: ancestors)."""
         jid = validate.positive_id("job_id", job_id, JobError)
@@ -118,8 +126,8 @@ class Tracking:
         log = await self._db.fetch("job_tracking_log", jid, limit)
         chain = plain_rows(await self._db.fetch("job_lineage", jid))
         return {
-            "job": plain_row(job),
-            "job_configuration": plain_row(configuration),
+            "job": shaped(Job, job),
+            "job_configuration": shaped(JobConfiguration, configuration),
             "tracking_log": plain_rows(log),
             "lineage": chain,
             "ancestors": [link["job_id"] for link in chain if link["depth"] < 0],
@@ -127,7 +135,7 @@ class Tracking:
             "override": await self._override_changes(configuration),
         }
 
-    async def _override_changes(self, configuration: Row) -> dict[str, Any] | None:
+    async def _override_changes(self, configuration: Row) -> OverrideChanges | None:
         """An overriding job configuration as its changes against its parent, else None."""
         parent_id = configuration["parent_job_configuration_id"]
         if parent_id is None:

@@ -9,8 +9,6 @@ dispatcher, leaving only its audit row.
 
 from __future__ import annotations
 
-from typing import Any
-
 from irpd.db.conflicts import conflicts_retried
 from irpd.db.database import Database
 from irpd.errors import BatchError, JobError, StaleStateError
@@ -18,6 +16,7 @@ from irpd.ops import validate
 from irpd.ops.batches import live_batch_advice
 from irpd.ops.jobs import Jobs
 from irpd.ops.machines import batch_move
+from irpd.ops.results import CancelledBatch, DeletedBatch
 from irpd.ops.rows import plain_row
 from statemachines.batch import FINAL_BATCH_STATUSES, BatchStatus, withdraws
 from statemachines.errors import IllegalTransition
@@ -35,7 +34,7 @@ class Withdrawals:
 
     async def cancel_batch(
         self, batch_id: int, reason: str, actor: str | None = None
-    ) -> dict[str, Any]:
+    ) -> CancelledBatch:
         """Cancel every job of the batch that is not terminal; the daemon reconciles it.
 
         A batch never submitted is withdrawn at once (INITIATED → CANCELLED): it stops being
@@ -68,7 +67,13 @@ class Withdrawals:
         await self._db.execute(
             "batch_audit_insert", bid, "CANCEL", why, who, {**plain_row(batch), **counts}
         )
-        return {"batch_id": bid, "reason": why, **counts}
+        return {
+            "batch_id": bid,
+            "reason": why,
+            "cancelled": counts["cancelled"],
+            "cancel_requested": counts["cancel_requested"],
+            "unchanged": counts["unchanged"],
+        }
 
     async def _cancel_one(self, job_id: int, reason: str) -> str:
         for _ in range(CANCEL_ATTEMPTS):
@@ -84,7 +89,7 @@ class Withdrawals:
     @conflicts_retried
     async def delete_batch(
         self, batch_id: int, reason: str, actor: str | None = None
-    ) -> dict[str, Any]:
+    ) -> DeletedBatch:
         """Delete a batch whose jobs were never submitted, keeping an audit row."""
         bid = validate.positive_id("batch_id", batch_id, BatchError)
         why = validate.reason("reason", reason, BatchError)

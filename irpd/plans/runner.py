@@ -25,7 +25,8 @@ from irpd.ops.facade import Operations
 from irpd.ops.plans import plan_from_data, step_states
 from irpd.ops.ports import ReferenceChecker, TransformerRegistry
 from irpd.ops.preflight import preflight_batch
-from statemachines.plan import Action, Plan, StepStatus, advance
+from statemachines.batch import never_submitted
+from statemachines.plan import Action, Plan, StepStatus, advance, plan_move
 
 log = structlog.get_logger("irpd.plans")
 
@@ -92,7 +93,8 @@ class PlanRunner:
         try:
             plan = plan_from_data(row["plan"], self._transformers.names(), "stored plan")
         except DomainError as invalid:  # e.g. a batch type no longer registered
-            await self._db.fetchrow("plan_set_status", cycle_id, ["RUNNING"], "PAUSED")
+            expected, target = plan_move("pause")
+            await self._db.fetchrow("plan_set_status", cycle_id, list(expected), target)
             log.error("plan_paused", cycle=row["cycle_name"], error=str(invalid))
             return
         runs = await self._db.fetch("plan_step_runs", cycle_id)
@@ -101,7 +103,8 @@ class PlanRunner:
         for action in progress.actions:
             await self._carry_out(row, plan, action, by_step.get(action.step))
         if progress.finished:
-            moved = await self._db.fetchrow("plan_set_status", cycle_id, ["RUNNING"], "COMPLETED")
+            expected, target = plan_move("complete")
+            moved = await self._db.fetchrow("plan_set_status", cycle_id, list(expected), target)
             if moved is not None:
                 log.info("plan_completed", cycle=row["cycle_name"], until=row["until_step"])
 
@@ -142,7 +145,7 @@ class PlanRunner:
             batch = await self._create(row, step, batch_type, run["id"])
             if batch is None:
                 return
-        if batch["status"] == "INITIATED":
+        if never_submitted(batch["status"]):
             await self._preflight(row, step, batch["id"])
             try:
                 await self._ops.batches.submit_batch(batch["id"])

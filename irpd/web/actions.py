@@ -163,7 +163,7 @@ class Actions:
             a["job_id"], a.get("override"), a.get("reason"), replace=a.get("replace", False)
         )
         if a.get("submit"):
-            result["submitted"] = await self.ops.jobs.submit_job(int(result["job_id"]))
+            return {**result, "submitted": await self.ops.jobs.submit_job(result["job_id"])}
         return result
 
     async def _settling(self, running: Awaitable[JobMoved | SkippedJob]) -> dict[str, Any]:

@@ -213,11 +213,12 @@ class Reads:
                 entry["override_diff"] = config_diff(
                     parent["job_configuration_data"], own["job_configuration_data"]
                 )
-        history["messages"] = moodys_messages(history["tracking_log"])
-        history["actions"] = plain_rows(
-            await self._db.fetch("web_action_log_for_target", "job", job_id, 20)
-        )
-        return history
+        actions = await self._db.fetch("web_action_log_for_target", "job", job_id, 20)
+        return {
+            **history,
+            "messages": moodys_messages(history["tracking_log"]),
+            "actions": plain_rows(actions),
+        }
 
     async def attention(self) -> dict[str, Any]:
         """Batches and jobs waiting for an operator, across cycles."""

@@ -20,10 +20,11 @@ ON CONFLICT (cycle_id) DO NOTHING
 RETURNING cycle_id
 
 -- name: plan_extend
--- Run an existing plan again, possibly further (--until), from PAUSED or COMPLETED.
+-- Run an existing plan again, possibly further (--until $2): compare-and-set from $3 (array)
+-- to $4 (the plan machine's ``extend``: from RUNNING, PAUSED or COMPLETED to RUNNING).
 UPDATE irp_cycle_plan
-   SET until_step = $2, status = 'RUNNING', finished_ts = NULL, updated_ts = now()
- WHERE cycle_id = $1
+   SET until_step = $2, status = $4::varchar, finished_ts = NULL, updated_ts = now()
+ WHERE cycle_id = $1 AND status = ANY($3::text[])
 RETURNING cycle_id
 
 -- name: plan_set_status

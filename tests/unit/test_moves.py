@@ -31,6 +31,7 @@ from statemachines.batch import BATCH_LIFECYCLE, BatchStatus
 from statemachines.configuration import CONFIGURATION_LIFECYCLE, ConfigurationStatus
 from statemachines.job import JOB_LIFECYCLE, JOB_REPORT_LIFECYCLE, REPORT_TRIGGERS, JobStatus
 from statemachines.lifecycle import Lifecycle
+from statemachines.plan import PLAN_LIFECYCLE, PlanStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,17 +40,20 @@ WRITABLE: dict[str, tuple[Lifecycle[Any], ...]] = {
     "irp_job": (JOB_LIFECYCLE, JOB_REPORT_LIFECYCLE),
     "irp_batch": (BATCH_LIFECYCLE,),
     "irp_configuration": (CONFIGURATION_LIFECYCLE,),
+    "irp_cycle_plan": (PLAN_LIFECYCLE,),
 }
 ENUMS = {
     "JobStatus": JobStatus,
     "BatchStatus": BatchStatus,
     "ConfigurationStatus": ConfigurationStatus,
+    "PlanStatus": PlanStatus,
 }
 LIFECYCLE_NAMES: dict[str, Lifecycle[Any]] = {
     "JOB_LIFECYCLE": JOB_LIFECYCLE,
     "JOB_REPORT_LIFECYCLE": JOB_REPORT_LIFECYCLE,
     "BATCH_LIFECYCLE": BATCH_LIFECYCLE,
     "CONFIGURATION_LIFECYCLE": CONFIGURATION_LIFECYCLE,
+    "PLAN_LIFECYCLE": PLAN_LIFECYCLE,
     # the ops layer's wrappers fire these machines
     "job_move": JOB_LIFECYCLE,
     "batch_move": BATCH_LIFECYCLE,
@@ -192,6 +196,21 @@ def code_moves() -> list[tuple[str, Lifecycle[Any], str | None, str]]:
                 and isinstance(node.args[1], ast.Constant)
             ):
                 found.append((where, JOB_LIFECYCLE, None, str(node.args[1].value)))
+            # plans: ``plan_move("pause")``, and ``self._set_status(cycle, "pause")`` passing it on
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "plan_move"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found.append((where, PLAN_LIFECYCLE, None, str(node.args[0].value)))
+            if (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "_set_status"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                found.append((where, PLAN_LIFECYCLE, None, str(node.args[1].value)))
             lifecycle = _lifecycle_of(node)
             if lifecycle is None or len(node.args) < 3:
                 continue
@@ -217,6 +236,12 @@ def test_the_code_builds_moves_and_they_are_table_rows() -> None:
         "submit",
         "reactivate",
         "refuse_preflight",
+        "withdraw",
+        # the plan runner and the plan commands
+        "pause",
+        "resume",
+        "complete",
+        "extend",
     } <= triggers
     for where, lifecycle, expected, trigger in moves:
         assert trigger in lifecycle.allowed_from, f"{where}: {trigger} is not a trigger"
@@ -228,7 +253,7 @@ def test_the_code_builds_moves_and_they_are_table_rows() -> None:
         for src in lifecycle.allowed_from[trigger]
         if expected is None or str(src) == expected
     }
-    assert pairs <= _pairs("irp_job") | _pairs("irp_batch") | _pairs("irp_configuration")
+    assert pairs <= set().union(*(_pairs(table) for table in WRITABLE))
 
 
 def test_only_the_machines_construct_moves() -> None:
@@ -248,7 +273,7 @@ def test_only_the_machines_construct_moves() -> None:
 STATUS_NAMES = {s.value for enum in ENUMS.values() for s in enum}
 
 
-@pytest.mark.parametrize("package", ["irpd/engine", "irpd/db"])
+@pytest.mark.parametrize("package", ["irpd/engine", "irpd/db", "irpd/plans"])
 def test_the_engine_and_the_store_spell_no_status(package: str) -> None:
     spelled = []
     for path in sorted((ROOT / package).rglob("*.py")):

@@ -77,4 +77,5 @@ async def test_counts_follow_every_kind_of_write(db: Database) -> None:
     assert report["total_jobs"] == 32
     assert report["fulfilled_configs"] == 6
     recon = await functools.partial(ops.recon.recon_batch, only_on_change=False)(batch_id)
+    assert recon["summary"] is not None
     assert recon["summary"]["fulfilled_configs"] == report["fulfilled_configs"]

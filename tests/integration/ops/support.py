@@ -10,6 +10,7 @@ import asyncpg
 import openpyxl
 
 from irpd.ops import Operations
+from irpd.ops.results import Reconciled
 
 Fingerprint = dict[str, tuple[int, str]]
 
@@ -40,6 +41,13 @@ async def register_jobs(ops: Operations, cycle_name: str, count: int) -> int:
 async def job_ids(ops: Operations, batch_id: int) -> list[int]:
     """The batch's job ids, in order."""
     return [job["id"] for job in await ops.batches.get_batch_jobs(batch_id)]
+
+
+def summary_of(outcome: Reconciled) -> dict[str, Any]:
+    """The summary of a reconciliation that wrote its recon log row (never put off)."""
+    summary = outcome["summary"]
+    assert summary is not None
+    return summary
 
 
 async def audit(ops: Operations, job_id: int) -> list[dict[str, Any]]:

@@ -74,6 +74,7 @@ async def test_a_partial_override_is_merged_and_checked_by_the_batch_type(
     assert stored == {**expected, "event_rate": "RMS 2023 Long Term Event Rates"}
     assert (await ops.jobs.read_job(new["job_id"]))["submit_requested_ts"] is not None
     shown = (await ops.tracking.job_history(new["job_id"]))["override"]
+    assert shown is not None
     assert [c["key"] for c in shown["changes"]] == ["event_rate", "tags"]
 
 

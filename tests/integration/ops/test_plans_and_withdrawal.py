@@ -14,6 +14,7 @@ from irpd.errors import BatchError, CycleError
 from irpd.excel import load_workbook
 from irpd.ops import Operations
 from irpd.ops.batches import DuplicateBatchError
+from irpd.ops.results import StepProgress
 from irpd.plans.runner import PlanRunner
 from irpd.transformers import builtin_registry
 from irpd.transformers.registry import TransformerRegistry
@@ -54,7 +55,12 @@ async def _complete(ops: Operations, dsn: str, batch_id: int) -> None:
     assert recon["status"] == "COMPLETED"
 
 
-async def _steps(ops: Operations, cycle: str) -> dict[str, dict[str, Any]]:
+def _batch_of(step: StepProgress) -> int:
+    assert step["batch_id"] is not None, step
+    return step["batch_id"]
+
+
+async def _steps(ops: Operations, cycle: str) -> dict[str, StepProgress]:
     return {s["step"]: s for s in (await ops.plans.plan_status(cycle))["steps"]}
 
 
@@ -201,7 +207,7 @@ async def test_a_plan_runs_its_steps_in_order_one_batch_each(
     steps = await _steps(ops, name)
     assert steps["one"]["status"] == "RUNNING"
     assert steps["two"]["waiting_for"] == "waits for one (RUNNING)"
-    one = steps["one"]["batch_id"]
+    one = _batch_of(steps["one"])
     created = await ops.batches.read_batch(one)  # the batch carries its step (irp_step_run.id)
     run_id = (await _rows(db, "SELECT id FROM irp_step_run WHERE step_name = 'one'"))[0]["id"]
     assert (created["step_id"], created["step_name"]) == (run_id, "one")
@@ -214,7 +220,7 @@ async def test_a_plan_runs_its_steps_in_order_one_batch_each(
     steps = await _steps(ops, name)
     assert steps["one"]["status"] == "COMPLETED"
     assert steps["two"]["status"] == "RUNNING"
-    two = steps["two"]["batch_id"]
+    two = _batch_of(steps["two"])
     await _complete(ops, db_dsn, two)
     await runner.run_once()
     await runner.run_once()
@@ -274,14 +280,14 @@ async def test_an_approval_gate_holds_the_step_until_approved(
     gated = TWO_STEPS.replace('after = ["one"]', 'after = ["one"]\napproval = true')
     await ops.plans.run_plan(cycle["cycle_name"], gated)
     await runner.run_once()
-    one = (await _steps(ops, cycle["cycle_name"]))["one"]["batch_id"]
+    one = _batch_of((await _steps(ops, cycle["cycle_name"]))["one"])
     await _complete(ops, db_dsn, one)
     for _ in range(3):
         await runner.run_once()
     two = (await _steps(ops, cycle["cycle_name"]))["two"]
     assert two["status"] == "AWAITING_APPROVAL"
     assert two["batch_id"] is None
-    assert "irpctl cycle approve" in two["waiting_for"]
+    assert "irpctl cycle approve" in str(two["waiting_for"])
     await ops.plans.approve_step(cycle["cycle_name"], "two", "bob")
     await runner.run_once()
     two = (await _steps(ops, cycle["cycle_name"]))["two"]
@@ -300,7 +306,7 @@ async def test_a_step_with_no_work_is_skipped_visibly_and_counts_as_done(
     await runner.run_once()
     steps = await _steps(ops, cycle["cycle_name"])
     assert steps["one"]["status"] == "SKIPPED"
-    assert "no work for nothing" in steps["one"]["note"]
+    assert "no work for nothing" in str(steps["one"]["note"])
     assert steps["two"]["status"] == "RUNNING"
 
 

@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 
 from irpd.ops import Operations
+from irpd.ops.results import Reconciled
 
-from .support import Daemon, finish_all, job_ids, register_jobs, run_to
+from .support import Daemon, finish_all, job_ids, register_jobs, run_to, summary_of
 
 
 async def fetch_rows(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
@@ -69,20 +70,21 @@ async def test_mixed_outcomes(
         "ACTIVE",
     )
     assert (outcome["completed_ts"] is not None) == (stored != "ACTIVE")
-    assert outcome["summary"]["total_configs"] == 3
+    assert summary_of(outcome)["total_configs"] == 3
     report = await ops.reports.batch_report(batch["batch_id"])
     assert report["status"] == stored
     assert report["last_recon_result"] == computed
     assert report["next_action"] == next_action
 
 
-async def settle(ops: Operations, batch_id: int) -> dict[str, Any]:
+async def settle(ops: Operations, batch_id: int) -> Reconciled:
     """The daemon's reconciliation, coming back when a summary refresh was put off."""
     while True:
         outcome = await ops.recon.recon_batch(batch_id, only_on_change=True)
-        if not outcome.get("retry_in"):
+        retry_in = outcome.get("retry_in")
+        if not retry_in:
             return outcome
-        await asyncio.sleep(outcome["retry_in"])
+        await asyncio.sleep(retry_in)
 
 
 async def test_a_failed_job_leaves_the_batch_active_until_the_others_settle(
@@ -94,7 +96,7 @@ async def test_a_failed_job_leaves_the_batch_active_until_the_others_settle(
     bid = batch["batch_id"]
     outcome = await settle(ops, bid)
     assert (outcome["computed_status"], outcome["status"]) == ("ACTIVE", "ACTIVE")
-    assert outcome["summary"]["failed_job_ids"] == [first]
+    assert summary_of(outcome)["failed_job_ids"] == [first]
     report = await ops.reports.batch_report(bid)
     assert (report["status"], report["failed_jobs"], report["next_action"]) == (
         "ACTIVE",
@@ -106,7 +108,7 @@ async def test_a_failed_job_leaves_the_batch_active_until_the_others_settle(
     await ops.tracking.apply_status_fact(third, "FAILED", {"status": "FAILED"})
     outcome = await settle(ops, bid)
     assert (outcome["previous_status"], outcome["status"]) == ("ACTIVE", "FAILED")
-    assert outcome["summary"]["failed_job_ids"] == [first, third]
+    assert summary_of(outcome)["failed_job_ids"] == [first, third]
 
 
 async def test_skip_force_ok_or_cancel_of_the_last_unsettled_job_gives_the_outcome(
@@ -192,7 +194,7 @@ async def test_failure_summary_names_jobs_and_workflows(
     ops: Operations, batch: dict[str, Any], daemon: Daemon
 ) -> None:
     ids = await _three_jobs(ops, batch, daemon, ("FINISHED",), ("FAILED",), ("FAILED",))
-    summary = (await ops.recon.recon_batch(batch["batch_id"]))["summary"]
+    summary = summary_of(await ops.recon.recon_batch(batch["batch_id"]))
     assert summary["failed_job_ids"] == ids[1:]
     assert summary["failed_workflow_ids"] == [str(1_000_000 + i) for i in ids[1:]]
     assert summary["fulfilled_configs"] == 1
@@ -213,7 +215,7 @@ async def test_a_failed_batch_completes_once_failures_are_forced_ok_or_skipped(
     assert report["next_action"] == "RECONCILE"
     outcome = await ops.recon.recon_batch(batch["batch_id"])
     assert (outcome["previous_status"], outcome["status"]) == ("FAILED", "COMPLETED")
-    assert outcome["summary"]["total_configs"] == 2  # the skipped configuration needs no job
+    assert summary_of(outcome)["total_configs"] == 2  # the skipped configuration needs no job
 
 
 async def test_an_initiated_batch_stays_initiated(ops: Operations, batch: dict[str, Any]) -> None:
@@ -232,6 +234,6 @@ async def test_reconciling_ten_thousand_jobs(
     assert await finish_all(db_dsn, batch_id) == 10_000
     outcome = await ops.recon.recon_batch(batch_id)
     assert outcome["status"] == "COMPLETED"
-    assert outcome["summary"]["fulfilled_configs"] == 10_000
+    assert summary_of(outcome)["fulfilled_configs"] == 10_000
     report = await ops.reports.batch_report(batch_id)
     assert (report["progress_pct"], report["finished_jobs"]) == (100, 10_000)

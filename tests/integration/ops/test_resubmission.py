@@ -11,7 +11,7 @@ import pytest
 from irpd.errors import JobError
 from irpd.ops import Operations, listings
 
-from .support import Daemon, Fingerprint, audit, job_ids, run_to
+from .support import Daemon, Fingerprint, audit, job_ids, run_to, summary_of
 
 Snapshot = Callable[[], Awaitable[Fingerprint]]
 
@@ -79,7 +79,7 @@ async def test_resubmission_chain_v1_v2_v3(
         await run_to(ops, daemon, other, "FINISHED")
     outcome = await ops.recon.recon_batch(batch_id)
     assert outcome["status"] == "COMPLETED"
-    assert outcome["summary"]["total_configs"] == 3  # the overridden configuration is skipped
+    assert summary_of(outcome)["total_configs"] == 3  # the overridden configuration is skipped
 
 
 async def test_an_initiated_job_may_be_resubmitted_with_an_override(

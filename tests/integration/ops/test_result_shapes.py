@@ -14,7 +14,7 @@ from irpd.ops import Operations
 from irpd.ops import results as r
 from irpd.ops.results import CreatedBatch, CreatedCycle
 
-from .support import job_ids, jobs_workbook
+from .support import Daemon, job_ids, jobs_workbook, run_to
 
 
 def shape(kind: Any, result: Mapping[str, Any]) -> None:
@@ -66,3 +66,67 @@ async def test_a_workbook_dry_run_names_its_sheets(ops: Operations, cycle: Creat
     )
     shape(r.LoadedConfiguration, dry)
     assert "sheets" in dry
+
+
+async def test_resubmission_tracking_recon_and_report_results_have_their_types_keys(
+    ops: Operations, batch: CreatedBatch, daemon: Daemon
+) -> None:
+    bid = batch["batch_id"]
+    first, second, third = await job_ids(ops, bid)
+    await ops.batches.submit_batch(bid)
+    await run_to(ops, daemon, first, "RUNNING")
+    shape(r.AppliedStatus, await ops.tracking.apply_status_fact(first, "FAILED"))
+    await run_to(ops, daemon, second, "FAILED")
+    resubmitted = await ops.resubmissions.resubmit_job(first, queue=True)
+    shape(r.ResubmittedJob, resubmitted)
+    assert "batch_status" in resubmitted
+    failed = await ops.resubmissions.resubmit_failed(bid)
+    shape(r.ResubmittedFailed, failed)
+    for pair in failed["jobs"]:
+        shape(r.Replacement, pair)
+    reconciled = await ops.recon.recon_batch(bid)
+    shape(r.Reconciled, reconciled)
+    assert "completed_ts" in reconciled
+    quick = await ops.recon.recon_batch(bid, only_on_change=True)
+    shape(r.Reconciled, quick)
+    history = await ops.tracking.job_history(resubmitted["job_id"])
+    shape(r.JobHistory, history)
+    shape(r.Job, history["job"])
+    shape(r.JobConfiguration, history["job_configuration"])
+    shape(r.BatchReport, await ops.reports.batch_report(bid))
+    for report in await ops.reports.batch_reports():
+        shape(r.BatchReport, report)
+    shape(r.JobReport, await ops.reports.job_report(third))
+    for job in await ops.reports.job_reports(bid):
+        shape(r.JobReport, job)
+
+
+async def test_withdrawal_results_have_their_types_keys(
+    ops: Operations, configuration_id: int
+) -> None:
+    kept = await ops.batches.create_batch("multi_job", configuration_id)
+    shape(r.CancelledBatch, await ops.withdrawals.cancel_batch(kept["batch_id"], "mistake"))
+    other = await ops.batches.create_batch("multi_job", configuration_id)
+    shape(r.DeletedBatch, await ops.withdrawals.delete_batch(other["batch_id"], "mistake"))
+
+
+async def test_an_override_is_shown_as_its_changes(ops: Operations, batch: CreatedBatch) -> None:
+    first = (await job_ids(ops, batch["batch_id"]))[0]
+    new = await ops.resubmissions.resubmit_job(first, {"job_key": "job-1", "v": 2}, "new value")
+    override = (await ops.tracking.job_history(new["job_id"]))["override"]
+    assert override is not None
+    shape(r.OverrideChanges, override)
+
+
+async def test_plan_results_have_their_types_keys(
+    ops: Operations, cycle: CreatedCycle, configuration_id: int
+) -> None:
+    plan = 'name = "one step"\n\n[[step]]\nname = "one"\nbatch_type = "multi_job"\n'
+    started = await ops.plans.run_plan(cycle["cycle_name"], plan)
+    shape(r.PlanState, started)
+    for step in started["steps"]:
+        shape(r.StepProgress, step)
+    shape(r.PlanStatusSet, await ops.plans.pause_plan(cycle["cycle_name"]))
+    shape(r.PlanStatusSet, await ops.plans.resume_plan(cycle["cycle_name"]))
+    shape(r.ApprovedStep, await ops.plans.approve_step(cycle["cycle_name"], "one", "me"))
+    shape(r.PlanState, await ops.plans.plan_status(cycle["cycle_name"]))

@@ -10,6 +10,7 @@ from statemachines.batch import (
     batch_after_recon,
     batch_next,
     batch_on_job_submitted,
+    never_submitted,
     withdraws,
 )
 from statemachines.configuration import (
@@ -149,3 +150,7 @@ def test_unvalidated_configuration_cannot_activate(current: ConfigurationStatus)
 def test_only_a_batch_never_submitted_is_withdrawn_by_a_cancel() -> None:
     assert [s for s in B if withdraws(s)] == [B.INITIATED]
     assert withdraws("INITIATED")  # a status read from the database
+
+
+def test_only_an_initiated_batch_is_still_to_be_submitted() -> None:
+    assert [s for s in B if never_submitted(s)] == [B.INITIATED]
