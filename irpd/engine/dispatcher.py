@@ -125,7 +125,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
         self.submitted = 0
-        #: written submission outcomes by kind (accepted, refused, retry, abandoned)
+        #: written submission outcomes by kind (accepted, refused, retry, deferred, abandoned)
         self.outcomes: Counter[str] = Counter()
 
     def wake(self) -> None:

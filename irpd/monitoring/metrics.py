@@ -155,7 +155,7 @@ class EngineMetrics:
             transitions.add_metric([status], count)
         submissions = CounterMetricFamily(
             "irpd_submissions",
-            "Submission attempts by outcome (accepted, refused, retry, abandoned)",
+            "Submission attempts by outcome (accepted, refused, retry, deferred, abandoned)",
             labels=["outcome"],
         )
         for outcome, count in sorted(dispatcher.outcomes.items()):
