@@ -208,21 +208,22 @@ def _pending(
 ) -> tuple[int, int | None]:
     """Jobs still queued or being submitted, and the batch's jobs that count (None: not
     known). A whole batch: from its live counts (one cheap ``batch.show``, whatever its size);
-    chosen jobs: the batch's queued and submitting ones, listed."""
+    chosen jobs: the batch's queued and submitting ones, listed (by id: a job that moved from
+    INITIATED to SUBMITTING between the two listings is one job, not two)."""
     if job_ids is None and call is not None:
         report = call("batch.show", batch_id=batch_id).get("report") or {}
         pending = int(report.get("queued_jobs") or 0) + int(report.get("submitting_jobs") or 0)
         counted = int(report.get("total_jobs") or 0) - int(report.get("skipped_jobs") or 0)
         return pending, counted
-    pending = 0
+    ids: set[int] = set()
     for status in ("INITIATED", "SUBMITTING"):
         found = rows("batch.jobs", "jobs", batch_id=batch_id, status=status, skipped=False)
-        pending += sum(
-            1
+        ids.update(
+            j["id"]
             for j in found
             if j.get("submit_requested_ts") and (job_ids is None or j["id"] in job_ids)
         )
-    return pending, None
+    return len(ids), None
 
 
 def wait_acknowledged(

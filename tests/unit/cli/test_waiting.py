@@ -38,3 +38,13 @@ def test_a_whole_batch_is_followed_by_its_counts(monkeypatch: pytest.MonkeyPatch
     assert jobs == [{"job_id": 1, "status": "SUBMITTED"}, {"job_id": 2, "status": "ERROR"}]
     assert calls == ["batch.show", "status", "batch.show", "status", "batch.show"]
     assert listed == [{"command": "batch.jobs", "batch_id": 7, "skipped": False}]
+
+
+def test_a_job_seen_queued_then_submitting_counts_once() -> None:
+    # it moved between the two listings: "waiting for Moody's to acknowledge 4 job(s)" was
+    # said of 2 resubmitted jobs
+    def rows(command: str, key: str, **args: Any) -> list[Mapping[str, Any]]:
+        return [{"id": 5, "status": args["status"], "submit_requested_ts": "t"},
+                {"id": 6, "status": args["status"], "submit_requested_ts": "t"}]
+
+    assert waiting._pending(rows, None, 7, {5, 6}) == (2, None)
