@@ -1,5 +1,6 @@
-"""The repository files the README, irpd.toml and docs/*.md name, and their relative links,
-exist (a renamed module or test must not leave a page pointing at nothing)."""
+"""The repository files the README, irpd.toml and docs/*.md name, their relative links and the
+modules they run with ``python -m`` exist (a renamed module or test must not leave a page
+pointing at nothing)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def test_every_named_file_exists(page: Path) -> None:
 def test_the_scan_finds_paths_and_links() -> None:
     assert "irpd/db/conflicts.py" in named(ROOT / "docs" / "operations.md")
     assert "docs/control.md" in named(ROOT / "docs" / "cycles.md")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_module_run_with_python_m_exists(page: Path) -> None:
+    modules = set(re.findall(r"python -m ([a-z_][a-z0-9_.]*[a-z0-9_])", page.read_text("utf-8")))
+    files = {m: ROOT / m.replace(".", "/") for m in modules}
+    missing = sorted(
+        m
+        for m, f in files.items()
+        if not f.with_suffix(".py").is_file() and not (f / "__main__.py").is_file()
+    )
+    assert not missing, f"{page.name} runs modules that do not exist: {missing}"
