@@ -87,11 +87,15 @@ class Cycles:
 
     @staticmethod
     async def _archive(tx: Tx, cycle: Row) -> Row:
-        busy = await tx.fetchval("cycle_active_batch_count", cycle["id"])
+        busy: list[int] = await tx.fetchval("cycle_active_batch_ids", cycle["id"])
         if busy:
+            # named, with what unblocks them: an ACTIVE batch may wait for an operator (a
+            # cancelled job leaves it ACTIVE: a cancel is no way out there)
             raise CycleError(
-                f"Cycle '{cycle['cycle_name']}' has {busy} ACTIVE batch(es); let them finish "
-                "or cancel their jobs before archiving it."
+                f"Cycle '{cycle['cycle_name']}' has {len(busy)} ACTIVE batch(es) "
+                f"({', '.join(map(str, busy))}); let them finish, or resubmit or skip the jobs "
+                "they wait for ('irpctl batch show ID' names the next action), before "
+                "archiving it."
             )
         archived = await tx.fetchrow("cycle_archive", cycle["id"])
         if archived is None:

@@ -11,9 +11,9 @@ SELECT id, cycle_name, status, created_ts, archived_ts FROM irp_cycle WHERE cycl
 -- name: cycle_active
 SELECT id, cycle_name, status, created_ts, archived_ts FROM irp_cycle WHERE status = 'ACTIVE'
 
--- name: cycle_active_batch_count
--- Batches of the cycle that still have work at Moody's (archiving would orphan them).
-SELECT count(*)
+-- name: cycle_active_batch_ids
+-- Batches of the cycle that still have work at Moody's (archiving would orphan them), by id.
+SELECT coalesce(array_agg(b.id ORDER BY b.id), '{}')
   FROM irp_batch b
   JOIN irp_configuration c ON c.id = b.configuration_id
  WHERE c.cycle_id = $1 AND b.status = 'ACTIVE'

@@ -52,7 +52,10 @@ async def test_a_cycle_with_active_batches_is_not_archived(
 ) -> None:
     await ops.batches.submit_batch(batch["batch_id"])
     before = await snapshot()
-    with pytest.raises(CycleError, match="has 1 ACTIVE batch"):
+    with pytest.raises(CycleError, match=(
+        f"^Cycle '2026-Q1' has 1 ACTIVE batch\\(es\\) \\({batch['batch_id']}\\); let them "
+        "finish, or resubmit or skip the jobs they wait for"
+    )):
         await ops.cycles.create_cycle("2026-Q2")
     with pytest.raises(CycleError, match="has 1 ACTIVE batch"):
         await ops.cycles.archive_cycle("2026-Q1")
