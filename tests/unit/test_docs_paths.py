@@ -53,3 +53,11 @@ def test_every_module_run_with_python_m_exists(page: Path) -> None:
         if not f.with_suffix(".py").is_file() and not (f / "__main__.py").is_file()
     )
     assert not missing, f"{page.name} runs modules that do not exist: {missing}"
+
+
+def test_the_readme_lists_every_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Documentation", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(docs/[\w.-]+\.md)` \|", table, flags=re.M))
+    pages = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
+    assert listed == pages
