@@ -15,6 +15,7 @@ from typing import get_args
 
 import pytest
 
+from irpd.control.server import QUIET_COMMANDS
 from statemachines.job import DecisionKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,3 +150,13 @@ def test_engine_stats_documents_every_key_of_the_snapshot_it_logs() -> None:
     assert "tracked_jobs" in keys
     missing = [k for k in keys if f"`{k}`" not in DOCS["engine_stats"][1]]
     assert not missing, f"engine_stats: fields {missing} are not in docs/events.md"
+
+
+def test_control_command_names_the_commands_it_leaves_out() -> None:
+    meaning = next(
+        line
+        for line in CATALOGUE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `control_command` |")
+    )
+    for command in sorted(QUIET_COMMANDS):
+        assert f"`{command}`" in meaning, f"{command} is not logged as control_command: say so"
