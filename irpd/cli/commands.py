@@ -96,7 +96,7 @@ def types(s: Session, _a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
 
 def cycle(s: Session, a: argparse.Namespace, _f: dict[str, Any]) -> Outcome:
     if a.action == "list":
-        columns = ("id", "cycle_name", "status", "created_ts", "archived_ts")
+        columns = ("id", "cycle_name", "status", "configurations", "created_ts", "archived_ts")
         listing(s, a, "cycle.list", "cycles", columns)
     else:
         view = views.cycle_created if a.action == "create" else _block
@@ -114,7 +114,7 @@ def config(s: Session, a: argparse.Namespace, f: dict[str, Any]) -> Outcome:
     elif a.action == "show":
         s.show(s.call("config.show", configuration_id=a.id), views.config_show)
     else:
-        columns = ("id", "cycle_name", "status", "configuration_file_name", "created_ts")
+        columns = ("id", "cycle_name", "status", "configuration_file_name", "batches", "created_ts")
         listing(s, a, "config.list", "configurations", columns, cycle=a.cycle)
     return Outcome()
 
