@@ -218,8 +218,9 @@ def _wait(s: Session, batch_id: int, max_wait: float) -> Outcome:
         attention = ended.attention
         listed = " ".join(str(i) for i in attention["job_ids"]) or "-"
         more = attention["jobs"] - len(attention["job_ids"])
+        why = "needs an operator" if ended.exit_code == EXIT_NEEDS_OPERATOR else shown["status"]
         print(
-            f"irpctl: batch {batch_id} needs an operator: {attention['next_action']}; "
+            f"irpctl: batch {batch_id} {why}: {attention['next_action']}; "
             f"jobs to look at: {listed}" + (f" (+{more} more)" if more > 0 else ""),
             file=sys.stderr,
         )

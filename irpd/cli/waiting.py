@@ -126,6 +126,13 @@ def _attention(rows: Rows, batch_id: int, action: str) -> dict[str, Any]:
     return {"next_action": action, "job_ids": ids[:MAX_LISTED_JOBS], "jobs": len(ids)}
 
 
+def _outcome_attention(rows: Rows, shown: Mapping[str, Any]) -> dict[str, Any] | None:
+    action = (shown.get("report") or {}).get("next_action")
+    if shown.get("status") == "COMPLETED" or action not in ATTENTION_STATUSES:
+        return None
+    return _attention(rows, int(shown["id"]), str(action))
+
+
 def wait_batch(
     call: Call, rows: Rows, batch_id: int, max_wait: float, progress: Progress
 ) -> BatchWait:
@@ -149,7 +156,9 @@ def wait_batch(
             status = str(shown.get("status"))
             if status in TERMINAL_BATCH:
                 code = EXIT_OK if status == "COMPLETED" else EXIT_FAILED
-                return BatchWait(code, shown, elapsed)
+                # a FAILED or CANCELLED batch names its jobs to look at, as one that needs
+                # an operator does (only counted in the progress line before)
+                return BatchWait(code, shown, elapsed, _outcome_attention(rows, shown))
             action = _needs_operator(shown)
             if action is not None and action == seen_needing:
                 attention = _attention(rows, batch_id, action)

@@ -48,3 +48,24 @@ def test_a_job_seen_queued_then_submitting_counts_once() -> None:
                 {"id": 6, "status": args["status"], "submit_requested_ts": "t"}]
 
     assert waiting._pending(rows, None, 7, {5, 6}) == (2, None)
+
+
+def test_a_failed_batch_names_its_jobs_to_look_at() -> None:
+    shown = {"id": 12, "status": "FAILED", "report": {"next_action": "REVIEW_FAILURES"}}
+    listed: list[str] = []
+
+    def rows(command: str, key: str, **args: Any) -> list[Mapping[str, Any]]:
+        listed.append(args["status"])
+        return [{"id": 58}] if args["status"] == "FAILED" else [{"id": 61}]
+
+    ended = waiting.wait_batch(
+        lambda *_a, **_k: shown, rows, 12, 60.0, waiting.Progress(enabled=False)
+    )
+    assert ended.exit_code == waiting.EXIT_FAILED
+    assert ended.attention == {"next_action": "REVIEW_FAILURES", "job_ids": [58, 61], "jobs": 2}
+    assert listed == ["FAILED", "ERROR"]
+    completed = {"id": 12, "status": "COMPLETED", "report": {"next_action": "PROCEED"}}
+    done = waiting.wait_batch(
+        lambda *_a, **_k: completed, rows, 12, 60.0, waiting.Progress(enabled=False)
+    )
+    assert (done.exit_code, done.attention) == (waiting.EXIT_OK, None)
