@@ -79,8 +79,9 @@ class MoodysConfig:
     connect_timeout: float = 10.0
     max_attempts: int = 6
     max_retry_seconds: float = 120.0
-    #: the adaptive limiter's starting and highest rate; a 429 halves it for every caller.
-    #: With real latencies the concurrency limits bind long before these do.
+    #: the adaptive limiter's starting and highest rate: it doubles per second's worth of
+    #: successes until Moody's first pushes back (slow start), a 429 halves it for every
+    #: caller, then it grows by 0.1 per success (irpd.moodys.ratelimit).
     requests_per_second: float = 500.0
     max_requests_per_second: float = 2000.0
     verify_tls: bool = True

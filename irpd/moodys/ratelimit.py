@@ -1,8 +1,11 @@
 """The client-wide request rate: an adaptive token bucket plus a global "not before" instant.
 
-Every request of a client takes a token first. A 429 halves the rate (and drains the bucket)
-for every caller; each success adds a little back (additive increase). A ``Retry-After`` sets
-a "not before" instant that no request of this client is sent before.
+Every request of a client takes a token first. Until Moody's first pushes back the rate is in
+*slow start* (TCP's): each success adds one request/s, so the rate doubles per round of
+successes (one second's worth at the current rate) up to the ceiling. A 429 ends slow start for
+good, halves the rate (and drains the bucket) for every caller; from then on each success adds
+``recovery_step`` back (additive increase). A ``Retry-After`` sets a "not before" instant that
+no request of this client is sent before, and also ends slow start (without halving).
 """
 
 from __future__ import annotations
@@ -44,7 +47,15 @@ class RateLimitSettings:
 class TokenBucket:
     """The bucket's arithmetic; callers pass the current time, nothing here sleeps."""
 
-    __slots__ = ("_last_halving", "_settings", "_tokens", "_updated_at", "not_before", "rate")
+    __slots__ = (
+        "_last_halving",
+        "_settings",
+        "_tokens",
+        "_updated_at",
+        "not_before",
+        "rate",
+        "slow_start",
+    )
 
     def __init__(self, settings: RateLimitSettings, now: float) -> None:
         self._settings = settings
@@ -53,6 +64,8 @@ class TokenBucket:
         self._updated_at = now
         self.not_before = now
         self._last_halving = now - settings.halving_interval
+        #: no push-back seen yet: successes double the rate per round instead of adding a step
+        self.slow_start = True
 
     def _refill(self, now: float) -> None:
         if now > self._updated_at:
@@ -74,19 +87,29 @@ class TokenBucket:
 
     def on_rate_limited(self, now: float) -> None:
         """A 429: halve the rate (not below the floor, at most once per halving interval)
-        and drain the bucket."""
+        and drain the bucket; slow start is over."""
         self._refill(now)
+        self.slow_start = False
         if now - self._last_halving >= self._settings.halving_interval:
             self.rate = max(self._settings.min_rate, self.rate / 2)
             self._last_halving = now
         self._tokens = min(self._tokens, 0.0)
 
     def on_success(self) -> None:
-        """A successful response: recover additively towards the ceiling."""
-        self.rate = min(self._settings.max_rate, self.rate + self._settings.recovery_step)
+        """A successful response: grow towards the ceiling; in slow start by one request/s
+        (by the rate itself below 1/s), so ``rate`` successes double it; after it by
+        ``recovery_step``."""
+        step = min(1.0, self.rate) if self.slow_start else self._settings.recovery_step
+        self.rate = min(self._settings.max_rate, self.rate + step)
+
+    def on_push_back(self) -> None:
+        """Moody's said "slow down" without a 429 (a ``Retry-After``, a 502/503/504, a
+        time-out): slow start is over; the rate itself is left as it is."""
+        self.slow_start = False
 
     def defer_until(self, instant: float) -> None:
-        """No token before ``instant`` (only ever moves later)."""
+        """No token before ``instant`` (only ever moves later); slow start is over."""
+        self.on_push_back()
         self.not_before = max(self.not_before, instant)
 
 
@@ -109,6 +132,11 @@ class AdaptiveRateLimiter:
     def rate(self) -> float:
         """The current permitted requests per second."""
         return self._bucket.rate
+
+    @property
+    def slow_start(self) -> bool:
+        """True until Moody's first pushed back (the rate doubles per round of successes)."""
+        return self._bucket.slow_start
 
     def not_before_in(self) -> float:
         """Seconds until requests may be sent again (0 when not deferred)."""
@@ -143,6 +171,10 @@ class AdaptiveRateLimiter:
     def defer(self, seconds: float) -> None:
         """Hold every request for ``seconds`` from now (a ``Retry-After`` on another status)."""
         self._bucket.defer_until(self._clock() + seconds)
+
+    def pushed_back(self) -> None:
+        """Record a 502/503/504 or a time-out without ``Retry-After``: ends slow start."""
+        self._bucket.on_push_back()
 
     def succeeded(self) -> None:
         """Record a successful response."""

@@ -55,6 +55,8 @@ _FAILURE_LABELS: Final[dict[type[MoodysError], str]] = {
     MoodysTlsError: "tls",
     MoodysConnectionError: "connection",
 }
+#: statuses after which Moody's asks clients to back off (spec section 5, besides 429)
+_PUSH_BACK_STATUSES: Final = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +314,7 @@ class Transport:
             await asyncio.sleep(delay)
 
     def _note_failure(self, failure: _Failure, attempt: int) -> None:
-        error = failure.error
+        error, slow_start = failure.error, self._limiter.slow_start
         if isinstance(error, MoodysRateLimited):
             self._counters.rate_limited += 1
             self._limiter.rate_limited(failure.retry_after)
@@ -327,6 +329,15 @@ class Transport:
             )
         elif failure.retry_after is not None and isinstance(error, MoodysRetryableError):
             self._limiter.defer(failure.retry_after)
+        elif isinstance(error, MoodysTimeout) or error.http_status in _PUSH_BACK_STATUSES:
+            self._limiter.pushed_back()
+        if slow_start and not self._limiter.slow_start:
+            _log.info(
+                "moodys_slow_start_ended",
+                rate=round(self._limiter.rate, 3),
+                http_status=error.http_status,
+                error=type(error).__name__,
+            )
 
     async def _attempt(self, prepared: _Prepared) -> HttpResponse | _Failure:
         method, path, data, kind = prepared.method, prepared.path, prepared.data, prepared.kind

@@ -53,6 +53,7 @@ async def test_server_errors_on_reads_stop_at_the_attempt_bound(
     client: MoodysClient, fake: FakeMoodys, status: int
 ) -> None:
     workflow_id = await submit_generic(client)
+    rate = client.stats().current_rate
     fake.set_faults(Faults(methods=("GET",), error_rate=1.0, error_statuses=(status,)))
     with capture_logs() as logs, pytest.raises(MoodysServerError) as caught:
         await client.get_workflow(workflow_id)
@@ -62,6 +63,9 @@ async def test_server_errors_on_reads_stop_at_the_attempt_bound(
     assert events["moodys_retry"] == ATTEMPTS - 1
     assert events["moodys_request_failed"] == 1
     assert client.stats().retries == ATTEMPTS - 1
+    # 502/503/504 (spec: back off) end the rate's slow start, once; no status halves the rate
+    assert events["moodys_slow_start_ended"] == (0 if status == 500 else 1)
+    assert client.stats().current_rate == rate
 
 
 async def test_server_errors_on_a_keyed_post_retry_with_the_same_key(
@@ -117,6 +121,7 @@ async def test_a_bare_429_halves_the_rate_of_the_whole_client(
     # each 429 halves the rate, but 429s within one halving interval count once
     assert initial / 2**ATTEMPTS <= stats.current_rate <= initial / 2
     assert sum(1 for entry in logs if entry["event"] == "moodys_rate_limited") == ATTEMPTS
+    assert sum(1 for entry in logs if entry["event"] == "moodys_slow_start_ended") == 1
 
 
 async def test_retry_after_holds_back_every_caller(fake: FakeMoodys, settings_for: Any) -> None:
