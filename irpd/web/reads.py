@@ -214,10 +214,12 @@ class Reads:
                     parent["job_configuration_data"], own["job_configuration_data"]
                 )
         actions = await self._db.fetch("web_action_log_for_target", "job", job_id, 20)
+        cycle = await self._db.fetchrow("web_batch_cycle", history["job"]["batch_id"])
         return {
             **history,
             "messages": moodys_messages(history["tracking_log"]),
             "actions": plain_rows(actions),
+            "cycle": None if cycle is None else dict(cycle),
         }
 
     async def attention(self) -> dict[str, Any]:

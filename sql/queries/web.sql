@@ -211,3 +211,11 @@ SELECT j.id, j.status, j.skipped, j.skipped_reason_txt, j.moodys_workflow_id, j.
 -- $1 batch, $2 status, $3 skipped or NULL: how many of the batch's jobs (live counts).
 SELECT coalesce(sum(n), 0) FROM irp_batch_job_count
  WHERE batch_id = $1 AND status = $2 AND ($3::boolean IS NULL OR skipped = $3)
+
+-- name: web_batch_cycle
+-- $1: batch id. Its cycle (the job page's breadcrumb names it, as the batch page does).
+SELECT cy.id AS cycle_id, cy.cycle_name
+  FROM irp_batch b
+  JOIN irp_configuration c ON c.id = b.configuration_id
+  JOIN irp_cycle cy ON cy.id = c.cycle_id
+ WHERE b.id = $1

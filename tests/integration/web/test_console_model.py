@@ -139,6 +139,7 @@ async def test_actions_run_as_the_user_and_viewers_change_nothing(
     result = await actions.run(OPERATOR, "job.skip", {"job_id": job_id, "reason": "not needed"})
     assert result["job_id"] == job_id
     history = await reads.job(job_id)
+    assert history["cycle"]["cycle_name"] == "web-2026"  # the job page's breadcrumb names it
     skip_rows = [t for t in history["tracking_log"] if t["source"] == "operator"]
     assert skip_rows[-1]["tracking_data"]["actor"] == "olga"
     assert [(a["actor"], a["action"], a["outcome"]) for a in history["actions"]] == [
