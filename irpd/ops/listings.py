@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar, cast
 
 from irpd import loopcost
 from irpd.db.database import Database, Row
@@ -30,6 +30,16 @@ from irpd.ops.batches import BATCH_STATUSES, JOB_STATUSES
 from irpd.ops.configurations import CONFIGURATION_STATUSES
 from irpd.ops.cycles import CycleRef, cycle_ref, find_cycle
 from irpd.ops.reports import BATCH_NEXT_ACTIONS, JOB_NEXT_ACTIONS
+from irpd.ops.results import (
+    BatchJob,
+    BatchReport,
+    BatchRow,
+    ConfigurationRow,
+    JobConfiguration,
+    JobReport,
+    ListedCycle,
+    TrackingEntry,
+)
 from irpd.ops.rows import plain_row
 
 DEFAULT_PAGE_SIZE: Final = 500
@@ -37,13 +47,15 @@ MAX_PAGE_SIZE: Final = 5000
 #: rows converted to JSON types between two yields to the event loop
 CONVERT_CHUNK: Final = 100
 CYCLE_STATUSES: Final = ("ACTIVE", "ARCHIVED")
+#: the type of a listing's rows (irpd.ops.results)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class Page(Generic[R]):
     """One page of a listing: ``rows`` and the cursor of the next page (``None``: the end)."""
 
-    rows: list[dict[str, Any]]
+    rows: list[R]
     next: str | None
 
     def as_result(self, key: str) -> dict[str, Any]:
@@ -78,11 +90,20 @@ def cursor_key(after: object, error: type[DomainError]) -> int:
     return key
 
 
-async def _page(db: Database, query: str, args: Sequence[Any], size: int, key: str = "id") -> Page:
+async def _page(
+    db: Database,
+    kind: type[R],
+    query: str,
+    args: Sequence[Any],
+    size: int,
+    key: str = "id",
+) -> Page[R]:
+    """One page of ``query``'s rows, each of type ``kind`` (its columns)."""
     rows = await db.fetch_read(query, *args, size + 1)
     more = len(rows) > size
     shown = rows[:size]
-    return Page(await plain_rows_yielding(shown), str(shown[-1][key]) if more else None)
+    converted = cast(list[R], await plain_rows_yielding(shown))
+    return Page(converted, str(shown[-1][key]) if more else None)
 
 
 async def plain_rows_yielding(rows: Sequence[Row]) -> list[dict[str, Any]]:
@@ -105,11 +126,11 @@ async def _require(
 
 async def cycles(
     db: Database, *, status: str | None = None, limit: int | None = None, after: str | None = None
-) -> Page:
+) -> Page[ListedCycle]:
     """Cycles, oldest first."""
     wanted = validate.optional_choice("status", status, CYCLE_STATUSES, CycleError)
     size, key = page_size(limit, CycleError), cursor_key(after, CycleError)
-    return await _page(db, "page_cycles", (wanted, key), size)
+    return await _page(db, ListedCycle, "page_cycles", (wanted, key), size)
 
 
 async def configurations(
@@ -119,13 +140,13 @@ async def configurations(
     status: str | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[ConfigurationRow]:
     """Configurations without their data, optionally of one cycle and/or status."""
     ref = None if cycle is None else cycle_ref(cycle, ConfigurationError)
     wanted = validate.optional_choice("status", status, CONFIGURATION_STATUSES, ConfigurationError)
     size, key = page_size(limit, ConfigurationError), cursor_key(after, ConfigurationError)
     cycle_id = None if ref is None else (await find_cycle(db, ref, ConfigurationError))["id"]
-    return await _page(db, "page_configurations", (cycle_id, wanted, key), size)
+    return await _page(db, ConfigurationRow, "page_configurations", (cycle_id, wanted, key), size)
 
 
 async def batches(
@@ -135,12 +156,12 @@ async def batches(
     configuration_id: int | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[BatchRow]:
     """Batches, optionally of one status and/or configuration."""
     wanted = validate.optional_choice("status", status, BATCH_STATUSES, BatchError)
     config_id = validate.optional_id("configuration_id", configuration_id, BatchError)
     size, key = page_size(limit, BatchError), cursor_key(after, BatchError)
-    return await _page(db, "page_batches", (wanted, config_id, key), size)
+    return await _page(db, BatchRow, "page_batches", (wanted, config_id, key), size)
 
 
 async def batch_jobs(
@@ -151,14 +172,14 @@ async def batch_jobs(
     status: str | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[BatchJob]:
     """A batch's jobs (narrow rows: no request/response), by job id."""
     bid = validate.positive_id("batch_id", batch_id, BatchError)
     skip = validate.optional_bool("skipped", skipped, BatchError)
     wanted = validate.optional_choice("status", status, JOB_STATUSES, BatchError)
     size, key = page_size(limit, BatchError), cursor_key(after, BatchError)
     await _require(db, "batch_exists", bid, BatchError, "Batch")
-    return await _page(db, "page_batch_jobs", (bid, skip, wanted, key), size)
+    return await _page(db, BatchJob, "page_batch_jobs", (bid, skip, wanted, key), size)
 
 
 async def batch_job_configurations(
@@ -168,23 +189,24 @@ async def batch_job_configurations(
     skipped: bool | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[JobConfiguration]:
     """A batch's job configurations (with their data), by id."""
     bid = validate.positive_id("batch_id", batch_id, BatchError)
     skip = validate.optional_bool("skipped", skipped, BatchError)
     size, key = page_size(limit, BatchError), cursor_key(after, BatchError)
     await _require(db, "batch_exists", bid, BatchError, "Batch")
-    return await _page(db, "page_batch_job_configurations", (bid, skip, key), size)
+    query = "page_batch_job_configurations"
+    return await _page(db, JobConfiguration, query, (bid, skip, key), size)
 
 
 async def job_tracking(
     db: Database, job_id: int, *, limit: int | None = None, after: str | None = None
-) -> Page:
+) -> Page[TrackingEntry]:
     """A job's tracking history (every status change and operator action), oldest first."""
     jid = validate.positive_id("job_id", job_id, JobError)
     size, key = page_size(limit, JobError), cursor_key(after, JobError)
     await _require(db, "job_batch_id", jid, JobError, "Job")
-    return await _page(db, "page_job_tracking", (jid, key), size)
+    return await _page(db, TrackingEntry, "page_job_tracking", (jid, key), size)
 
 
 async def batch_reports(
@@ -195,13 +217,14 @@ async def batch_reports(
     cycle_id: int | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[BatchReport]:
     """``irp_batch_report`` rows, by batch id."""
     wanted = validate.optional_choice("status", status, BATCH_STATUSES, BatchError)
     action = validate.optional_choice("next_action", next_action, BATCH_NEXT_ACTIONS, BatchError)
     cycle = validate.optional_id("cycle_id", cycle_id, BatchError)
     size, key = page_size(limit, BatchError), cursor_key(after, BatchError)
-    return await _page(db, "page_batch_reports", (wanted, action, cycle, key), size, "batch_id")
+    args = (wanted, action, cycle, key)
+    return await _page(db, BatchReport, "page_batch_reports", args, size, "batch_id")
 
 
 async def job_reports(
@@ -212,11 +235,12 @@ async def job_reports(
     status: str | None = None,
     limit: int | None = None,
     after: str | None = None,
-) -> Page:
+) -> Page[JobReport]:
     """``irp_job_report`` rows of a batch's jobs, by job id."""
     bid = validate.positive_id("batch_id", batch_id, BatchError)
     action = validate.optional_choice("next_action", next_action, JOB_NEXT_ACTIONS, BatchError)
     wanted = validate.optional_choice("status", status, JOB_STATUSES, BatchError)
     size, key = page_size(limit, BatchError), cursor_key(after, BatchError)
     await _require(db, "batch_exists", bid, BatchError, "Batch")
-    return await _page(db, "page_job_reports", (bid, action, wanted, key), size, "job_id")
+    args = (bid, action, wanted, key)
+    return await _page(db, JobReport, "page_job_reports", args, size, "job_id")

@@ -427,6 +427,19 @@ class AppliedStatus(TypedDict):
     tracked_ts: str | None
 
 
+class TrackingEntry(TypedDict):
+    """A row of the job's tracking log (the audit row of every status change it made)."""
+
+    id: int
+    job_id: int
+    moodys_workflow_id: str | None
+    job_status: str
+    previous_status: str | None
+    source: str
+    tracking_data: dict[str, Any] | None
+    tracked_ts: str
+
+
 class OverrideChanges(TypedDict):
     """An overriding job configuration as its changes against its parent."""
 
@@ -440,7 +453,7 @@ class JobHistory(TypedDict):
 
     job: Job
     job_configuration: JobConfiguration
-    tracking_log: list[dict[str, Any]]
+    tracking_log: list[TrackingEntry]
     lineage: list[dict[str, Any]]
     ancestors: list[int]
     descendants: list[int]

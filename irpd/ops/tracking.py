@@ -18,7 +18,9 @@ from irpd.ops.results import (
     JobConfiguration,
     JobHistory,
     OverrideChanges,
+    TrackingEntry,
     shaped,
+    shaped_rows,
 )
 from irpd.ops.rows import plain, plain_rows
 from statemachines.job import (
@@ -128,7 +130,7 @@ class Tracking:
         return {
             "job": shaped(Job, job),
             "job_configuration": shaped(JobConfiguration, configuration),
-            "tracking_log": plain_rows(log),
+            "tracking_log": shaped_rows(TrackingEntry, log),
             "lineage": chain,
             "ancestors": [link["job_id"] for link in chain if link["depth"] < 0],
             "descendants": [link["job_id"] for link in chain if link["depth"] > 0],

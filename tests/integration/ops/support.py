@@ -10,7 +10,7 @@ import asyncpg
 import openpyxl
 
 from irpd.ops import Operations
-from irpd.ops.results import Reconciled
+from irpd.ops.results import Reconciled, TrackingEntry
 
 Fingerprint = dict[str, tuple[int, str]]
 
@@ -50,11 +50,9 @@ def summary_of(outcome: Reconciled) -> dict[str, Any]:
     return summary
 
 
-async def audit(ops: Operations, job_id: int) -> list[dict[str, Any]]:
+async def audit(ops: Operations, job_id: int) -> list[TrackingEntry]:
     """The job's tracking-log rows, oldest first."""
-    history = await ops.tracking.job_history(job_id)
-    rows: list[dict[str, Any]] = history["tracking_log"]
-    return rows
+    return (await ops.tracking.job_history(job_id))["tracking_log"]
 
 
 _TABLES = """

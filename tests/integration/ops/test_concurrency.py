@@ -61,7 +61,9 @@ async def test_concurrent_force_ok_one_wins(
     job = await ops.jobs.read_job(job_id)
     winner_reason = [r for r in await audit(ops, job_id) if r["source"] == "operator"]
     assert len(winner_reason) == 1
-    assert job["forced_ok_reason_txt"] == winner_reason[0]["tracking_data"]["reason"]
+    won_data = winner_reason[0]["tracking_data"]
+    assert won_data is not None
+    assert job["forced_ok_reason_txt"] == won_data["reason"]
 
 
 async def test_cancel_races_a_finishing_report(

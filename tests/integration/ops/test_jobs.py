@@ -162,7 +162,9 @@ async def test_skip_job_skips_its_configuration_when_nothing_else_uses_it(
         "portfolio retired",
         "INITIATED",
     )
-    assert (await audit(ops, first))[-1]["tracking_data"]["action"] == "skip"
+    skip_data = (await audit(ops, first))[-1]["tracking_data"]
+    assert skip_data is not None
+    assert skip_data["action"] == "skip"
     await ops.batches.submit_batch(batch_id)
     running = shared["job_id"]
     await run_to(ops, daemon, running, "RUNNING")

@@ -71,7 +71,9 @@ async def test_resubmission_chain_v1_v2_v3(
 
     v2_log = await audit(ops, v2)
     assert v2_log[0]["tracking_data"] == {"action": "created_by_resubmission", "parent_job_id": v1}
-    assert v2_log[-1]["tracking_data"]["override_reason"] == "threshold too high"
+    data = v2_log[-1]["tracking_data"]
+    assert data is not None
+    assert data["override_reason"] == "threshold too high"
 
     await ops.jobs.submit_job(v3)
     await run_to(ops, daemon, v3, "FINISHED")

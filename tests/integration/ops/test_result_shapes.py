@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from irpd.ops import Operations
+from irpd.ops import Operations, listings
 from irpd.ops import results as r
 from irpd.ops.results import CreatedBatch, CreatedCycle
 
@@ -130,3 +130,29 @@ async def test_plan_results_have_their_types_keys(
     shape(r.PlanStatusSet, await ops.plans.resume_plan(cycle["cycle_name"]))
     shape(r.ApprovedStep, await ops.plans.approve_step(cycle["cycle_name"], "one", "me"))
     shape(r.PlanState, await ops.plans.plan_status(cycle["cycle_name"]))
+
+
+async def test_listing_pages_have_their_types_rows(
+    ops: Operations, batch: CreatedBatch, daemon: Daemon
+) -> None:
+    bid = batch["batch_id"]
+    first = (await job_ids(ops, bid))[0]
+    await ops.batches.submit_batch(bid)
+    await run_to(ops, daemon, first, "RUNNING")
+    db = ops.db
+    pages: list[tuple[Any, listings.Page[Any]]] = [
+        (r.ListedCycle, await listings.cycles(db)),
+        (r.ConfigurationRow, await listings.configurations(db)),
+        (r.BatchRow, await listings.batches(db)),
+        (r.BatchJob, await listings.batch_jobs(db, bid)),
+        (r.JobConfiguration, await listings.batch_job_configurations(db, bid)),
+        (r.TrackingEntry, await listings.job_tracking(db, first)),
+        (r.BatchReport, await listings.batch_reports(db)),
+        (r.JobReport, await listings.job_reports(db, bid)),
+    ]
+    for kind, page in pages:
+        assert page.rows, kind.__name__
+        for row in page.rows:
+            shape(kind, row)
+    for entry in (await ops.tracking.job_history(first))["tracking_log"]:
+        shape(r.TrackingEntry, entry)
