@@ -3,7 +3,9 @@ registry of the processes a test starts (all stopped on teardown; logs printed o
 
 ``IRPD_CHAOS_SEED`` replays a run; ``IRPD_CHAOS_KILLS``, ``IRPD_CHAOS_SOAK_JOBS`` and
 ``IRPD_CHAOS_FUZZ_EXAMPLES`` raise the counts (see scripts/chaos.sh). The seed, the counts and
-each scenario's figures are printed in the terminal summary.
+each scenario's figures are printed in the terminal summary (tests/conftest.py gathers them
+from the test reports, so they show with pytest-xdist too, where every worker gets the
+controller's seed).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIGURE, shared_seed
+
 from .harness import Daemon, DaemonSettings, FakeServer
 from .pgcluster import DedicatedPostgres
 from .settings import ChaosSettings, chaos_settings
 
 _FAILED = pytest.StashKey[bool]()
-_FIGURES = pytest.StashKey[list[str]]()
 _SETTINGS = pytest.StashKey[ChaosSettings]()
 
 
@@ -36,28 +39,18 @@ def pytest_runtest_makereport(
     return report
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The seed, the counts and every scenario's figures."""
-    figures = terminalreporter.config.stash.get(_FIGURES, [])
-    if figures:
-        terminalreporter.section("chaos figures")
-        for line in figures:
-            terminalreporter.write_line(line)
-
-
 class ChaosRun:
     """The run's settings and a place to report figures."""
 
-    def __init__(self, settings: ChaosSettings, config: pytest.Config, test: str) -> None:
+    def __init__(self, settings: ChaosSettings, node: pytest.Item) -> None:
         self.settings = settings
-        self._config = config
-        self._test = test
+        self._node = node
 
     def report(self, line: str) -> None:
         """Add a line to the terminal summary (and print it for ``-s``)."""
-        text = f"{self._test}: {line}"
+        text = f"{self._node.name}: {line}"
         print(text)
-        self._config.stash.setdefault(_FIGURES, []).append(text)
+        self._node.user_properties.append((FIGURE, text))
 
 
 @pytest.fixture
@@ -65,9 +58,10 @@ def chaos(request: pytest.FixtureRequest) -> ChaosRun:
     """This run's seed and counts."""
     stash = request.config.stash
     if _SETTINGS not in stash:
-        stash[_SETTINGS] = chaos_settings()
-        stash.setdefault(_FIGURES, []).insert(0, f"run: {stash[_SETTINGS].describe()}")
-    return ChaosRun(stash[_SETTINGS], request.config, request.node.name)
+        stash[_SETTINGS] = chaos_settings(shared_seed(request.config))
+    settings = stash[_SETTINGS]
+    request.node.user_properties.append((FIGURE, f"run: {settings.describe()}"))
+    return ChaosRun(settings, request.node)
 
 
 class Processes:

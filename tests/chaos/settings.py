@@ -48,11 +48,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-def chaos_settings() -> ChaosSettings:
-    """Settings from ``IRPD_CHAOS_*`` (a fresh random seed unless one is given; call once per
-    run and share the result)."""
+def chaos_settings(default_seed: int | None = None) -> ChaosSettings:
+    """Settings from ``IRPD_CHAOS_*`` (else ``default_seed``, else a fresh random seed; call
+    once per run and share the result)."""
     seed_text = os.environ.get(SEED_ENV, "").strip()
-    seed = int(seed_text) if seed_text else random.SystemRandom().randrange(1, 2**31)
+    if seed_text:
+        seed = int(seed_text)
+    elif default_seed is not None:
+        seed = default_seed
+    else:
+        seed = random.SystemRandom().randrange(1, 2**31)
     return ChaosSettings(
         seed=seed,
         kills=_int(KILLS_ENV, DEFAULT_KILLS),

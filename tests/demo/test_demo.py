@@ -57,7 +57,18 @@ def test_demo_runs_the_sample_cycle_and_keeps_a_rehearsal_stack() -> None:
     pids: list[int] = []
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "irpd.cli.main", "demo", "--keep", "--state-dir", str(state)],
+            # x3600 like the other end-to-end tests (the default x900 only waits longer)
+            [
+                sys.executable,
+                "-m",
+                "irpd.cli.main",
+                "demo",
+                "--keep",
+                "--time-scale",
+                "3600",
+                "--state-dir",
+                str(state),
+            ],
             env=env,
             capture_output=True,
             text=True,

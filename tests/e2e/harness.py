@@ -288,15 +288,25 @@ class Daemon:
         self.ctl = Irpctl(settings.socket_path)
 
     def wait_ready(self) -> None:
-        """Until ``irpctl status`` exits 0 (fails if the daemon exits first)."""
+        """Until ``irpctl status`` exits 0 (fails if the daemon exits first). irpctl is only
+        started once the control socket exists: each start is a Python process that would
+        take CPU from the daemon's own start-up."""
 
-        def ready() -> bool | None:
+        def exited() -> None:
             if self.proc.poll() is not None:
                 raise HarnessError(
                     f"irpd exited with {self.proc.returncode} during start-up:\n{self.log_tail()}"
                 )
+
+        def socket_exists() -> bool | None:
+            exited()
+            return True if self.settings.socket_path.exists() else None
+
+        def ready() -> bool | None:
+            exited()
             return True if self.ctl("status", check=False, timeout=30).rc == EXIT_OK else None
 
+        eventually(socket_exists, "irpd's control socket", STARTUP_TIMEOUT, interval=0.05)
         eventually(ready, "irpd to answer irpctl status", STARTUP_TIMEOUT)
 
     @property
