@@ -1,7 +1,7 @@
 """Every status the SQL and the code can write is a row of the machines' tables.
 
-* SQL: each ``SET status = …`` in ``sql/queries/*.sql`` on a job, batch or configuration is
-  read. A literal target (and the literal expected statuses of its ``WHERE``) would be a
+* SQL: each ``status = …`` of a SET list (anywhere in it) in ``sql/queries/*.sql`` on a job,
+  batch or configuration is read. A literal target (and the literal expected statuses of its ``WHERE``) would be a
   transition named outside ``statemachines/``: its pairs are collected and must be table rows;
   today there are none, every write takes its statuses from parameters. The statements that
   write a job's status are exactly the move statements of :mod:`irpd.db.moves`.
@@ -74,7 +74,11 @@ def _strip_comments(sql: str) -> str:
 
 #: the table a SET belongs to: ``UPDATE t`` or ``INSERT INTO t … ON CONFLICT DO UPDATE SET``
 _UPDATE = re.compile(r"\b(?:UPDATE|INSERT\s+INTO)\s+(?!SET\b)(\w+)", re.IGNORECASE)
-_SET_STATUS = re.compile(r"\bSET\s+status\s*=\s*([^,\n]+)", re.IGNORECASE)
+#: a SET list (up to its WHERE, RETURNING, FROM or the end) and a status among its assignments
+_SET_CLAUSE = re.compile(
+    r"\bSET\b(.*?)(?=\bWHERE\b|\bRETURNING\b|\bFROM\b|;|\Z)", re.IGNORECASE | re.DOTALL
+)
+_STATUS_ASSIGNMENT = re.compile(r"(?:\A|,)\s*(?:\w+\.)?status\s*=\s*([^,\n]+)", re.IGNORECASE)
 _LITERAL = re.compile(r"'(\w+)'")
 
 
@@ -82,16 +86,17 @@ def status_writes() -> Iterator[tuple[str, str, str, set[str]]]:
     """``(query, table, target expression, literal expected statuses)`` of every status write."""
     for name, text in load_queries().items():
         sql = _strip_comments(text)
-        for match in _SET_STATUS.finditer(sql):
-            updates = list(_UPDATE.finditer(sql, 0, match.start()))
-            assert updates, f"{name}: SET status outside an UPDATE or INSERT"
-            table = updates[-1].group(1)
-            tail = sql[match.end() : match.end() + 600]
-            where = tail.split("RETURNING")[0]
-            expected = set()
-            for found in re.finditer(r"\bstatus\s*(?:=|IN)\s*(\([^)]*\)|'\w+')", where):
-                expected |= set(_LITERAL.findall(found.group(1)))
-            yield name, table, match.group(1).strip(), expected
+        for clause in _SET_CLAUSE.finditer(sql):
+            for match in _STATUS_ASSIGNMENT.finditer(clause.group(1)):  # anywhere in the list
+                updates = list(_UPDATE.finditer(sql, 0, clause.start()))
+                assert updates, f"{name}: SET status outside an UPDATE or INSERT"
+                table = updates[-1].group(1)
+                end = clause.start(1) + match.end()
+                where = sql[end : end + 600].split("RETURNING")[0]
+                expected = set()
+                for found in re.finditer(r"\bstatus\s*(?:=|IN)\s*(\([^)]*\)|'\w+')", where):
+                    expected |= set(_LITERAL.findall(found.group(1)))
+                yield name, table, match.group(1).strip(), expected
 
 
 def test_every_literal_status_write_in_the_sql_is_a_table_row() -> None:
