@@ -1,10 +1,11 @@
 """Every status the SQL and the code can write is a row of the machines' tables.
 
 * SQL: each ``status = …`` of a SET list (anywhere in it) in ``sql/queries/*.sql`` on a job,
-  batch or configuration is read. A literal target (and the literal expected statuses of its ``WHERE``) would be a
-  transition named outside ``statemachines/``: its pairs are collected and must be table rows;
-  today there are none, every write takes its statuses from parameters. The statements that
-  write a job's status are exactly the move statements of :mod:`irpd.db.moves`.
+  batch or configuration is read. A literal target (and the literal expected statuses of its
+  ``WHERE``) would be a transition named outside ``statemachines/``: its pairs are collected
+  and must be table rows; today there are none, every write takes its statuses from
+  parameters. The statements that write a job's status are exactly the move statements of
+  :mod:`irpd.db.moves`.
 * Code: every move the code builds (``.move``, ``.fire_move``, ``report_move``, ``job_move``
   with a literal trigger, and a literal or enum expected status where one is given) is
   collected from the source and checked against the tables; nothing outside
