@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import benchdb
+from bench import benchdb, loopcpu
 from bench.benchdb import BenchDb
 from bench.fake_client import FakeProcess
 from bench.figures import BenchSettings, Machine, Report, SizeResult
@@ -146,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="with --web-pages: also request the batch page this often",
+    )
+    p.add_argument(
+        "--loop-cpu",
+        type=Path,
+        metavar="DIR",
+        help="record the daemons' event-loop iterations and collections in CPU time into DIR "
+        "and print the longest per minute (diagnosis; see bench/loopcpu.py)",
     )
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--keep-databases", action="store_true", help="do not drop the databases")
@@ -280,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("warning", "console", stream=sys.stderr)
     command = "python -m bench.run " + shlex.join(list(argv if argv is not None else sys.argv[1:]))
     workdir = Path(tempfile.mkdtemp(prefix="irpd-bench-"))
+    if args.loop_cpu is not None:
+        os.environ.update(loopcpu.environ_for(args.loop_cpu))  # the daemons inherit it
     try:
         report = asyncio.run(run_with(options_from(args), args.dsn, workdir, command))
     finally:
@@ -291,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_table(report, markdown=args.markdown))
     if report.listing is not None:
         print(render_listing(report.listing))
+    if args.loop_cpu is not None:
+        print(loopcpu.summarise(args.loop_cpu))
     _progress(f"JSON written to {args.out}")
     return 0
 
