@@ -82,6 +82,8 @@ def positive_id(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 0 < value <= MAX_ID:
+    if value > MAX_ID:
+        raise argparse.ArgumentTypeError(f"must be a positive integer up to {MAX_ID}: {value}")
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer: {value}")
     return value

@@ -116,6 +116,8 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
         assert name in report["machine"], f"machine.{name} missing"
 
     nulls = _nulls(report)
+    # status inside the daemon *during* the listing: only if a call overlapped its few pages
+    nulls = [p for p in nulls if not p.endswith(("server_status_p50_ms", "server_status_p99_ms"))]
     if not _pgbench_available():  # no pgbench anywhere: the only figures allowed to be absent
         nulls = [p for p in nulls if not p.endswith(("pgbench_tps", "ratio_to_pgbench"))]
     assert nulls == []

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from irpd.cli import waiting
+from irpd.control.client import DaemonRefused, DaemonUnreachable
 
 
 def test_a_whole_batch_is_followed_by_its_counts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,3 +70,33 @@ def test_a_failed_batch_names_its_jobs_to_look_at() -> None:
         lambda *_a, **_k: completed, rows, 12, 60.0, waiting.Progress(enabled=False)
     )
     assert (done.exit_code, done.attention) == (waiting.EXIT_OK, None)
+
+
+def test_batch_wait_rides_out_a_restart_through_the_new_daemons_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the socket gone (unreachable), then bound by a daemon still waiting for its database
+    # (NotReady): both are a restart, not an answer; a refusal of another kind is
+    monkeypatch.setattr("irpd.cli.waiting.time.sleep", lambda _s: None)
+    answers: list[Exception | dict[str, Any]] = [
+        DaemonUnreachable("no socket"),
+        DaemonRefused("NotReady", "irpd is not ready (starting: waiting for the database)"),
+        {"id": 3, "status": "COMPLETED", "report": {"total_jobs": 1, "finished_jobs": 1}},
+    ]
+
+    def call(command: str, **_args: Any) -> dict[str, Any]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def rows(command: str, key: str, **args: Any) -> list[Mapping[str, Any]]:
+        return []
+
+    waited = waiting.wait_batch(call, rows, 3, 60.0, waiting.Progress(enabled=False))
+    assert waited.exit_code == waiting.EXIT_OK
+    assert answers == []
+
+    answers[:] = [DaemonRefused("BatchError", "Batch 3 not found.")]
+    with pytest.raises(DaemonRefused):
+        waiting.wait_batch(call, rows, 3, 60.0, waiting.Progress(enabled=False))
