@@ -5,9 +5,12 @@ With ``IRPD_TEST_DSN`` set (a superuser DSN on any server, e.g.
 PostgreSQL (pgserver) is started in a temporary directory for the session. Every test that asks
 for ``db`` gets its own database cloned from a migrated template.
 
-Under pytest-xdist (``scripts/test.sh`` runs ``-n 2``) the session is per worker: each worker
-has its own embedded server (or template on the external one), databases are uniquely named,
-fakes listen on free ports and processes keep their sockets in their own ``/tmp`` folders.
+Under pytest-xdist (``scripts/test.sh`` runs ``-n 2 --dist loadgroup``) the session is per
+worker: each worker has its own embedded server (or template on the external one), databases
+are uniquely named, fakes listen on free ports and processes keep their sockets in their own
+``/tmp`` folders. A module's tests may land on either worker, so a test must not depend on
+another's effects; tests that must share one process and run in order take
+``@pytest.mark.xdist_group("name")``.
 Figures a test reports (``user_properties`` named :data:`FIGURE`) travel with its report to the
 controller's terminal summary.
 """
