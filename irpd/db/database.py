@@ -164,6 +164,12 @@ class Tx(_Runner):
         super().__init__(conn, queries, observers)
         self._conn = conn
 
+    async def cursor(self, name: str, *args: Any) -> TxCursor:
+        """A cursor over a named query's rows, read one row at a time."""
+        with self._translated(name):
+            cursor = await self._conn.cursor(self.sql(name), *args)
+        return TxCursor(self, name, cursor)
+
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script (migrations only: never for user input)."""
         with self._translated("migration"):
@@ -175,6 +181,21 @@ class Tx(_Runner):
         """Bulk-insert rows with COPY (the fastest way to write audit rows)."""
         with self._translated(f"copy:{table}"):
             await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+class TxCursor:
+    """The rows of a named query inside its transaction, one per :meth:`fetchrow`."""
+
+    def __init__(self, tx: Tx, name: str, cursor: Any) -> None:
+        self._tx = tx
+        self._name = name
+        self._cursor = cursor
+
+    async def fetchrow(self) -> Row | None:
+        """The next row, or None after the last."""
+        with self._tx._translated(self._name):
+            row: Row | None = await self._cursor.fetchrow()
+        return row
 
 
 class Database(_Runner):

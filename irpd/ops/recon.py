@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from irpd.db.conflicts import conflicts_retried
-from irpd.db.database import Database, Row
+from irpd.db.database import Database, Row, TxCursor
 from irpd.errors import BatchError, StaleStateError
 from irpd.ops import validate
 from irpd.ops.results import Reconciled
 from irpd.ops.rows import plain
 from statemachines.batch import BatchStatus, batch_after_recon
-from statemachines.job import TERMINAL_JOB_STATUSES, JobStatus
+from statemachines.job import FAILED_JOB_STATUSES, TERMINAL_JOB_STATUSES, JobStatus
 from statemachines.recon import (
     SKIPPED_KEY,
     ReconJob,
@@ -32,17 +32,20 @@ SETTLED_BATCH_STATUSES: Final = [
 ]
 
 
+#: the statuses whose jobs' workflow ids a summary lists (the only ids ``recon_jobs`` reads)
+_FAILED: Final = sorted(str(status) for status in FAILED_JOB_STATUSES)
+
 #: status text → JobStatus without the enum's call machinery (once per job)
 _JOB_STATUSES: Final = {status.value: status for status in JobStatus}
 
 
-def _columns(rows: list[Row], *names: str) -> Iterator[tuple[Any, ...]]:
+def _columns(rows: Iterable[Row], *names: str) -> Iterator[tuple[Any, ...]]:
     """The values of ``names`` per entry, from rows of arrays (one array per name)."""
     for row in rows:
         yield from zip(*(row[name] for name in names), strict=True)
 
 
-def _reconcile_columns(config_rows: list[Row], job_rows: list[Row]) -> ReconOutcome:
+def _reconcile_columns(config_rows: Iterable[Row], job_rows: Iterable[Row]) -> ReconOutcome:
     """The pure rule on the rows of columns of ``recon_job_configurations`` and
     ``recon_jobs``. The facts are made one at a time as the rule reads them, so at most a few
     are alive at once: 100,000 of them kept in lists were scanned by every garbage collection
@@ -58,6 +61,16 @@ def _reconcile_columns(config_rows: list[Row], job_rows: list[Row]) -> ReconOutc
         )
     )
     return reconcile_batch(configurations, facts)
+
+
+def _streamed(cursor: TxCursor, loop: asyncio.AbstractEventLoop) -> Iterator[Row]:
+    """The cursor's rows (5,000 jobs each) for the rule's thread, each read on the loop when
+    the rule reaches it: decoding all 100,000 jobs' columns at once added ~15 MB to
+    whatever the daemon held at that moment (the tracker's load and sweep of the same jobs),
+    and the resident memory stayed that much higher (docs/performance.md, *Memory per
+    tracked job*)."""
+    while (row := asyncio.run_coroutine_threadsafe(cursor.fetchrow(), loop).result()) is not None:
+        yield row
 
 
 def _live_counts(state: Row) -> dict[str, int]:
@@ -152,9 +165,11 @@ class Recon:
             if batch is None:
                 raise BatchError(f"Batch {bid} not found.")
             config_rows = await tx.fetch("recon_job_configurations", bid)
-            job_rows = await tx.fetch("recon_jobs", bid)
+            jobs = await tx.cursor("recon_jobs", bid, _FAILED)
             # 100,000 jobs of pure Python work: off the event loop
-            outcome = await asyncio.to_thread(_reconcile_columns, config_rows, job_rows)
+            outcome = await asyncio.to_thread(
+                _reconcile_columns, config_rows, _streamed(jobs, asyncio.get_running_loop())
+            )
             previous = BatchStatus(batch["status"])
             target = batch_after_recon(bid, previous, outcome.status)
             last = await tx.fetchrow("recon_last", bid) if only_on_change else None

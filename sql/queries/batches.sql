@@ -150,7 +150,11 @@ SELECT array_agg(id ORDER BY id) AS ids,
        array_agg(job_configuration_id ORDER BY id) AS configuration_ids,
        array_agg(status ORDER BY id) AS statuses,
        array_agg(skipped ORDER BY id) AS skipped,
-       array_agg(moodys_workflow_id ORDER BY id) AS workflow_ids
+       -- only jobs in $2 (the failed statuses, whose workflows the summary lists) carry
+       -- theirs: no 100,000 workflow-id strings decoded for nothing (docs/performance.md,
+       -- *Memory per tracked job*)
+       array_agg(CASE WHEN status = ANY($2::text[]) THEN moodys_workflow_id END ORDER BY id)
+           AS workflow_ids
   FROM irp_job
  WHERE batch_id = $1
  GROUP BY id / 5000
