@@ -63,13 +63,22 @@ def _reconcile_columns(config_rows: Iterable[Row], job_rows: Iterable[Row]) -> R
     return reconcile_batch(configurations, facts)
 
 
+#: seconds the rule's thread waits for one 5,000-job row of the cursor
+FETCH_TIMEOUT: Final = 300.0
+
+
 def _streamed(cursor: TxCursor, loop: asyncio.AbstractEventLoop) -> Iterator[Row]:
     """The cursor's rows (5,000 jobs each) for the rule's thread, each read on the loop when
     the rule reaches it: decoding all 100,000 jobs' columns at once added ~15 MB to
     whatever the daemon held at that moment (the tracker's load and sweep of the same jobs),
     and the resident memory stayed that much higher (docs/performance.md, *Memory per
     tracked job*)."""
-    while (row := asyncio.run_coroutine_threadsafe(cursor.fetchrow(), loop).result()) is not None:
+    while True:
+        # bounded: a loop that stopped without closing must not hold this thread (and the
+        # executor's shutdown) forever; a timeout fails this reconciliation, retried later
+        row = asyncio.run_coroutine_threadsafe(cursor.fetchrow(), loop).result(FETCH_TIMEOUT)
+        if row is None:
+            return
         yield row
 
 
