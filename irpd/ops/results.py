@@ -89,8 +89,8 @@ class LoadedConfiguration(WorkbookRead):
     replaced_configuration_ids: NotRequired[list[int]]
 
 
-class ConfigurationRow(TypedDict):
-    """A configuration without its data (``list_configurations``)."""
+class ConfigurationHead(TypedDict):
+    """The columns every configuration result has."""
 
     id: int
     cycle_id: int
@@ -100,21 +100,18 @@ class ConfigurationRow(TypedDict):
     file_sha256: str
     created_ts: str
     updated_ts: str
+
+
+class ConfigurationRow(ConfigurationHead):
+    """A configuration without its data (``list_configurations``)."""
+
     batches: int
 
 
-class Configuration(TypedDict):
+class Configuration(ConfigurationHead):
     """``read_configuration``: one configuration with its data."""
 
-    id: int
-    cycle_id: int
-    cycle_name: str
     cycle_status: str
-    configuration_file_name: str
-    status: str
-    file_sha256: str
-    created_ts: str
-    updated_ts: str
     configuration_data: dict[str, Any]
 
 
@@ -172,20 +169,10 @@ class BatchRow(TypedDict):
     updated_ts: str
 
 
-class Batch(TypedDict):
-    """``read_batch``: one batch with its step and counts."""
+class Batch(BatchRow):
+    """``read_batch``: one batch with its cycle's name, its step and counts."""
 
-    id: int
-    configuration_id: int
-    cycle_id: int
     cycle_name: str
-    batch_type: str
-    step_id: int | None
-    status: str
-    created_ts: str
-    submitted_ts: str | None
-    completed_ts: str | None
-    updated_ts: str
     step_name: str | None
     job_configurations: int
     jobs: int
