@@ -24,7 +24,6 @@ from statemachines.recon import (
 )
 
 #: batch statuses that set ``completed_ts`` (FAILED/CANCELLED may still be reactivated)
-TERMINAL_STATUS_SET: Final = frozenset(str(status) for status in TERMINAL_JOB_STATUSES)
 SETTLED_BATCH_STATUSES: Final = [
     str(BatchStatus.COMPLETED),
     str(BatchStatus.FAILED),
@@ -114,9 +113,10 @@ SUMMARY_PACE: Final = 10.0
 def _in_flight(state: Row) -> bool:
     """True when the batch is ACTIVE with non-skipped jobs not yet terminal: reconciling can
     then only refresh its summary (no FAILED or CANCELLED before they settle)."""
+    # recon_state lists only statuses with jobs (HAVING sum > 0); a StrEnum set holds their text
     counts = state["counts"] or {}
-    open_jobs = sum(int(n) for status, n in counts.items() if status not in TERMINAL_STATUS_SET)
-    return bool(state["status"] == BatchStatus.ACTIVE and open_jobs > 0)
+    open_jobs = any(status not in TERMINAL_JOB_STATUSES for status in counts)
+    return bool(state["status"] == BatchStatus.ACTIVE and open_jobs)
 
 
 class Recon:
@@ -182,8 +182,11 @@ class Recon:
             previous = BatchStatus(batch["status"])
             target = batch_after_recon(bid, previous, outcome.status)
             last = await tx.fetchrow("recon_last", bid) if only_on_change else None
-            if only_on_change and target == previous and last is not None and (
-                last["recon_summary"] == outcome.summary and last["recon_result"] == outcome.status
+            if (
+                target == previous
+                and last is not None  # only_on_change, and a row to compare with
+                and last["recon_summary"] == outcome.summary
+                and last["recon_result"] == outcome.status
             ):
                 return {
                     "batch_id": bid,
