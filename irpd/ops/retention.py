@@ -219,6 +219,12 @@ def export_counts(path: Path) -> dict[str, int]:
     return counted
 
 
+def _require_chunk(chunk: int) -> None:
+    """A purge's rows per transaction: 1 to 100,000."""
+    if not 0 < chunk <= 100_000:
+        raise CycleError(f"Invalid chunk: {chunk}. Must be from 1 to 100000.")
+
+
 async def purge_cycle(
     db: Database,
     cycle_name: str,
@@ -233,8 +239,7 @@ async def purge_cycle(
     for the cycle (checked first; nothing is deleted otherwise). ``export=None`` purges
     without that check (the caller decided the history is not needed).
     """
-    if not 0 < chunk <= 100_000:
-        raise CycleError(f"Invalid chunk: {chunk}. Must be from 1 to 100000.")
+    _require_chunk(chunk)
     cycle = await _cycle(db, cycle_name)
     _require_purgeable(cycle)
     cid = cycle["id"]
@@ -339,8 +344,7 @@ async def purge_notifications(
     (DELIVERED or FAILED) and last changed before ``before``, then the routed notifications
     created before it that no remaining message names. Nothing PENDING or unrouted goes; the
     outbox is history of deliveries, so it is purged, not exported."""
-    if not 0 < chunk <= 100_000:
-        raise CycleError(f"Invalid chunk: {chunk}. Must be from 1 to 100000.")
+    _require_chunk(chunk)
     outcome = Outcome("notifications", None, dict.fromkeys(OUTBOX_TABLES, 0))
     while True:
         async with db.transaction() as tx:
