@@ -122,8 +122,7 @@ class Engine:
         ``lease_ttl`` are fixed at start (the caller keeps the running values)."""
         settings = engine_settings(config, **self._fixed, log_interval=log_interval)
         self.config = config
-        self.tracker.settings = settings.tracker
-        self.tracker.lost.lost_after = settings.tracker.lost_workflow_after
+        self.tracker.settings = settings.tracker  # its poll budget and lost-workflow rule too
         self.dispatcher.settings = settings.dispatcher
         self.canceller.settings = settings.canceller
         self.reconciler.debounce = settings.reconcile_debounce

@@ -45,6 +45,11 @@ class LostWorkflows:
         #: job id → monotonic time of the first "missing" answer
         self._since: dict[int, float] = {}
 
+    def reconfigure(self, lost_after: float, *, db_retry_max: float) -> None:
+        """New settings (SIGHUP); the workflows already missing keep their "since"."""
+        self.lost_after = lost_after
+        self._db_retry_max = db_retry_max
+
     def __bool__(self) -> bool:
         return bool(self._since)
 

@@ -12,28 +12,38 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from irpd.engine.priority import OperatorActivity
 
 
+class BudgetSettings(Protocol):
+    """The tracker's settings the budget reads (:class:`irpd.engine.tracker.TrackerSettings`)."""
+
+    @property
+    def max_polls_per_second(self) -> float: ...
+    @property
+    def ids_per_request(self) -> int: ...
+    @property
+    def max_due(self) -> int: ...
+    @property
+    def operator_yield(self) -> float: ...
+
+
 class PollBudget:
-    """A token bucket of workflow ids that only applies while operators are active."""
+    """A token bucket of workflow ids that only applies while operators are active.
+
+    It reads the tracker's settings on every call, so a SIGHUP's new settings apply at once."""
 
     def __init__(
         self,
+        settings: Callable[[], BudgetSettings],
         *,
-        max_polls_per_second: float,
-        ids_per_request: int,
-        max_due: int,
-        operator_yield: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._rate = max_polls_per_second
-        self._ids_per_request = ids_per_request
-        self._max_due = max_due
-        self._operator_yield = operator_yield
+        self._settings = settings
         self._clock = clock
-        self._tokens = max_polls_per_second
+        self._tokens = settings().max_polls_per_second
         self._tokens_at = clock()
         self._operators = OperatorActivity()
 
@@ -48,18 +58,19 @@ class PollBudget:
     def allowed(self) -> int:
         """How many jobs may be polled now: all that are due (up to ``max_due``), or while
         operators are active, whole requests' worth under ``max_polls_per_second``."""
-        rate = self._rate
+        settings = self._settings()
+        rate = settings.max_polls_per_second
         now = self._clock()
         # a bucket of a tenth of a second (at least one request): small, even steps
-        capacity = max(rate * 0.1, float(self._ids_per_request))
+        capacity = max(rate * 0.1, float(settings.ids_per_request))
         if rate <= 0 or not self._operators.recent():
             # no debt from unhurried times: operators find a full (small) bucket
             self._tokens, self._tokens_at = capacity, now
-            return self._max_due
+            return settings.max_due
         self._tokens = min(capacity, self._tokens + (now - self._tokens_at) * rate)
         self._tokens_at = now
-        step = max(1, self._ids_per_request)
-        return min(self._max_due, int(self._tokens) // step * step)
+        step = max(1, settings.ids_per_request)
+        return min(settings.max_due, int(self._tokens) // step * step)
 
     def spend(self, polled: int) -> None:
         """Take a hurried chunk's ids out of the bucket."""
@@ -67,7 +78,7 @@ class PollBudget:
 
     async def yield_to_operators(self) -> None:
         """Wait for a running command, up to ``operator_yield`` seconds."""
-        await self._operators.yield_to_operators(self._operator_yield)
+        await self._operators.yield_to_operators(self._settings().operator_yield)
 
     async def pause(self) -> None:
         """Between slices of CPU work: let the loop run what is ready (timers, I/O, the other
@@ -76,5 +87,5 @@ class PollBudget:
         and the parallel chunks' steps added up to 20-30 ms loop iterations
         (docs/performance.md, *Steady-state loop lag*)."""
         if self._operators.recent():
-            await self._operators.yield_to_operators(self._operator_yield)
+            await self.yield_to_operators()
         await asyncio.sleep(0)

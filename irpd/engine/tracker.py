@@ -110,6 +110,9 @@ class Tracker:
         self._leases = leases
         self._health = health
         self._events = events
+        self.lost = LostWorkflows(
+            store, settings.lost_workflow_after, db_retry_max=settings.db_retry_max
+        )
         self.settings = settings
         self._on_settled = on_settled
         self._rng = rng or random.Random()
@@ -130,25 +133,27 @@ class Tracker:
         self.loaded = asyncio.Event()
         self._added_during_resync: set[int] = set()
         #: operator priority: the poll budget and the waits for running commands
-        self.budget = PollBudget(
-            max_polls_per_second=settings.max_polls_per_second,
-            ids_per_request=settings.ids_per_request,
-            max_due=settings.max_due,
-            operator_yield=settings.operator_yield,
-            clock=clock,
-        )
-        self.lost = LostWorkflows(
-            store, settings.lost_workflow_after, db_retry_max=settings.db_retry_max
-        )
+        self.budget = PollBudget(lambda: self.settings, clock=clock)
         #: chunks in flight at once: one per status request the gateway allows now
         self._parallelism: Callable[[], int] = getattr(
-            moodys, "status_parallelism", lambda: settings.parallel_chunks
+            moodys, "status_parallelism", lambda: self.settings.parallel_chunks
         )
         #: ids per chunk: what one status request carries (fewer when long ids would make
         #: its URL too long), so that every chunk is one full request
         self._request_size: Callable[[], int] = getattr(
-            moodys, "status_request_size", lambda: settings.ids_per_request
+            moodys, "status_request_size", lambda: self.settings.ids_per_request
         )
+
+    @property
+    def settings(self) -> TrackerSettings:
+        """The running settings; setting them (SIGHUP) reaches the lost-workflow rule too (the
+        poll budget reads them on every call)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: TrackerSettings) -> None:
+        self._settings = settings
+        self.lost.reconfigure(settings.lost_workflow_after, db_retry_max=settings.db_retry_max)
 
     # --- notifications from the rest of the engine ------------------------------------------
     def add(self, job_id: int, batch_id: int, status: str, workflow_id: str) -> None:
