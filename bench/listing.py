@@ -34,13 +34,6 @@ from bench.tracking import MB, _wait_for_transitions
 from irpd.control.client import ControlClient
 
 
-def _rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def _list_all(socket: Path, batch_id: int) -> dict[str, Any]:
     pages: list[float] = []
     rows = size = first_job = 0
@@ -100,7 +93,7 @@ def _sample_while(done: threading.Event, daemon: Daemon) -> tuple[list[float], i
         daemon.call("status")
         latencies.append((time.perf_counter() - started) * 1000)
         if time.perf_counter() >= next_rss:
-            highest = max(highest, _rss(daemon.pid))
+            highest = max(highest, daemon.memory().rss)
             next_rss = time.perf_counter() + 0.02
     return latencies, highest
 
@@ -120,7 +113,7 @@ async def measure_listing(rig: Rig, jobs: int) -> ListingFigures:
         await _wait_for_transitions(rig, db, daemon, batch_id, "SUBMITTED")
         await asyncio.sleep(rig.options.listing_settle)
         before = loop_lag(await rig.status(daemon))
-        rss_before = _rss(daemon.pid)
+        rss_before = daemon.memory().rss
         # the same status calls for a few seconds without a listing: the comparison
         quiet = threading.Event()
         threading.Timer(BASELINE_S, quiet.set).start()
