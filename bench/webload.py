@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -33,16 +31,22 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from bench.cpu import process_cpu
 from bench.figures import percentile, rounded
 from bench.web import TOKEN, start_console, wait_ready
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def _end(process: subprocess.Popen[bytes]) -> float:
+    """SIGTERM ``process`` and wait (SIGKILL after 30 s); the CPU seconds it had used."""
+    used = process_cpu(process.pid) or 0.0
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return used
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,26 +109,8 @@ class ConsoleLoad:
 
     def stop(self) -> ConsoleFigures | None:
         """Stop the load process (it writes its figures), then the console; blocking."""
-        web_cpu = load_cpu = 0.0
-        if self._load is not None:
-            with contextlib.suppress(OSError):
-                load_cpu = cpu_seconds(self._load.pid)
-            self._load.send_signal(signal.SIGTERM)
-            try:
-                self._load.wait(30)
-            except subprocess.TimeoutExpired:
-                self._load.kill()
-                self._load.wait()
-        if self._web is not None:
-            with contextlib.suppress(OSError):
-                web_cpu = cpu_seconds(self._web.pid)
-            if self._web.poll() is None:
-                self._web.send_signal(signal.SIGTERM)
-                try:
-                    self._web.wait(30)
-                except subprocess.TimeoutExpired:
-                    self._web.kill()
-                    self._web.wait()
+        load_cpu = 0.0 if self._load is None else _end(self._load)
+        web_cpu = 0.0 if self._web is None else _end(self._web)
         if not self._out.exists():
             return None
         data = json.loads(self._out.read_text(encoding="utf-8"))
