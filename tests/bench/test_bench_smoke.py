@@ -8,12 +8,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import run_bench
+
 JOBS = 200
 
 #: figures the issue asks for, by where they live in the JSON
@@ -65,9 +64,7 @@ def _nulls(value: Any, path: str = "") -> list[str]:
 
 def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    command = [
-        sys.executable,
-        "-m",
+    result = run_bench(
         "bench.run",
         "--sizes",
         str(JOBS),
@@ -93,9 +90,7 @@ def test_harness_runs_and_writes_every_figure(pg_admin_dsn: str, tmp_path: Path)
         pg_admin_dsn,
         "--out",
         str(out),
-    ]
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=110, check=False
+        timeout=110,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"N={JOBS}" in result.stdout

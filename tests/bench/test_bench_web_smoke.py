@@ -4,11 +4,10 @@ a tiny batch, every figure present. No timing is asserted (figures: docs/perform
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import run_bench
+
 FIGURES = (
     "batch_page",
     "jobs_api_first_page",
@@ -22,9 +21,7 @@ FIGURES = (
 
 def test_web_bench_runs_and_prints_every_figure(pg_admin_dsn: str, tmp_path: Path) -> None:
     out = tmp_path / "web.json"
-    command = [
-        sys.executable,
-        "-m",
+    result = run_bench(
         "bench.web",
         "--jobs",
         "200",
@@ -36,9 +33,7 @@ def test_web_bench_runs_and_prints_every_figure(pg_admin_dsn: str, tmp_path: Pat
         pg_admin_dsn,
         "--out",
         str(out),
-    ]
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=110, check=False
+        timeout=110,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(out.read_text(encoding="utf-8"))

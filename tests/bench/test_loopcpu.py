@@ -4,11 +4,9 @@ bench.loopcpu DIR``, a real process as the harness runs it; no daemon)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import REPO_ROOT, run_bench
 
 
 def test_the_summary_counts_long_iterations_and_collections_per_minute(tmp_path: Path) -> None:
@@ -17,14 +15,7 @@ def test_the_summary_counts_long_iterations_and_collections_per_minute(tmp_path:
         "collections": [[1010.0, 0, 9.5], [1075.0, 1, 4.0]],
     }
     (tmp_path / "loopcpu-1.json").write_text(json.dumps(data), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.loopcpu", str(tmp_path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_bench("bench.loopcpu", str(tmp_path), timeout=60, check=True)
     lines = done.stdout.splitlines()
     assert lines[1] == (
         "  minute 0: iterations over 10/20/50 ms 2/1/0, longest [3.0, 12.0, 25.0]; "
