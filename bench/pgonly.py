@@ -39,7 +39,8 @@ async def statement_alone(db: BenchDb, dsn: str, batch_id: int, chunk: int) -> f
     try:
         await store.heartbeat(socket.gethostname(), os.getpid(), "bench")
         await store.claim(600.0, SHARDS)
-        chunks = [ids[i : i + max(1, chunk)] for i in range(0, len(ids), max(1, chunk))]
+        size = max(1, chunk)
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
         started = time.perf_counter()
         await asyncio.gather(*(_write(store, chunks) for _ in range(CONNECTIONS)))
         seconds = time.perf_counter() - started

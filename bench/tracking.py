@@ -174,7 +174,7 @@ async def throughput_phase(
     finally:
         await daemon.stop()
     requests = seen.count(STATUS_LIST)
-    alone = await statement_alone(db, dsn, batch_id, span.count // max(1, requests or 1))
+    alone = await statement_alone(db, dsn, batch_id, span.count // max(1, requests))
     pgbench = await run_pgbench_async(
         dsn, scale=rig.options.pgbench_scale, seconds=rig.options.pgbench_seconds
     )
