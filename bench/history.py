@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -307,13 +308,9 @@ async def retire_figures(rig: Rig, dsn: str, cycle: str, settle: float) -> dict[
         "status_p50_ms": rounded(percentile(status_ms, 50), 2),
         "status_p99_ms": rounded(percentile(status_ms, 99), 2),
         "status_max_ms": rounded(max(status_ms), 2),
-        "loop_lag_before": _lag(before),
-        "loop_lag_after": _lag(after),
+        "loop_lag_before": asdict(before),
+        "loop_lag_after": asdict(after),
     }
-
-
-def _lag(lag: Any) -> dict[str, Any]:
-    return {"p50_ms": lag.p50_ms, "p99_ms": lag.p99_ms, "max_ms": lag.max_ms}
 
 
 async def _finish_live(dsn: str, batch_id: int) -> None:
