@@ -190,11 +190,9 @@ async def _vacuum(dsn: str) -> None:
     changed rows (migration 0100), done here because a CI server may run without it (this
     machine's has ``autovacuum = off``), where every round's dead rows would otherwise stay
     in the history database's indexes and weigh on the next round."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("VACUUM (ANALYZE) irp_job, irp_job_configuration, irp_job_tracking_log")
-    finally:
-        await conn.close()
+    await _once(
+        dsn, "execute", "VACUUM (ANALYZE) irp_job, irp_job_configuration, irp_job_tracking_log"
+    )
 
 
 async def live_figures(rig: Rig, dsn: str, live_jobs: int) -> dict[str, Any]:
@@ -316,23 +314,17 @@ async def retire_figures(rig: Rig, dsn: str, cycle: str, settle: float) -> dict[
 async def _finish_live(dsn: str, batch_id: int) -> None:
     """End a round's live batch (its jobs FINISHED, the batch COMPLETED, its cycle ARCHIVED),
     so that the next round (or a ``--reuse`` run) seeds and tracks only its own."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(FINISH_LIVE, batch_id)
-    finally:
-        await conn.close()
+    await _once(dsn, "execute", FINISH_LIVE, batch_id)
 
 
 async def _history_cycles(dsn: str) -> list[str]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT cycle_name FROM irp_cycle WHERE cycle_name LIKE 'history-%' "
-            "AND status = 'ARCHIVED' ORDER BY id"
-        )
-        return [row["cycle_name"] for row in rows]
-    finally:
-        await conn.close()
+    rows = await _once(
+        dsn,
+        "fetch",
+        "SELECT cycle_name FROM irp_cycle WHERE cycle_name LIKE 'history-%' "
+        "AND status = 'ARCHIVED' ORDER BY id",
+    )
+    return [row["cycle_name"] for row in rows]
 
 
 async def _round(
@@ -410,18 +402,19 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 async def _setting(dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return str(await conn.fetchval("SELECT current_setting($1)", name))
-    finally:
-        await conn.close()
+    return str(await _once(dsn, "fetchval", "SELECT current_setting($1)", name))
 
 
 async def _database_mb(dsn: str) -> float:
+    size = await _once(dsn, "fetchval", "SELECT pg_database_size(current_database())")
+    return round(int(size) / 2**20, 1)
+
+
+async def _once(dsn: str, how: str, query: str, *args: Any) -> Any:
+    """``query`` on a connection of its own (``how``: execute, fetch or fetchval)."""
     conn = await asyncpg.connect(dsn)
     try:
-        size = await conn.fetchval("SELECT pg_database_size(current_database())")
-        return round(int(size) / 2**20, 1)
+        return await getattr(conn, how)(query, *args)
     finally:
         await conn.close()
 
