@@ -170,14 +170,15 @@ def _server_side(log: Path, listed: int) -> dict[str, Any]:
     answered = logscan.events(log, "control_answered")
     at = [i for i, line in enumerate(answered) if line.fields.get("command") == "batch.jobs"]
     pages = [answered[i].fields for i in at[:listed]]
-    after = at[len(pages) - 1] + 1 if pages else len(answered)
+    if not pages:
+        return {}
+    after = at[len(pages) - 1] + 1
+    listings = {command for command, _ in FIRST_PAGES}
     firsts = [
         float(line.fields["first_byte_ms"])
         for line in answered[after:]
-        if line.fields.get("command") in {command for command, _ in FIRST_PAGES}
+        if line.fields.get("command") in listings
     ]
-    if not pages:
-        return {}
     status = _answer_ms(answered[at[0] : after], "status")
     quiet = _answer_ms(answered[: at[0]], "status")
     first = [float(p["first_byte_ms"]) for p in pages]
@@ -190,8 +191,8 @@ def _server_side(log: Path, listed: int) -> dict[str, Any]:
         "page_loop_cpu_max_ms": rounded(max(cpu), 2),
         "page_loop_step_max_ms": rounded(max(float(p["loop_step_max_ms"]) for p in pages), 2),
         "pages_with_full_gc": sum(1 for p in pages if (p.get("gc_passes") or [0, 0, 0])[2]),
-        "server_status_p50_ms": rounded(percentile(status, 50), 2) if status else None,
-        "server_status_p99_ms": rounded(percentile(status, 99), 2) if status else None,
+        "server_status_p50_ms": rounded(percentile(status, 50), 2),
+        "server_status_p99_ms": rounded(percentile(status, 99), 2),
         "server_status_without_listing_p99_ms": rounded(percentile(quiet, 99), 2),
         "first_pages": len(firsts),
         "server_first_pages_p50_ms": rounded(percentile(firsts, 50), 2),

@@ -203,8 +203,8 @@ async def generate(
         "events_per_stream_max": max(counts, default=0),
         "batch_page_requests": len(samples),
         "batch_page_failures": failed[0],
-        "batch_page_p50_ms": rounded(percentile(samples, 50), 1) if samples else None,
-        "batch_page_p99_ms": rounded(percentile(samples, 99), 1) if samples else None,
+        "batch_page_p50_ms": rounded(percentile(samples, 50), 1),
+        "batch_page_p99_ms": rounded(percentile(samples, 99), 1),
     }
 
 
