@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import structlog
 
@@ -38,8 +38,6 @@ from irpd.engine.supervisor import Supervisor
 from irpd.errors import ConfigError
 from irpd.excel.loader import load_workbook
 from irpd.logs import set_level
-from irpd.monitoring.service import MetricsService
-from irpd.monitoring.stuck import RunTimeExpectations
 from irpd.moodys.client import MoodysClient
 from irpd.moodys.preflight import ReferenceChecker
 from irpd.notify.service import Notifications
@@ -51,6 +49,9 @@ from irpd.systemd import Notifier, watchdog_interval, watchdog_loop
 from irpd.transformers.catalogue import builtin_registry
 from irpd.transformers.registry import load_entry_points
 from irpd.wiring import circuit_settings, import_file_uploader, moodys_settings
+
+if TYPE_CHECKING:  # prometheus_client is imported only when metrics.listen is set
+    from irpd.monitoring.service import MetricsService
 
 log = structlog.get_logger("irpd.app")
 
@@ -249,6 +250,9 @@ async def build_daemon(
         config, config_path, opened, moodys, ops, engine, control, plans, notifications, commands
     )
     if config.metrics.listen:
+        from irpd.monitoring.service import MetricsService
+        from irpd.monitoring.stuck import RunTimeExpectations
+
         daemon.metrics = MetricsService(
             config.metrics.listen,
             engine,

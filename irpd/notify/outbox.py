@@ -25,15 +25,17 @@ import random
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import structlog
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from irpd.db.database import Database, DatabaseUnavailable, Row
 from irpd.notify.compose import compose, note_from_row
 from irpd.notify.delivery import Channel, DeliveryError
 from irpd.notify.settings import NotificationsConfig
+
+if TYPE_CHECKING:  # prometheus_client is imported only when metrics.listen is set
+    from prometheus_client.core import Metric
 
 log = structlog.get_logger("irpd.notify")
 
@@ -266,6 +268,8 @@ class Outbox:
 
     def metric_families(self) -> Iterable[Metric]:
         """The outbox's metrics (sampled with the engine's)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         stats = self.stats
         depth = GaugeMetricFamily(
             "irpd_notification_outbox_depth",
