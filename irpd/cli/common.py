@@ -61,15 +61,23 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def non_negative(text: str) -> float:
-    """An argparse ``type``: a finite number, 0 or more (else a usage error, exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
+def non_negative_of(unit: str = "") -> Callable[[str], float]:
+    """An argparse ``type``: a finite number of ``unit``, 0 or more (else a usage error, exit 2)."""
+    number, more = (f"number of {unit}", f"0 or more {unit}") if unit else ("number", "0 or more")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {number}: {text!r}") from None
+        if not 0 <= value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {more}: {text}")
+        return value
+
+    return parse
+
+
+non_negative = non_negative_of()
 
 
 #: the largest id PostgreSQL's BIGINT holds

@@ -28,7 +28,7 @@ from irpd.cli.commands import (
     Session,
     report_error,
 )
-from irpd.cli.common import DefaultsParser, load, positive_id
+from irpd.cli.common import DefaultsParser, load, non_negative_of, positive_id
 from irpd.cli.edits import UsageError, read_bytes
 from irpd.cli.notifications import add_parser as add_notifications
 from irpd.cli.notifications import notifications
@@ -104,14 +104,7 @@ class _Renamed(argparse.Action):
 _id = positive_id
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text}")
-    return value
+_seconds = non_negative_of("seconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
