@@ -28,7 +28,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
+from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable, not_serving
 from irpd.plans import default_plan_text
 from irpd.samples import sample_path
 from irpd.samples.cycle_data import DEMO_FAILING_ANALYSIS
@@ -112,10 +112,8 @@ def _start_daemon(workdir: Path, base_url: str) -> tuple[subprocess.Popen[bytes]
             with ControlClient(socket_path, timeout=5) as client:
                 client.call("ping")
             return proc, socket_path
-        except DaemonUnreachable:
-            time.sleep(0.3)
-        except DaemonRefused as exc:  # NotReady: bound, still starting (the database)
-            if exc.kind != "NotReady":
+        except (DaemonUnreachable, DaemonRefused) as exc:
+            if not not_serving(exc):
                 raise
             time.sleep(0.3)
     raise RuntimeError("irpd did not become ready within 180 s")

@@ -37,7 +37,7 @@ from irpd.cli.plan_commands import PLAN_COMMANDS, add_batch_actions, add_cycle_a
 from irpd.cli.reports import REPORT_COMMANDS, add_report_parsers
 from irpd.cli.views import View, problems
 from irpd.cli.waiting import CredentialsRefused
-from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
+from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable, not_serving
 from irpd.errors import IrpdError
 from statemachines.batch import BatchStatus
 from statemachines.job import JobStatus
@@ -381,7 +381,7 @@ def _main(arguments: list[str]) -> int:
         if found and not args.json:
             print(problems(found, View()), file=sys.stderr)
         # still starting (waiting for the database): nothing ran; like an unreachable daemon
-        return EXIT_UNREACHABLE if exc.kind == "NotReady" else EXIT_REFUSED
+        return EXIT_UNREACHABLE if not_serving(exc) else EXIT_REFUSED
     except CredentialsRefused as exc:  # a wait for acknowledgement that cannot end well
         report_error(args.json, exc.kind, str(exc))
         return EXIT_REFUSED

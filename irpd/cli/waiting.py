@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TextIO
 
 from irpd.cli.render import bar, counts, duration
-from irpd.control.client import DaemonRefused, DaemonUnreachable
+from irpd.control.client import DaemonRefused, DaemonUnreachable, not_serving
 
 EXIT_OK, EXIT_FAILED, EXIT_TIMED_OUT, EXIT_NEEDS_OPERATOR = 0, 1, 3, 4
 TERMINAL_BATCH: Final = ("COMPLETED", "FAILED", "CANCELLED")
@@ -148,8 +148,7 @@ def wait_batch(
                 shown = call("batch.show", batch_id=batch_id)
             except (DaemonUnreachable, DaemonRefused) as exc:
                 # a restart: the socket gone, then bound while the new daemon starts
-                restarting = not isinstance(exc, DaemonRefused) or exc.kind == "NotReady"
-                if not restarting or elapsed > max_wait:
+                if not not_serving(exc) or elapsed > max_wait:
                     raise
                 time.sleep(POLL_SECONDS)
                 continue

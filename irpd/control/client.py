@@ -26,6 +26,12 @@ class DaemonRefused(Exception):
         self.details = details
 
 
+def not_serving(exc: DaemonUnreachable | DaemonRefused) -> bool:
+    """The daemon is gone or still starting (``NotReady``: bound, waiting for the database):
+    nothing ran, and asking again later may work."""
+    return isinstance(exc, DaemonUnreachable) or exc.kind == "NotReady"
+
+
 class ControlClient:
     """One connection to the daemon; send commands, get results or :class:`DaemonRefused`."""
 
