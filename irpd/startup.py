@@ -112,14 +112,12 @@ async def open_when_ready(
     starting = starting or StartingUp()
     keepalive = asyncio.create_task(keep_start_alive(notifier), name="irpd:start-keepalive")
     started = time.monotonic()
-    attempts = 0
     delay = FIRST_RETRY
     logged_at = float("-inf")
     logged_cause = ""
     try:
         while not stop.is_set():
-            attempts += 1
-            starting.attempts = attempts
+            starting.attempts += 1
             try:
                 opened = await _unless_stopped(
                     open_database(config.database, config.state.dir), stop
@@ -138,7 +136,7 @@ async def open_when_ready(
                         reason=exc.reason,
                         error=str(exc),
                         sqlstate=exc.sqlstate,
-                        attempts=attempts,
+                        attempts=starting.attempts,
                         waited_seconds=round(waited, 1),
                         retry_in=round(pause, 1),
                     )
@@ -148,14 +146,14 @@ async def open_when_ready(
             if opened is None:
                 break
             starting.phase = "starting the engine"
-            if attempts > 1:
+            if starting.attempts > 1:
                 log.info(
                     "database_reached",
-                    attempts=attempts,
+                    attempts=starting.attempts,
                     waited_seconds=round(time.monotonic() - started, 1),
                 )
             return opened
-        log.info("database_wait_abandoned", attempts=attempts)
+        log.info("database_wait_abandoned", attempts=starting.attempts)
         return None
     finally:
         keepalive.cancel()
