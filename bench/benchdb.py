@@ -1,7 +1,8 @@
 """The benchmark's PostgreSQL: which server, fresh migrated databases, seeding and observing.
 
 The server is ``--dsn`` when given, else the local server on 127.0.0.1:5432 if it answers,
-else an embedded one (pgserver) in the work directory. Every run creates its own databases
+else an embedded one (pgserver) in the work directory; with ``--split-cores`` always an
+embedded one, pinned to its cores (``bench/layout.py``). Every run creates its own databases
 and drops them at the end. The SQL lives in ``bench/sql/bench.sql``, run by name.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import asyncpg
 
 import sql
+from bench import layout
 from irpd.db.database import Database
 from irpd.db.embedded import EmbeddedPostgres
 from irpd.db.migrate import migrate
@@ -67,8 +69,15 @@ async def reachable(dsn: str, timeout: float = 3.0) -> bool:
     return True
 
 
-async def choose_server(dsn: str | None, workdir: Path) -> Server:
-    """``dsn``, else the local server if reachable, else an embedded server in ``workdir``."""
+async def choose_server(
+    dsn: str | None, workdir: Path, postgres_cpus: tuple[int, ...] = ()
+) -> Server:
+    """``dsn``, else the local server if reachable, else an embedded server in ``workdir``;
+    with ``postgres_cpus``, an embedded server pinned to them (see :func:`pinned_server`)."""
+    if postgres_cpus:
+        if dsn:
+            raise ValueError("a given server (--dsn) cannot be pinned to cores")
+        return await pinned_server(workdir, postgres_cpus)
     if dsn:
         return Server(dsn, "given (--dsn)")
     if await reachable(LOCAL_DSN):
@@ -76,6 +85,25 @@ async def choose_server(dsn: str | None, workdir: Path) -> Server:
     embedded = EmbeddedPostgres(workdir / "pgdata")
     admin = await embedded.start_async()
     return Server(admin, "embedded (pgserver)", embedded)
+
+
+async def pinned_server(workdir: Path, cpus: tuple[int, ...]) -> Server:
+    """An embedded server in ``workdir`` started from a thread restricted to ``cpus``; its
+    postmaster's affinity is checked (every backend inherits it)."""
+    embedded = EmbeddedPostgres(workdir / "pgdata")
+    admin = await asyncio.to_thread(layout.call_pinned, cpus, embedded.start)
+    description = f"embedded (pgserver), pinned to core(s) {layout.cores_text(cpus)}"
+    server = Server(admin, description, embedded)
+    postmaster = int((embedded.data_dir / "postmaster.pid").read_text().split()[0])
+    found = layout.affinity_of(postmaster)
+    if found != tuple(sorted(cpus)):
+        server.stop()
+        message = (
+            f"the embedded postmaster runs on core(s) {layout.cores_text(found)}, "
+            f"not {layout.cores_text(cpus)}"
+        )
+        raise RuntimeError(message)
+    return server
 
 
 async def fresh_database(admin_dsn: str, label: str) -> str:
@@ -185,6 +213,10 @@ class BenchDb:
         """Process ids of the daemon's PostgreSQL backends on this database."""
         rows = await self._conn.fetch(self._queries["daemon_backends"])
         return [int(row["pid"]) for row in rows]
+
+    async def backend_pid(self) -> int:
+        """Process id of this connection's PostgreSQL backend."""
+        return int(await self._val("backend_pid"))
 
     async def server_facts(self) -> dict[str, str]:
         """Version and the settings that decide write throughput."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.cpu import CpuFigures
+from bench.layout import Layout
 from bench.provenance import Provenance
 
 
@@ -144,6 +145,8 @@ class Machine:
     synchronous_commit: str
     fsync: str
     shared_buffers: str
+    #: which cores the harness (and every process it starts) and PostgreSQL ran on
+    layout: Layout
     load_average_before: tuple[float, float, float]
     load_average_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.cpu import CpuFigures
 from bench.figures import Report, SizeResult, SubmissionFigures
+from bench.layout import describe
 
 Getter = Callable[[SizeResult], Any]
 
@@ -163,6 +164,7 @@ def render_table(report: Report, *, markdown: bool = False) -> str:
         f"{m.postgres_version} ({m.postgres_server}; synchronous_commit={m.synchronous_commit}, "
         f"fsync={m.fsync}, shared_buffers={m.shared_buffers}); load average before "
         f"{m.load_average_before[0]:.2f}, after {m.load_average_after[0]:.2f}\n"
+        f"layout {describe(m.layout)}\n"
         f"irpd from {p.source} at {p.commit or 'no git commit'}"
         f"{' + changed: ' + ', '.join(p.changed_files) if p.changed_files else ''}\n"
         f"client rate limit {_rate(s.requests_per_second)}; status batch size "

@@ -1,6 +1,7 @@
 """``python -m bench.run``: the scale benchmark of the real ``irpd run`` process.
 
-    python -m bench.run [--sizes 1000,10000,100000] [--dsn DSN] [--out bench/results/latest.json]
+    python -m bench.run [--sizes 1000,10000,100000] [--dsn DSN | --split-cores]
+                        [--out bench/results/latest.json]
 
 Starts (or is given) PostgreSQL and the fake Moody's (its own process, zero latency), then for
 each N measures the sweep, recovery, memory, control latency and transition throughput
@@ -19,14 +20,16 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import benchdb, loopcpu
+from bench import benchdb, layout, loopcpu
 from bench.benchdb import BenchDb
 from bench.fake_client import FakeProcess
 from bench.figures import BenchSettings, Machine, Report, SizeResult
+from bench.layout import Layout, LayoutError
 from bench.listing import measure_listing, render_listing
 from bench.profiler import summarise
 from bench.provenance import product_provenance
@@ -71,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--dsn",
         help="superuser DSN of the PostgreSQL server to use (default: "
         "127.0.0.1:5432 if it answers, else an embedded server)",
+    )
+    p.add_argument(
+        "--split-cores",
+        action="store_true",
+        help="emulate PostgreSQL on its own host: start an embedded PostgreSQL pinned to the "
+        "lowest usable core and run the harness, the daemon, the fake and pgbench on the "
+        "others (needs 2 usable cores; not with --dsn; see bench/layout.py)",
     )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file ({DEFAULT_OUT})")
     p.add_argument(
@@ -196,10 +206,27 @@ def _load() -> tuple[float, float, float]:
     return (round(one, 2), round(five, 2), round(fifteen, 2))
 
 
-async def _machine(server: benchdb.Server) -> Machine:
+def layout_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Layout:
+    """The cores layout the arguments ask for; a usage error (exit 2) when it cannot be had."""
+    if not args.split_cores:
+        return layout.shared_layout()
+    if args.dsn:
+        parser.error("--split-cores starts its own PostgreSQL: a --dsn server cannot be pinned")
+    try:
+        return layout.split_layout()
+    except LayoutError as exc:
+        parser.error(str(exc))
+
+
+async def _machine(server: benchdb.Server, cores: Layout) -> Machine:
     db = await BenchDb.connect(server.admin_dsn)
     try:
         facts = await db.server_facts()
+        if cores.split:  # the backends inherit the postmaster's mask: check one of them
+            backend = layout.affinity_of(await db.backend_pid())
+            if backend != cores.postgres_cpus:
+                message = f"a backend of the pinned server runs on {layout.cores_text(backend)}"
+                raise RuntimeError(message)
     finally:
         await db.close()
     return Machine(
@@ -211,6 +238,7 @@ async def _machine(server: benchdb.Server) -> Machine:
         synchronous_commit=facts["synchronous_commit"],
         fsync=facts["fsync"],
         shared_buffers=facts["shared_buffers"],
+        layout=cores,
         load_average_before=_load(),
     )
 
@@ -219,19 +247,22 @@ def _progress(text: str) -> None:
     print(f"[bench {datetime.now(UTC).strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-async def run_with(options: Options, dsn: str | None, workdir: Path, command: str) -> Report:
-    """Every measurement on the server ``dsn`` (or the default one)."""
+async def run_with(
+    options: Options, dsn: str | None, workdir: Path, command: str, cores: Layout
+) -> Report:
+    """Every measurement on the server ``dsn`` (or the default one, or with a split layout
+    an embedded one on its cores), the harness already on ``cores.harness_cpus``."""
     product = product_provenance()
-    server = await benchdb.choose_server(dsn, workdir)
+    server = await benchdb.choose_server(dsn, workdir, cores.postgres_cpus)
     fake = FakeProcess(workdir / "fake.log")
     rig = Rig(server, fake, workdir, options)
     try:
-        machine = await _machine(server)
+        machine = await _machine(server, cores)
         await fake.start()
         await fake.set_latency(options.moodys_latency)
         _progress(
             f"PostgreSQL {machine.postgres_version} ({server.description}); fake at "
-            f"{fake.base_url}; work directory {workdir}"
+            f"{fake.base_url}; work directory {workdir}; layout {layout.describe(cores)}"
         )
         baseline = await baseline_memory(rig)
         _progress(f"idle daemon RSS {baseline.rss / MB:.1f} MB")
@@ -283,14 +314,18 @@ async def run_with(options: Options, dsn: str | None, workdir: Path, command: st
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run, print the table, write the JSON."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cores = layout_from(args, parser)
     configure_logging("warning", "console", stream=sys.stderr)
     command = "python -m bench.run " + shlex.join(list(argv if argv is not None else sys.argv[1:]))
     workdir = Path(tempfile.mkdtemp(prefix="irpd-bench-"))
     if args.loop_cpu is not None:
         os.environ.update(loopcpu.environ_for(args.loop_cpu))  # the daemons inherit it
     try:
-        report = asyncio.run(run_with(options_from(args), args.dsn, workdir, command))
+        pinned = layout.process_pinned(cores.harness_cpus) if cores.split else nullcontext()
+        with pinned:  # every thread and process the run starts inherits the harness's cores
+            report = asyncio.run(run_with(options_from(args), args.dsn, workdir, command, cores))
     finally:
         if args.keep_workdir:
             _progress(f"work directory kept: {workdir}")

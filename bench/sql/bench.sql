@@ -80,6 +80,9 @@ SELECT current_setting('server_version') AS server_version,
        current_setting('shared_buffers') AS shared_buffers,
        current_setting('max_connections') AS max_connections
 
+-- name: backend_pid
+SELECT pg_backend_pid()
+
 -- name: daemon_backends
 -- Server processes of the daemon's pool (application_name 'irpd') on this database.
 SELECT pid FROM pg_stat_activity
