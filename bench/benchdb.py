@@ -206,8 +206,12 @@ class BenchDb:
     async def back_to_queued(self, batch_id: int) -> list[int]:
         """The batch's RUNNING jobs back in QUEUED, vacuumed; their ids in order."""
         ids = await self._val("running_back_to_queued", batch_id)
-        await self._conn.execute(self._queries["vacuum_jobs"])
+        await self.vacuum_jobs()
         return [int(i) for i in ids]
+
+    async def vacuum_jobs(self) -> None:
+        """``VACUUM ANALYZE irp_job``: the dead rows of the phase before are gone."""
+        await self._conn.execute(self._queries["vacuum_jobs"])
 
     async def daemon_backends(self) -> list[int]:
         """Process ids of the daemon's PostgreSQL backends on this database."""

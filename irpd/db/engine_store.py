@@ -100,7 +100,9 @@ class EngineStore:
         """Apply moves decided by the machines (compare-and-set + tracking-log row, one
         statement, fenced by this worker's shard leases); return those that moved."""
         rows = await apply_moves(self.db, moves, effects, source, self.worker_id)
-        return [Moved(r["id"], r["batch_id"], r["target"], r["expected"]) for r in rows]
+        # every move statement returns id, batch_id, target, expected first (Moved's order)
+        make = Moved._make
+        return [make(r[:4]) for r in rows]
 
     async def acknowledge(self, moves: Sequence[Move], effects: Effects) -> list[Acknowledged]:
         """Apply ``acknowledge`` moves; return the jobs with their workflow ids."""

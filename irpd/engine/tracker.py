@@ -41,7 +41,7 @@ from statemachines.job import (
     report_error,
     report_move,
 )
-from statemachines.polling import PollPolicy, next_poll_delay
+from statemachines.polling import PollPolicy, first_poll_delay, next_poll_delay
 
 log = structlog.get_logger("irpd.tracker")
 
@@ -439,9 +439,7 @@ class Tracker:
         if decision.kind == "apply" and decision.target is not None:
             target = decision.target
             poll_in = (
-                None
-                if target in TERMINAL_JOB_STATUSES
-                else next_poll_delay(target, 0.0, 0, policy, self._rng)
+                None if target in TERMINAL_JOB_STATUSES else first_poll_delay(policy, self._rng)
             )
             # the status is a column of the log row (progress lives on the job); only Moody's
             # messages need JSON, and most transitions carry none: nothing to encode or store

@@ -109,6 +109,17 @@ def _unchanged(state: Row) -> bool:
 #: reconciler's time on it; a small one refreshes within the debounce)
 SUMMARY_PACE: Final = 10.0
 
+#: what a full reconciliation costs per job (~1 s for 100,000 jobs on the 2-core benchmark
+#: machine under load, docs/performance.md): the estimate that paces the first summary refresh
+#: of a batch this process has not reconciled yet. After a restart that is every batch, at the
+#: moment the tracker's first sweep polls all of their jobs at once.
+RECON_SECONDS_PER_JOB: Final = 1e-5
+
+
+def _jobs(state: Row) -> int:
+    """The batch's jobs, from the live counts."""
+    return sum(int(n) for n in (state["counts"] or {}).values()) + int(state["skipped_jobs"])
+
 
 def _in_flight(state: Row) -> bool:
     """True when the batch is ACTIVE with non-skipped jobs not yet terminal: reconciling can
@@ -147,6 +158,10 @@ class Recon:
         started = time.monotonic()
         if only_on_change:
             state = await self._db.fetchrow("recon_state", bid)
+            if state is not None and bid not in self._refresh_after:
+                # not reconciled by this process yet: paced on an estimate of the cost
+                estimate = RECON_SECONDS_PER_JOB * _jobs(state)
+                self._refresh_after[bid] = started + SUMMARY_PACE * estimate
             wait = self._refresh_after.get(bid, 0.0) - started
             unchanged = state is not None and _unchanged(state)
             deferred = state is not None and not unchanged and _in_flight(state) and wait > 0
@@ -160,13 +175,17 @@ class Recon:
                     "recon_log_id": None,
                     "summary": None,
                     # a summary refresh put off (paced): the caller reconciles again after this
-                    "retry_in": round(wait, 3) if deferred else None,
+                    "retry_in": max(0.001, round(wait, 3)) if deferred else None,
                 }
         try:
-            return await self._reconcile(bid, only_on_change)
+            result = await self._reconcile(bid, only_on_change)
         finally:
             cost = time.monotonic() - started
             self._refresh_after[bid] = time.monotonic() + SUMMARY_PACE * cost
+        if result["status"] in SETTLED_BATCH_STATUSES:
+            # nothing in flight to pace any more (a reactivated batch is estimated afresh)
+            del self._refresh_after[bid]
+        return result
 
     async def _reconcile(self, bid: int, only_on_change: bool) -> Reconciled:
         async with self._db.transaction() as tx:

@@ -145,6 +145,21 @@ def test_job_statuses_are_written_only_by_the_move_statements() -> None:
         assert "irp_job_tracking_log" in sql, f"{name}: a move without its audit row"
 
 
+def test_nullable_move_columns_are_read_by_one_multi_argument_unnest() -> None:
+    """``irpd.db.moves.nullable`` sends a column of NULLs as one NULL array: safe only where
+    the statement reads it with the ids in one ``unnest``, which pads a NULL array."""
+    queries = load_queries()
+    nullable = {name: ("$4",) for name in _move_statements()}
+    nullable["engine_apply_reports"] = ("$4", "$6", "$7", "$8")
+    for name, params in nullable.items():
+        sql = _strip_comments(queries[name])
+        unnest = re.search(r"unnest\(([^)]*)\)", sql)
+        assert unnest is not None, name
+        args = unnest.group(1)
+        for param in ("$1", *params):
+            assert re.search(re.escape(param) + r"::\w+\[\]", args), f"{name}: {param}"
+
+
 # --- code --------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from irpd.ops import Operations
+from irpd.ops import Operations, recon
 from irpd.ops.results import Reconciled
 
 from .support import Daemon, finish_all, job_ids, register_jobs, run_to, summary_of
@@ -237,3 +237,25 @@ async def test_reconciling_ten_thousand_jobs(
     assert summary_of(outcome)["fulfilled_configs"] == 10_000
     report = await ops.reports.batch_report(batch_id)
     assert (report["progress_pct"], report["finished_jobs"]) == (100, 10_000)
+
+
+async def test_the_first_summary_refresh_of_a_batch_in_flight_is_paced_on_an_estimate(
+    ops: Operations, batch: dict[str, Any], daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart the reconciler sees every batch for the first time, while the tracker
+    polls all their jobs at once: a batch still in flight has its summary refreshed only
+    after SUMMARY_PACE × the estimated cost, not at once. An outcome is never put off."""
+    # 3 jobs at 1 s each: a 30 s estimated pace (the real figure is 10 µs per job)
+    monkeypatch.setattr(recon, "RECON_SECONDS_PER_JOB", 1.0)
+    first, second, _ = await _three_jobs(
+        ops, batch, daemon, ("RUNNING",), ("RUNNING",), ("FINISHED",)
+    )
+    bid = batch["batch_id"]
+    put_off = await ops.recon.recon_batch(bid, only_on_change=True)
+    assert put_off["recon_log_id"] is None
+    assert 25 <= (put_off.get("retry_in") or 0) <= recon.SUMMARY_PACE * 3
+    await ops.tracking.apply_status_fact(first, "FINISHED", {"status": "FINISHED"})
+    await ops.tracking.apply_status_fact(second, "FAILED", {"status": "FAILED"})
+    settled = await ops.recon.recon_batch(bid, only_on_change=True)
+    assert (settled["status"], settled.get("retry_in")) == ("FAILED", None)
+    assert settled["recon_log_id"] is not None

@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statemachines.job import POLLABLE_JOB_STATUSES, JobStatus
-from statemachines.polling import PollPolicy, next_poll_delay
+from statemachines.job import (
+    JOB_REPORT_LIFECYCLE,
+    POLLABLE_JOB_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    JobStatus,
+)
+from statemachines.polling import PollPolicy, first_poll_delay, next_poll_delay
 
 POLICY = PollPolicy(min_interval=5.0, max_interval=300.0, growth=1.5, jitter=0.1)
 NO_JITTER = replace(POLICY, jitter=0.0)
@@ -28,6 +33,20 @@ def test_delay_is_always_within_bounds(
 ) -> None:
     delay = next_poll_delay(status, seconds, polls, POLICY, random.Random(seed))
     assert POLICY.min_interval <= delay <= POLICY.max_interval
+
+
+@given(pollable, st.integers(), st.sampled_from([POLICY, NO_JITTER]))
+def test_first_poll_delay_is_next_poll_delay_of_a_fresh_status(
+    status: JobStatus, seed: int, policy: PollPolicy
+) -> None:
+    fresh = next_poll_delay(status, 0.0, 0, policy, random.Random(seed))
+    assert first_poll_delay(policy, random.Random(seed)) == fresh
+
+
+def test_every_status_a_report_moves_to_is_terminal_or_polled() -> None:
+    """The tracker gives a reported non-terminal status its first_poll_delay unchecked."""
+    targets = {dest for _, dest in JOB_REPORT_LIFECYCLE.pairs}
+    assert targets <= TERMINAL_JOB_STATUSES | POLLABLE_JOB_STATUSES
 
 
 def test_first_poll_comes_soon_after_submission() -> None:
