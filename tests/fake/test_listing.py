@@ -50,6 +50,9 @@ async def test_ids_lookup_ignores_unknown_ids_and_duplicates(api: Api) -> None:
     ids = seed_workflows(api, 3)
     page = await api.lookup([*ids, ids[0], "424242"])
     assert page["totalMatchCount"] == 3
+    # spaces and empty parts take the careful parse; the same records come back, once each
+    page = await api.lookup([f" {ids[0]} ", "", ids[1], f"{ids[0]}", " "])
+    assert sorted(str(w["id"]) for w in page["workflows"]) == sorted(ids[:2])
 
 
 async def test_default_limit_is_100_and_max_limit_1000(api: Api) -> None:

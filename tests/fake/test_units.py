@@ -286,3 +286,53 @@ def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
                 seen_multi.add(fast["status"])
     assert seen == set(STATUSES)
     assert {"QUEUED", "RUNNING", "FINISHED", "FAILED"} <= seen_multi
+
+
+def test_fast_workflow_json_follows_a_record_it_has_rendered_before() -> None:
+    """What workflow_json keeps on a record (its fixed parts, startTime, endTime) is never
+    stale: one record rendered before and after each change of its state."""
+    settings = FakeSettings(
+        time_scale=0.0,
+        seed=3,
+        quota=0,
+        durations={kind: StageDurations((1, 1), (2, 2), (10, 10)) for kind in WORKFLOW_TYPES},
+        cancel_durations=CancelDurations((5, 5), (5, 5)),
+    )
+    simulation = Simulation(settings, SimClock(0.0, start=1_735_689_600.25))
+    record = simulation.submit(workflow_type="GEOHAZ", name="g", body_text=" ", summary={})
+    later = simulation.submit(workflow_type="GEOHAZ", name="h", body_text="{}", summary={})
+
+    def rendered(paused: bool) -> dict[str, object]:
+        view = View(
+            now=simulation.now(), base_url="http://h:1", tenant="t", user="u", paused=paused
+        )
+        fast: dict[str, object] = json.loads(workflow_json(record, view))
+        assert fast == materialise(render_workflow(record, view))
+        return fast
+
+    statuses = [rendered(True)["status"]]  # QUEUED, paused
+    simulation.set_quota(None)
+    for seconds in (0.5, 1.0, 2.0, 1.0, 3.0):  # PENDING, RUNNING as time moves
+        simulation.advance(seconds)
+        statuses.append(rendered(False)["status"])
+    assert rendered(False)["progress"] != 0
+    assert simulation.cancel(record) is None
+    for seconds in (0.0, 5.0, 5.0):  # CANCEL_REQUESTED, CANCELLING, CANCELLED
+        simulation.advance(seconds)
+        statuses.append(rendered(False)["status"])
+    assert statuses == [
+        "QUEUED",
+        "QUEUED",
+        "PENDING",
+        "RUNNING",
+        "RUNNING",
+        "RUNNING",
+        "CANCEL_REQUESTED",
+        "CANCELLING",
+        "CANCELLED",
+    ]
+    final = rendered(False)
+    assert final["endTime"] is not None
+    assert final["jobs"][0]["input"] == {}  # type: ignore[index]
+    record = later  # the other one ran to its end: FINISHED
+    assert rendered(False)["status"] == "FINISHED"

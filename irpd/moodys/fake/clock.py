@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -49,14 +48,21 @@ class SimClock:
 
 def iso(epoch: float) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, the fake's timestamp format."""
-    millis = int(epoch * 1000) % 1000
-    return _iso_second(int(epoch // 1)) + f".{millis:03d}Z"
+    second = epoch // 1  # a float: equal keys hash alike, and no int() to call
+    text = _SECONDS.get(second)
+    if text is None:
+        # strftime is the slow part, and workflows started together share their second
+        if len(_SECONDS) >= _SECONDS_KEPT:
+            _SECONDS.clear()
+        text = _SECONDS[second] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return text + _MILLIS[int(epoch * 1000) % 1000]
 
 
-@functools.lru_cache(maxsize=4096)
-def _iso_second(second: int) -> str:
-    # strftime is the slow part, and workflows started together share their second
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+#: ``YYYY-MM-DDTHH:MM:SS`` of recent whole seconds (emptied when full)
+_SECONDS: dict[float, str] = {}
+_SECONDS_KEPT = 4096
+#: ``.000Z`` ... ``.999Z``
+_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
 
 
 def parse_iso(text: str) -> float:

@@ -31,9 +31,13 @@ class View:
         self.paused = paused
 
 
+#: ``%`` format of a job's UUID from (workflow id & 0xFFFFFFFF, job index)
+JOB_UUID_FORMAT = "%08x-0000-4000-8000-%012x"
+
+
 def job_uuid(workflow_id: int, index: int) -> str:
     """A stable UUID-shaped id for the *index*-th job of a workflow."""
-    return f"{workflow_id & 0xFFFFFFFF:08x}-0000-4000-8000-{index:012x}"
+    return JOB_UUID_FORMAT % (workflow_id & 0xFFFFFFFF, index)
 
 
 def _start_iso(record: WorkflowRecord, now: float) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from aiohttp import web
@@ -33,14 +34,15 @@ KNOWN_TYPES = frozenset(
         "EDM2EDM",
     }
 )
-SORT_KEYS: Mapping[str, Callable[[WorkflowRecord, float], Any]] = {
-    "submitTime": lambda r, now: (r.submit_at, r.id),
-    "id": lambda r, now: r.id,
-    "name": lambda r, now: (r.name, r.id),
-    "type": lambda r, now: (r.type, r.id),
-    "status": lambda r, now: (r.status_at(now), r.id),
-    "startTime": lambda r, now: (r.run_start or 0.0, r.id),
-    "endTime": lambda r, now: (r.end_time() or 0.0, r.id),
+#: ``sortby=`` values: each gives the sort key of a record at a simulated instant
+SORT_KEYS: Mapping[str, Callable[[float], Callable[[WorkflowRecord], Any]]] = {
+    "submitTime": lambda now: attrgetter("submit_at", "id"),
+    "id": lambda now: attrgetter("id"),
+    "name": lambda now: attrgetter("name", "id"),
+    "type": lambda now: attrgetter("type", "id"),
+    "status": lambda now: lambda r: (r.status_at(now), r.id),
+    "startTime": lambda now: lambda r: (r.run_start or 0.0, r.id),
+    "endTime": lambda now: lambda r: (r.end_time() or 0.0, r.id),
 }
 
 
@@ -111,17 +113,20 @@ async def list_workflows(request: web.Request) -> web.Response:
     name = query.get("workflowname")
     username = query.get("username")
     candidates = _candidates(ctx, query.get("ids"), name)
-    matched = [
-        record
-        for record in candidates
-        if record.api is None
-        and (name is None or record.name == name)
-        and (username is None or username == ctx.settings.user_name)
-        and (types is None or record.type in types)
-        and (window is None or window[0] <= record.submit_at <= window[1])
-        and (statuses is None or record.status_at(now) in statuses)
-    ]
-    matched.sort(key=lambda r: sort_key(r, now), reverse=descending)
+    if name is None and username is None and types is None and window is None and statuses is None:
+        matched = [record for record in candidates if record.api is None]
+    else:
+        matched = [
+            record
+            for record in candidates
+            if record.api is None
+            and (name is None or record.name == name)
+            and (username is None or username == ctx.settings.user_name)
+            and (types is None or record.type in types)
+            and (window is None or window[0] <= record.submit_at <= window[1])
+            and (statuses is None or record.status_at(now) in statuses)
+        ]
+    matched.sort(key=sort_key(now), reverse=descending)
     body = workflow_list_json(
         len(matched), matched[offset : offset + limit], view_of(ctx, request, now)
     )
@@ -130,17 +135,18 @@ async def list_workflows(request: web.Request) -> web.Response:
 
 def _candidates(ctx: FakeContext, ids: str | None, name: str | None) -> Iterable[WorkflowRecord]:
     if ids is not None:
-        records = []
-        for part in ids.split(","):
+        parts = ids.split(",")
+        if ids.replace(",", "").isdigit():  # the usual query: digits and commas only
+            return ctx.simulation.get_many(map(int, filter(None, parts)))
+        numbers = []
+        for part in parts:
             raw = part.strip()
             if not raw:
                 continue
             if not raw.isdigit():
                 raise bad_request("WORKFLOW-511", f"Invalid workflow id: {raw}")
-            record = ctx.simulation.get(int(raw))
-            if record is not None:
-                records.append(record)
-        return {r.id: r for r in records}.values()
+            numbers.append(int(raw))
+        return ctx.simulation.get_many(numbers)
     if name is not None:
         return ctx.simulation.named(name)
     return ctx.simulation.records()
@@ -200,7 +206,7 @@ def _window(start: str | None, end: str | None) -> tuple[float, float] | None:
 
 def _sorting(
     sortby: str | None, order: str | None
-) -> tuple[Callable[[WorkflowRecord, float], Any], bool]:
+) -> tuple[Callable[[float], Callable[[WorkflowRecord], Any]], bool]:
     key = SORT_KEYS.get(sortby or "submitTime")
     if key is None:
         raise bad_request("WORKFLOW-512", f"Invalid sort attributes: {sortby}")

@@ -58,8 +58,9 @@ class WorkflowRecord:
     priority: str = "Medium"
     start_iso: str | None = None
     end_iso: str | None = None
-    #: name, type and summary as JSON text (fixed at birth; rendered on first use)
-    fixed_json: tuple[str, str, str] | None = None
+    #: name, type, summary, input and first job head as JSON text (fixed at birth;
+    #: rendered on first use, see workflow_json)
+    fixed_json: tuple[str, str, str, str, str] | None = None
 
     @property
     def run_start(self) -> float | None:
