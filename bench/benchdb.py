@@ -203,6 +203,15 @@ class BenchDb:
         assert row is not None
         return Transitions(int(row["transitions"]), row["first_ts"], row["last_ts"])
 
+    async def daemon_statements(
+        self, previous: str, status: str, batch_id: int
+    ) -> list[list[int]]:
+        """The jobs each of the daemon's statements moved ``previous → status``, in order."""
+        rows = await self._conn.fetch(
+            self._queries["daemon_statements"], previous, status, batch_id
+        )
+        return [[int(i) for i in row["ids"]] for row in rows]
+
     async def back_to_queued(self, batch_id: int) -> list[int]:
         """The batch's RUNNING jobs back in QUEUED, vacuumed; their ids in order."""
         ids = await self._val("running_back_to_queued", batch_id)

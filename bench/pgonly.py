@@ -1,12 +1,15 @@
-"""The PostgreSQL-only limit of transition throughput: the daemon's own bulk statement alone.
+"""The PostgreSQL-only limit of transition throughput: the daemon's own bulk statements alone.
 
 After the throughput phase (the daemon stopped), the phase's N jobs go back to QUEUED and the
 statement the tracker writes a chunk of reports with (``EngineStore.apply_moves`` with the
 ``engine_apply_reports`` effects: compare-and-set, tracking-log row, one statement per chunk,
-fenced by shard leases) moves them QUEUED → RUNNING again, in chunks of the size the daemon
-used (transitions per status request) on ``CONNECTIONS`` connections at once, with no daemon,
-no HTTP and no fake. Transitions/s of the daemon divided by this is how close it comes to
-what PostgreSQL allows for its own writes on this machine.
+fenced by shard leases) moves them QUEUED → RUNNING again, replaying the daemon's own chunks
+(the same jobs per statement, read back from the tracking log by writing transaction, in the
+order it wrote them) on ``CONNECTIONS`` connections at once, with no daemon, no HTTP and no
+fake. Which jobs share a statement decides how many of its updates find room on their heap
+pages (HOT updates, no index writes), so a replay of other chunks would measure another
+workload. Transitions/s of the daemon divided by this is how close it comes to what
+PostgreSQL allows for its own writes on this machine.
 """
 
 from __future__ import annotations
@@ -23,24 +26,27 @@ from irpd.db.moves import reports
 from irpd.engine.leases import SHARDS
 from statemachines.job import JobStatus, report_move
 
-#: statements in flight at once (two cores: more only queue in PostgreSQL)
+#: statements in flight at once (more only queue in PostgreSQL on one or two cores)
 CONNECTIONS = 4
 WORKER = "bench-statement-alone"
 
 
-async def statement_alone(db: BenchDb, dsn: str, batch_id: int, chunk: int) -> float | None:
-    """Transitions/s of the tracker's bulk statement alone over the batch's RUNNING jobs
-    (moved back to QUEUED first); ``None`` when there are none."""
+async def statement_alone(db: BenchDb, dsn: str, batch_id: int) -> float | None:
+    """Transitions/s of the tracker's bulk statements alone, replaying the daemon's
+    QUEUED → RUNNING chunks of the batch (its jobs moved back to QUEUED first); ``None``
+    when there are none."""
+    chunks = await db.daemon_statements("QUEUED", "RUNNING", batch_id)
     ids = await db.back_to_queued(batch_id)
-    if not ids:
+    if not ids or not chunks:
         return None
+    if sorted(i for chunk in chunks for i in chunk) != ids:
+        raise RuntimeError("statement alone: the daemon's chunks are not the batch's jobs")
+    chunks.reverse()  # taken from the end: in the order the daemon wrote them
     pool = await Database.connect(dsn, max_size=CONNECTIONS, application_name=WORKER)
     store = EngineStore(pool, WORKER)
     try:
         await store.heartbeat(socket.gethostname(), os.getpid(), "bench")
         await store.claim(600.0, SHARDS)
-        size = max(1, chunk)
-        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
         started = time.perf_counter()
         await asyncio.gather(*(_write(store, chunks) for _ in range(CONNECTIONS)))
         seconds = time.perf_counter() - started

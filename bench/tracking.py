@@ -177,7 +177,7 @@ async def throughput_phase(
     finally:
         await daemon.stop()
     requests = seen.count(STATUS_LIST)
-    alone = await statement_alone(db, dsn, batch_id, span.count // max(1, requests))
+    alone = await statement_alone(db, dsn, batch_id)
     pgbench = await run_pgbench_async(
         dsn, scale=rig.options.pgbench_scale, seconds=rig.options.pgbench_seconds
     )

@@ -73,6 +73,17 @@ SELECT count(*)::bigint AS transitions,
   JOIN irp_job_tracking_log t ON t.job_id = j.id
  WHERE j.batch_id = $3 AND t.previous_status = $1 AND t.job_status = $2
 
+-- name: daemon_statements
+-- The jobs of batch $3 that each of the daemon's statements moved $1 → $2: one array per
+-- writing transaction (its xmin), in the order they were written. The statement alone
+-- (bench/pgonly.py) replays exactly these chunks.
+SELECT array_agg(t.job_id ORDER BY t.id) AS ids
+  FROM irp_job j
+  JOIN irp_job_tracking_log t ON t.job_id = j.id
+ WHERE j.batch_id = $3 AND t.previous_status = $1 AND t.job_status = $2
+ GROUP BY t.xmin::text
+ ORDER BY min(t.id)
+
 -- name: server_version
 SELECT current_setting('server_version') AS server_version,
        current_setting('synchronous_commit') AS synchronous_commit,

@@ -52,6 +52,12 @@ MAX_DUE = 20_000
 #: first polls after a start are spread so that at most this many jobs are due per second;
 #: benchmark-tuned: recovery of 100,000 jobs inside poll_min_interval (docs/performance.md)
 RECOVERY_RATE = 20_000.0
+#: the shortest window a load's first polls are spread over, even with ``recovery_spread``
+#: 0: jobs due in the same microsecond come off the schedule in id order, and consecutive ids
+#: share PostgreSQL heap pages, so a chunk of them moved by one statement found no room there
+#: for HOT updates (a fifth of them HOT; PostgreSQL's CPU per transition ×1.6, against every
+#: update HOT for chunks spread over the table; docs/performance.md)
+LOAD_TIE_SPREAD = 0.01
 #: chunks answered but not yet written that a sweep holds beyond the status-request limit:
 #: requests go on while a few chunks are decided and written (the pool's writers, not more)
 WRITE_AHEAD = 4
@@ -242,11 +248,7 @@ class Tracker:
         except DatabaseUnavailable:
             return False
         first_load = not self.loaded.is_set()
-        window = min(
-            self.settings.recovery_spread,
-            len(fresh) / self.settings.recovery_rate,
-            self._sweep_window(),
-        )
+        window = self._load_window(len(fresh))
         now = self._clock()
         for count, row in enumerate(fresh):
             # first polls land uniformly at random over the window: no burst after a restart
@@ -281,6 +283,19 @@ class Tracker:
                 fresh.append(row)
             elif job.status != row.status:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
+
+    def _load_window(self, jobs: int) -> float:
+        """Seconds over which the first polls of ``jobs`` loaded jobs are spread: at most
+        ``recovery_rate`` due per second, within the recovery spread and the sweep window,
+        and never less than :data:`LOAD_TIE_SPREAD`."""
+        return max(
+            LOAD_TIE_SPREAD,
+            min(
+                self.settings.recovery_spread,
+                jobs / self.settings.recovery_rate,
+                self._sweep_window(),
+            ),
+        )
 
     def _sweep_window(self) -> float:
         """The longest a first sweep may be spread over so that no job comes due again

@@ -3,6 +3,7 @@ up with the recovery spread or falls behind it (issue 17: 306-895 ids were polle
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any, cast
@@ -10,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from irpd.engine.schedule import TrackedJob
-from irpd.engine.tracker import Tracker, TrackerSettings
+from irpd.engine.tracker import LOAD_TIE_SPREAD, Tracker, TrackerSettings
 
 from .support import tracker_settings
 
@@ -52,7 +53,7 @@ async def test_no_job_is_polled_twice_before_all_were_polled(per_tick: int, gap:
     clock = Clock()
     settings = tracker_settings(recovery_rate=4000.0, ids_per_request=100)
     tracker = Polling(settings, clock)
-    window = min(settings.recovery_spread, jobs / settings.recovery_rate, tracker._sweep_window())
+    window = tracker._load_window(jobs)
     assert window == settings.policy.min_interval - 2 * settings.lookahead
     rng = random.Random(7)
     for i in range(jobs):  # as _load spreads the first polls
@@ -67,3 +68,20 @@ async def test_no_job_is_polled_twice_before_all_were_polled(per_tick: int, gap:
     assert len(first) == jobs
     # every first poll comes before any second poll, by a lookahead when the tracker keeps up
     assert min(second.values()) >= max(first.values()) + gap
+
+
+def test_a_load_without_spread_still_spreads_ties_over_the_table() -> None:
+    """With ``recovery_spread`` 0 every loaded job is due at once; were they due in the same
+    microsecond, chunks would be runs of consecutive ids (neighbours on PostgreSQL's heap
+    pages: no room for HOT updates when one statement moves them all)."""
+    jobs = 10_000
+    settings = tracker_settings(recovery_spread=0.0)
+    tracker = Polling(settings, Clock())
+    window = tracker._load_window(jobs)
+    assert window == LOAD_TIE_SPREAD
+    rng = random.Random(7)
+    for i in range(jobs):  # as _load spreads the first polls
+        tracker.schedule.put(TrackedJob(i, 1, "QUEUED", str(i), 0.0, 0, window * rng.random()))
+    chunk = [job.id for job in tracker.schedule.pop_due(window, 500)]
+    assert max(chunk) - min(chunk) > 0.9 * jobs
+    assert sum(1 for a, b in itertools.pairwise(chunk) if b == a + 1) < 10
