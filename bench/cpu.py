@@ -6,10 +6,13 @@ Linux only (``/proc``); a figure that cannot be read (e.g. a remote server's bac
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -111,3 +114,63 @@ def _delta(now: float | None, before: float | None) -> float | None:
     if now is None or before is None:
         return None
     return round(now - before, 2)
+
+
+@dataclass
+class CpuTrace:
+    """CPU seconds of a few processes sampled every ``every`` seconds against wall-clock time
+    (epoch seconds, as the tracking log's timestamps and the fake's request log), so that the
+    CPU of a window known only afterwards (first status request → last write) can be read off:
+    CPU time, unlike wall time, does not grow when other work shares the machine."""
+
+    pids: dict[str, int]
+    every: float = 0.05
+    _times: list[float] = field(default_factory=list)
+    _samples: dict[str, list[float]] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Sample from now until :meth:`stop`."""
+        self._samples = {name: [] for name in self.pids}
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop sampling (one last sample first)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._sample()
+
+    async def _run(self) -> None:
+        while True:
+            self._sample()
+            await asyncio.sleep(self.every)
+
+    def _sample(self) -> None:
+        values = {name: process_cpu(pid) for name, pid in self.pids.items()}
+        if any(value is None for value in values.values()):
+            return  # a process has gone: keep the samples taken while all were alive
+        self._times.append(time.time())
+        for name, value in values.items():
+            self._samples[name].append(float(value or 0.0))
+
+    def between(self, name: str, first: float | None, last: float | None) -> float | None:
+        """CPU seconds of ``name`` from wall time ``first`` to ``last`` (linear between the
+        samples around each end); None outside the samples."""
+        if first is None or last is None or not self._times:
+            return None
+        if first < self._times[0] or last > self._times[-1] or last < first:
+            return None
+        return self._at(name, last) - self._at(name, first)
+
+    def _at(self, name: str, when: float) -> float:
+        times, values = self._times, self._samples[name]
+        i = bisect.bisect_left(times, when)
+        if i == 0:
+            return values[0]
+        if i >= len(times):
+            return values[-1]
+        t0, t1, v0, v1 = times[i - 1], times[i], values[i - 1], values[i]
+        return v0 if t1 == t0 else v0 + (v1 - v0) * (when - t0) / (t1 - t0)

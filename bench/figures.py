@@ -74,6 +74,10 @@ class ThroughputFigures:
     ratio_to_statement_alone: float | None
     loop_lag: LoopLag
     cpu: CpuFigures
+    #: CPU µs per transition within first status request → last write (bench.cpu.CpuTrace):
+    #: what the daemon and the fake spend per transition, whatever else the machine runs
+    daemon_us_per_transition: float | None
+    fake_us_per_transition: float | None
     log_lines_max_30s: int
 
 

@@ -105,6 +105,11 @@ SIZE_ROWS: tuple[tuple[str, Getter, str], ...] = (
     ("throughput: status requests", _get("throughput.status_requests"), ""),
     ("throughput: log lines, most in 30 s", _get("throughput.log_lines_max_30s"), "< 10,000"),
     ("throughput CPU s: irpd / fake / pg / other", _cpu("throughput.cpu"), ""),
+    (
+        "throughput: CPU us per transition irpd / fake",
+        _two("throughput.daemon_us_per_transition", "throughput.fake_us_per_transition"),
+        "",
+    ),
 )
 
 SUBMISSION_ROWS: tuple[tuple[str, Callable[[SubmissionFigures], Any], str], ...] = (

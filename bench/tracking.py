@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from bench import benchdb, logscan
 from bench.benchdb import BenchDb
+from bench.cpu import CpuTrace
 from bench.daemon import PHASE_ERRORS, Daemon, DaemonError, Memory
 from bench.fake_client import STATUS_LIST
 from bench.figures import (
@@ -167,10 +168,13 @@ async def throughput_phase(
     meter = rig.cpu_meter(db)
     await meter.start()
     started = daemon.start()
+    trace = CpuTrace({"daemon": daemon.pid, "fake": rig.fake.pid})
+    trace.start()
     try:
         with rig.profiling(daemon, f"n{jobs}-throughput"):
             await _wait_for_transitions(rig, db, daemon, batch_id, "QUEUED")
         cpu = await meter.stop(daemon.pid)
+        await trace.stop()
         span = await db.transitions("QUEUED", "RUNNING")
         seen = await rig.fake.requests(mark, until=span.last_ts)
         status = await rig.status(daemon)
@@ -185,6 +189,11 @@ async def throughput_phase(
         None if span.last_ts is None or seen.first_wall is None else span.last_ts - seen.first_wall
     )
     rate = span.count / seconds if seconds else None
+
+    def per_transition(name: str) -> float | None:
+        spent = trace.between(name, seen.first_wall, span.last_ts)
+        return None if spent is None or not span.count else round(1e6 * spent / span.count, 1)
+
     return ThroughputFigures(
         transitions=span.count,
         seconds=rounded(seconds),
@@ -197,6 +206,8 @@ async def throughput_phase(
         ratio_to_statement_alone=rounded(rate / alone if rate and alone else None, 3),
         loop_lag=loop_lag(status),
         cpu=cpu,
+        daemon_us_per_transition=per_transition("daemon"),
+        fake_us_per_transition=per_transition("fake"),
         log_lines_max_30s=logscan.max_lines_per_window(daemon.log),
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from irpd.db.database import Database
-from irpd.db.moves import Effects, Source, apply_moves
+from irpd.db.moves import Effects, Source, apply_moves, joined
 from statemachines.job import JobStatus
 from statemachines.moves import Move
 
@@ -223,8 +223,9 @@ class EngineStore:
         """Bookkeeping for polls that found no change."""
         if not polls:
             return
-        # one array per column: (ids, expected, progress, poll_in)
-        await self.db.execute("engine_record_polls", *zip(*polls, strict=True))
+        # one parameter per column: (ids, expected statuses joined, progress, poll_in)
+        ids, expected, progress, poll_in = zip(*polls, strict=True)
+        await self.db.execute("engine_record_polls", ids, joined(expected), progress, poll_in)
 
     # --- lost workflows (Moody's answers without them) --------------------------------
     async def note_missing(self, jobs: Sequence[tuple[int, str]]) -> dict[int, float]:

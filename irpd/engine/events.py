@@ -11,10 +11,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 import structlog
 
 log = structlog.get_logger("irpd.engine")
+
+#: a move's target and (source, target), read in C: 100,000 moves are counted per burst
+_TARGET = itemgetter(3)
+_PAIR = itemgetter(2, 3)
 
 
 class TransitionEvents:
@@ -55,7 +60,7 @@ class TransitionEvents:
         (call only after the commit): each is logged while the interval's budget lasts, the
         rest are counted for the interval's summary."""
         self._roll()
-        self.total.update(move[3] for move in moves)
+        self.total.update(map(_TARGET, moves))
         room = max(0, self._per_interval - self._logged)
         for job_id, batch_id, source, target, workflow_id in moves[:room]:
             self._logged += 1
@@ -68,7 +73,7 @@ class TransitionEvents:
                 cause=cause,
             )
         if len(moves) > room:
-            self._suppressed.update((move[2], move[3]) for move in moves[room:])
+            self._suppressed.update(map(_PAIR, moves[room:]))
 
     def flush(self) -> None:
         """Emit the summary of suppressed events now (e.g. at shutdown)."""

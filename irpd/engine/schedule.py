@@ -48,6 +48,9 @@ class TrackedJob:
     due: float
     progress: int | None = None
     persisted: float = 0.0
+    #: its current heap entry (the same int object as in the heap: 8 bytes), -1 for none;
+    #: an entry popped is live when it is this one, with no entry to recompute per pop
+    entry: int = -1
 
 
 class PollSchedule:
@@ -78,14 +81,13 @@ class PollSchedule:
     def put(self, job: TrackedJob) -> None:
         """Track (or re-track) ``job`` due at ``job.due``."""
         self._jobs[job.id] = job
-        self._push(job.due, job.id)
+        self._push(job, job.due)
 
     def reschedule(self, job_id: int, due: float) -> None:
         """Move a tracked job's next poll to ``due``."""
         job = self._jobs.get(job_id)
         if job is not None:
-            job.due = due
-            self._push(due, job_id)
+            self._push(job, due)
 
     def remove(self, job_id: int) -> TrackedJob | None:
         """Stop tracking a job (its heap entries become stale)."""
@@ -112,20 +114,22 @@ class PollSchedule:
                 if job.due > now:  # due within the entry's microsecond, just after now
                     heapq.heappush(self._heap, entry)
                     break
-                job.due = float("inf")  # in flight: not due again until rescheduled
+                job.due, job.entry = float("inf"), -1  # in flight: not due until rescheduled
                 out.append(job)
         return out
 
-    def _push(self, due: float, job_id: int) -> None:
+    def _push(self, job: TrackedJob, due: float) -> None:
+        job.due = due
         if math.isfinite(due):  # an infinite due time is never due: nothing to push
-            heapq.heappush(self._heap, _entry(due, job_id))
+            job.entry = _entry(due, job.id)
+            heapq.heappush(self._heap, job.entry)
+        else:
+            job.entry = -1
 
     def _live(self, entry: int) -> TrackedJob | None:
         """The job of ``entry`` if the entry is its current one (else the entry is stale)."""
         job = self._jobs.get(entry & _ID_MASK)
-        if job is not None and math.isfinite(job.due) and _entry(job.due, job.id) == entry:
-            return job
-        return None
+        return job if job is not None and job.entry == entry else None
 
     def _drop_stale_head(self) -> None:
         while self._heap:
@@ -140,5 +144,5 @@ class PollSchedule:
     def compact(self) -> None:
         """Rebuild the heap when stale entries dominate (keeps memory bounded)."""
         if self.needs_compaction():
-            self._heap = [_entry(j.due, j.id) for j in self._jobs.values() if math.isfinite(j.due)]
+            self._heap = [j.entry for j in self._jobs.values() if j.entry >= 0]
             heapq.heapify(self._heap)

@@ -46,9 +46,12 @@ from statemachines.polling import PollPolicy, first_poll_delay, next_poll_delay
 log = structlog.get_logger("irpd.tracker")
 
 
-#: due jobs polled per sweep at most (the rest wait for the next sweep); benchmark-tuned:
-#: 20,000 keeps a sweep's loop steps short at 100,000 in flight (docs/performance.md)
-MAX_DUE = 20_000
+#: due jobs polled per sweep at most (the rest wait for the next sweep). A sweep takes its
+#: chunks off the schedule one at a time, so this does not bound a loop step; it bounds how
+#: long a sweep runs before the tracker looks at resyncs again. Every sweep ends by waiting
+#: for its last chunks to be written, so a smaller bound left both cores idle between
+#: sweeps: 20,000 gave five such pauses per 100,000 jobs (docs/performance.md)
+MAX_DUE = 100_000
 #: first polls after a start are spread so that at most this many jobs are due per second;
 #: benchmark-tuned: recovery of 100,000 jobs inside poll_min_interval (docs/performance.md)
 RECOVERY_RATE = 20_000.0

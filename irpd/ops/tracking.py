@@ -93,7 +93,7 @@ class Tracking:
                     raise StaleStateError(f"Job {jid} changed status while a poll was applied.")
                 logged = (await tx.fetch("job_tracking_log", jid, 1))[0]
             else:
-                await tx.execute("engine_record_polls", [jid], [current], [percent], [None])
+                await tx.execute("engine_record_polls", [jid], current, [percent], [None])
             row = await tx.fetchrow("job_read", jid)
             assert row is not None  # locked above
         return {

@@ -106,7 +106,8 @@ SELECT j.id, j.batch_id, j.status, j.idempotency_key, j.workflow_name, j.submitt
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($8) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::uuid[],
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::uuid[],
                            $7::text[]) AS t(id, expected, target, data, key, name), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
@@ -130,7 +131,8 @@ SELECT id, batch_id, target, expected FROM moved
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[],
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::text[],
                            $7::jsonb[], $8::jsonb[], $9::float8[])
         AS t(id, expected, target, data, workflow_id, request, response, poll_in), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
@@ -180,7 +182,8 @@ RETURNING j.id, j.batch_id, j.status, i.workflow_id
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[],
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::text[],
                            $7::jsonb[], $8::jsonb[], $9::boolean[])
         AS t(id, expected, target, data, error, request, response, accepted), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
@@ -252,7 +255,8 @@ SELECT j.id, j.batch_id, j.status, j.moodys_workflow_id,
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($10) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::int[],
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::int[],
                            $7::float8[], $8::text[])
         AS t(id, expected, target, data, progress, poll_in, error), owned o
      WHERE $10::text IS NULL OR irp_job_shard(t.id) = ANY (o.shards)
@@ -289,7 +293,8 @@ UPDATE irp_job AS j
        next_poll_at = coalesce(now() + make_interval(secs => i.poll_in), j.next_poll_at),
        progress = coalesce(i.progress, j.progress),
        poll_count = j.poll_count + 1
-  FROM unnest($1::bigint[], $2::text[], $3::int[], $4::float8[]) AS i(id, expected, progress, poll_in)
+  FROM unnest($1::bigint[], string_to_array($2::text, ','), $3::int[], $4::float8[])
+       AS i(id, expected, progress, poll_in)
  WHERE j.id = i.id AND j.status = i.expected
 
 -- name: engine_cancels_to_send
@@ -308,7 +313,8 @@ SELECT j.id, j.batch_id, j.moodys_workflow_id
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($7) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::float8[])
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::float8[])
         AS t(id, expected, target, data, poll_in), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (
@@ -373,7 +379,8 @@ SELECT j.id, extract(epoch FROM now() - j.moodys_missing_since)::float8 AS secon
 WITH owned AS MATERIALIZED (
     SELECT irp_owned_shards($8) AS shards
 ), input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[])
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::text[])
         AS t(id, expected, target, data, error), owned o
      WHERE irp_job_shard(t.id) = ANY (o.shards)
 ), moved AS (

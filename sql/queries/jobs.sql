@@ -56,7 +56,8 @@ RETURNING id AS job_id, batch_id, job_configuration_id, status, created_ts
 -- tracking-log row in one statement. Move columns (irpd/db/moves.py): $1 ids, $2 expected,
 -- $3 targets, $4 audit data, $5 source; $6 forced-ok reason or NULL, $7 terminal statuses.
 WITH input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[])
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[])
         AS t(id, expected, target, data)
 ), moved AS (
     UPDATE irp_job AS j

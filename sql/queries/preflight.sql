@@ -13,7 +13,8 @@ SELECT j.id, jc.job_configuration_data
 -- last_error, with their tracking-log rows. Move columns (irpd/db/moves.py): $1 ids,
 -- $2 expected, $3 targets, $4 audit data, $5 source; $6 reasons.
 WITH input AS (
-    SELECT t.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $6::text[])
+    SELECT t.* FROM unnest($1::bigint[], string_to_array($2::text, ','),
+                           string_to_array($3::text, ','), $4::jsonb[], $6::text[])
         AS t(id, expected, target, data, error)
 ), moved AS (
     UPDATE irp_job AS j

@@ -145,19 +145,34 @@ def test_job_statuses_are_written_only_by_the_move_statements() -> None:
         assert "irp_job_tracking_log" in sql, f"{name}: a move without its audit row"
 
 
-def test_nullable_move_columns_are_read_by_one_multi_argument_unnest() -> None:
+def _unnest_arguments(sql: str) -> str:
+    """The argument list of the statement's first ``unnest(…)`` (nested calls included)."""
+    start = sql.index("unnest(") + len("unnest(")
+    depth = 1
+    for end in range(start, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            return sql[start:end]
+    raise AssertionError("unbalanced unnest")
+
+
+def test_move_columns_are_read_by_one_multi_argument_unnest() -> None:
     """``irpd.db.moves.nullable`` sends a column of NULLs as one NULL array: safe only where
-    the statement reads it with the ids in one ``unnest``, which pads a NULL array."""
+    the statement reads it with the ids in one ``unnest``, which pads a NULL array. The
+    expected and target statuses come as one comma-joined text each (``moves.joined``),
+    split there."""
     queries = load_queries()
-    nullable = {name: ("$4",) for name in _move_statements()}
+    nullable: dict[str, tuple[str, ...]] = {name: ("$4",) for name in _move_statements()}
     nullable["engine_apply_reports"] = ("$4", "$6", "$7", "$8")
     for name, params in nullable.items():
-        sql = _strip_comments(queries[name])
-        unnest = re.search(r"unnest\(([^)]*)\)", sql)
-        assert unnest is not None, name
-        args = unnest.group(1)
+        args = _unnest_arguments(_strip_comments(queries[name]))
         for param in ("$1", *params):
             assert re.search(re.escape(param) + r"::\w+\[\]", args), f"{name}: {param}"
+        for joined in ("$2", "$3"):
+            assert f"string_to_array({joined}::text, ',')" in args, f"{name}: {joined}"
+    polls = _unnest_arguments(_strip_comments(queries["engine_record_polls"]))
+    assert "string_to_array($2::text, ',')" in polls
+    assert "," not in "".join(str(status) for status in JobStatus)
 
 
 # --- code --------------------------------------------------------------------------------
