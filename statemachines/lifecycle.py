@@ -30,6 +30,8 @@ from transitions import Machine, MachineError
 from statemachines.errors import IllegalTransition
 from statemachines.moves import Move
 
+_new_tuple = tuple.__new__
+
 S = TypeVar("S", bound=StrEnum)
 
 
@@ -143,7 +145,9 @@ class Lifecycle(Generic[S]):
         dest = self.lookup.get((current, trigger))  # type: ignore[arg-type]
         if dest is None:
             raise self.illegal(entity_id, self.states(current), trigger)
-        return Move(entity_id, current, dest, trigger, data)
+        # the tuple built directly: a named tuple's generated __new__ is a Python call that
+        # cost as much again (0.8 µs here, once per transition of a 100,000-job burst)
+        return _new_tuple(Move, (entity_id, current, dest, trigger, data))
 
     def fire_move(
         self, entity_id: int, current: S | str, trigger: str, data: dict[str, Any] | None = None

@@ -45,6 +45,8 @@ from statemachines.polling import PollPolicy, first_poll_delay, next_poll_delay
 
 log = structlog.get_logger("irpd.tracker")
 
+_new_tuple = tuple.__new__
+
 
 #: due jobs polled per sweep at most (the rest wait for the next sweep). A sweep takes its
 #: chunks off the schedule one at a time, so this does not bound a loop step; it bounds how
@@ -463,12 +465,10 @@ class Tracker:
             # messages need JSON, and most transitions carry none: nothing to encode or store
             data = {"messages": list(answer.messages)[:20]} if answer.messages else None
             error = report_error(target, answer.messages)
-            return Report(
-                report_move(job.id, job.status, target, data),
-                answer.progress,
-                poll_in,
-                None if error is None else clip(error),
-            )
+            move = report_move(job.id, job.status, target, data)
+            error = None if error is None else clip(error)
+            # the tuple built directly (a named tuple's __new__ is a Python call: 0.8 µs)
+            return _new_tuple(Report, (move, answer.progress, poll_in, error))
         if decision.kind != "unchanged":
             self._throttled.warning(
                 f"job_report_{decision.kind}",
