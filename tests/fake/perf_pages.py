@@ -3,9 +3,10 @@
 
 The benchmark's fake (``python -m bench.fake_server``: frozen clock, no quota) in a process
 of its own, N workflows created in it, then every one of them looked up over HTTP in
-``ids=`` pages of 860 (what the daemon sends), four times: QUEUED (the first render of each
+``ids=`` pages of 860 (what the daemon sends), five times: QUEUED (the first render of each
 record, which renders what never changes), QUEUED again, RUNNING after the clock moves (the
-throughput phase: each start time rendered for the first time) and RUNNING again. The
+throughput phase: each start time rendered for the first time), RUNNING again and FINISHED
+(each end time rendered for the first time). The
 figure is the fake process's user + system CPU (``/proc``, 10 ms ticks) over the pages,
 request parsing and response writing included, divided by N; RSS from ``/proc`` too.
 
@@ -26,6 +27,8 @@ from bench.fake_client import FakeProcess
 
 #: simulated seconds that take the benchmark's workflows from QUEUED to RUNNING
 TO_RUNNING = 300.0
+#: and then from RUNNING to FINISHED (USER_DEFINED runs for at most an hour)
+TO_FINISHED = 3700.0
 
 
 def rss_mb(pid: int) -> float:
@@ -65,6 +68,7 @@ async def main(total: int, page: int) -> None:
                     ("QUEUED, again", 0.0),
                     ("RUNNING, first render", TO_RUNNING),
                     ("RUNNING, again", 0.0),
+                    ("FINISHED, first render", TO_FINISHED),
                 ):
                     if advance:
                         await fake.advance(advance)

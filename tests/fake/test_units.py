@@ -19,7 +19,13 @@ from irpd.moodys.fake.render import View, render_workflow
 from irpd.moodys.fake.settings import WORKFLOW_TYPES, FakeSettings
 from irpd.moodys.fake.simulation import Simulation
 from irpd.moodys.fake.timeline import STATUSES, WorkflowRecord
-from irpd.moodys.fake.workflow_json import workflow_json
+from irpd.moodys.fake.workflow_json import (
+    _job_head,
+    _people,
+    _workflow,
+    workflow_json,
+    workflow_list_json,
+)
 
 # -- filters ------------------------------------------------------------------------------
 
@@ -278,8 +284,14 @@ def test_fast_workflow_json_matches_the_reference_in_every_state() -> None:
         view = View(
             now=now, base_url="http://h:1", tenant="t\u00e9", user="u", paused=simulation.paused
         )
-        for record in records:
-            fast = json.loads(workflow_json(record, view))
+        general = [_workflow(record, view, _people(view.tenant, view.user)) for record in records]
+        page = workflow_list_json(len(records), records, view)
+        assert page == (
+            f'{{"totalMatchCount":{len(records)},"workflows":[{",".join(general)}]}}'.encode()
+        )
+        for record, text in zip(records, general, strict=True):
+            assert workflow_json(record, view) == text  # the page loop writes the same bytes
+            fast = json.loads(text)
             assert fast == materialise(render_workflow(record, view))
             seen.add(fast["status"])
             if record.operations:
@@ -336,3 +348,70 @@ def test_fast_workflow_json_follows_a_record_it_has_rendered_before() -> None:
     assert final["jobs"][0]["input"] == {}  # type: ignore[index]
     record = later  # the other one ran to its end: FINISHED
     assert rendered(False)["status"] == "FINISHED"
+
+
+def test_fast_workflow_json_follows_what_it_keeps_through_every_change() -> None:
+    """A record rendered once, then again after each change that the text kept on it (its
+    fixed parts, startTime) must not hide: pause and resume while QUEUED, a script making
+    it fail while RUNNING, time moving on to FAILED; names, inputs and summaries that need
+    escaping; the page loop and the general path give the same bytes at every step."""
+    settings = FakeSettings(
+        time_scale=0.0,
+        seed=11,
+        quota=0,
+        durations={kind: StageDurations((1, 1), (2, 2), (10, 10)) for kind in WORKFLOW_TYPES},
+    )
+    simulation = Simulation(settings, SimClock(0.0, start=1_735_689_600.999))
+    records = [
+        simulation.submit(workflow_type="GEOHAZ", name='a "quoted" \\ n\u00e9', body_text="  "),
+        simulation.submit(
+            workflow_type="MRI_IMPORT",
+            name="tab\there",
+            body_text='{"x": "\u00e9"}',
+            summary={"edm": "E\u00e9"},
+        ),
+        simulation.submit(workflow_type="USER_DEFINED", name="plain", body_text="{}"),
+    ]
+
+    def check(paused: bool) -> set[str]:
+        view = View(
+            now=simulation.now(), base_url="http://h:1", tenant="t", user="u", paused=paused
+        )
+        people = _people(view.tenant, view.user)
+        page = workflow_list_json(len(records), records, view).decode()
+        general = [_workflow(record, view, people) for record in records]
+        assert page == f'{{"totalMatchCount":3,"workflows":[{",".join(general)}]}}'
+        statuses = set()
+        for record, text in zip(records, general, strict=True):
+            assert record.job_json == ',"jobs":[' + _job_head(record.id, 0)
+            document = json.loads(text)
+            assert document == materialise(render_workflow(record, view))
+            statuses.add(document["status"])
+        return statuses
+
+    assert check(True) == {"QUEUED"}  # paused: the DS-521 warning
+    assert check(False) == {"QUEUED"}  # same state, no warning
+    simulation.set_quota(None)
+    simulation.advance(1.5)
+    assert check(False) == {"PENDING"}
+    simulation.advance(2.0)
+    assert check(False) == {"RUNNING"}
+    simulation.advance(5.0)
+    assert check(False) == {"RUNNING"}  # progress moved, startTime kept
+    simulation.script(ScriptedOutcome("plain", message="late failure"))
+    assert check(False) == {"RUNNING"}  # progress now capped by the failure
+    simulation.advance(10.0)
+    assert check(False) == {"FINISHED", "FAILED"}
+
+
+def test_submission_order_is_id_order() -> None:
+    """``sortby=submitTime`` sorts by id (see routes_workflows._by_id): ids are handed out in
+    submission order and simulated time never goes back."""
+    clock = SimClock(0.0, start=1_700_000_000.0)
+    simulation = Simulation(FakeSettings(time_scale=0.0, seed=1), clock)
+    for index in range(50):
+        simulation.submit(workflow_type="GEOHAZ", name=f"w{index % 7}", body_text="{}")
+        clock.advance(index % 3 * 0.25)
+    records = list(simulation.records())
+    by_time = sorted(records, key=lambda record: (record.submit_at, record.id))
+    assert by_time == sorted(records, key=lambda record: record.id) == records

@@ -34,10 +34,18 @@ KNOWN_TYPES = frozenset(
         "EDM2EDM",
     }
 )
+
+
+def _by_id(now: float) -> Callable[[WorkflowRecord], Any]:
+    """Id order, which is also (submitTime, id) order: ids are handed out in submission
+    order and simulated time never goes back."""
+    return attrgetter("id")
+
+
 #: ``sortby=`` values: each gives the sort key of a record at a simulated instant
 SORT_KEYS: Mapping[str, Callable[[float], Callable[[WorkflowRecord], Any]]] = {
-    "submitTime": lambda now: attrgetter("submit_at", "id"),
-    "id": lambda now: attrgetter("id"),
+    "submitTime": _by_id,
+    "id": _by_id,
     "name": lambda now: attrgetter("name", "id"),
     "type": lambda now: attrgetter("type", "id"),
     "status": lambda now: lambda r: (r.status_at(now), r.id),
@@ -112,7 +120,7 @@ async def list_workflows(request: web.Request) -> web.Response:
     now = ctx.simulation.now()
     name = query.get("workflowname")
     username = query.get("username")
-    candidates = _candidates(ctx, query.get("ids"), name)
+    candidates = _candidates(ctx, query.get("ids"), name)  # in id order
     if name is None and username is None and types is None and window is None and statuses is None:
         matched = [record for record in candidates if record.api is None]
     else:
@@ -126,7 +134,10 @@ async def list_workflows(request: web.Request) -> web.Response:
             and (window is None or window[0] <= record.submit_at <= window[1])
             and (statuses is None or record.status_at(now) in statuses)
         ]
-    matched.sort(key=sort_key(now), reverse=descending)
+    if sort_key is not _by_id:
+        matched.sort(key=sort_key(now), reverse=descending)
+    elif descending:
+        matched.reverse()
     body = workflow_list_json(
         len(matched), matched[offset : offset + limit], view_of(ctx, request, now)
     )
@@ -134,19 +145,20 @@ async def list_workflows(request: web.Request) -> web.Response:
 
 
 def _candidates(ctx: FakeContext, ids: str | None, name: str | None) -> Iterable[WorkflowRecord]:
+    """The records asked for, each once, in id order."""
     if ids is not None:
         parts = ids.split(",")
         if ids.replace(",", "").isdigit():  # the usual query: digits and commas only
-            return ctx.simulation.get_many(map(int, filter(None, parts)))
-        numbers = []
+            return ctx.simulation.get_many(sorted(set(map(int, filter(None, parts)))))
+        numbers = set()
         for part in parts:
             raw = part.strip()
             if not raw:
                 continue
             if not raw.isdigit():
                 raise bad_request("WORKFLOW-511", f"Invalid workflow id: {raw}")
-            numbers.append(int(raw))
-        return ctx.simulation.get_many(numbers)
+            numbers.add(int(raw))
+        return ctx.simulation.get_many(sorted(numbers))
     if name is not None:
         return ctx.simulation.named(name)
     return ctx.simulation.records()

@@ -66,9 +66,9 @@ class Simulation:
         return self._records.get(workflow_id)
 
     def get_many(self, workflow_ids: Iterable[int]) -> list[WorkflowRecord]:
-        """The records of those ids that exist, each once, in no particular order (a record
-        is always true, so filter(None) drops only the unknown ids)."""
-        return list(dict.fromkeys(filter(None, map(self._records.get, workflow_ids))))
+        """The records of those ids that exist, in the order given (a record is always
+        true, so filter(None) drops only the unknown ids)."""
+        return list(filter(None, map(self._records.get, workflow_ids)))
 
     def records(self) -> Iterator[WorkflowRecord]:
         """All records in submission (id) order."""

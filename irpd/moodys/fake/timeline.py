@@ -58,9 +58,13 @@ class WorkflowRecord:
     priority: str = "Medium"
     start_iso: str | None = None
     end_iso: str | None = None
-    #: name, type, summary, input and first job head as JSON text (fixed at birth;
-    #: rendered on first use, see workflow_json)
-    fixed_json: tuple[str, str, str, str, str] | None = None
+    #: what never changes after birth, as the JSON text between the parts that do
+    #: (rendered on first use, see workflow_json._prepare; "" for multi-operation ones)
+    first_json: str | None = None
+    name_json: str = ""
+    job_json: str = ""
+    input_json: str = ""
+    tail_json: str = ""
 
     @property
     def run_start(self) -> float | None:
