@@ -45,7 +45,7 @@ _NO_MESSAGES = frozenset({PENDING, RUNNING, FINISHED})
 _PAUSED_MESSAGES = _encode([{"message": PAUSED_MESSAGE, "type": "WARNING"}])
 #: ``progress`` / ``percentComplete`` as text, 0..100
 _PERCENT = tuple(str(percent) for percent in range(101))
-#: a single-operation job after its input and output, up to the workflow's summary
+#: a single-operation job after its output, up to its percentComplete
 _JOB_TAIL = ',"priorJobs":[],"percentComplete":'
 _SUMMARY_HEAD = ',"continueOnFailure":false}],"summary":'
 _EMPTY_SUMMARY = _SUMMARY_HEAD + '{},"output":'
@@ -220,8 +220,9 @@ def _render(parts: list[str], records: Sequence[WorkflowRecord], view: View) -> 
                 append(
                     f'{first}{people}QUEUED","submitTime":"{submitted}","startTime":null,'
                     f'"endTime":null{record.name_json}0{record.job_json}QUEUED",'
-                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}'
-                    f'{{}}{_JOB_TAIL}0{record.tail_json}{{}},"messages":{queued_messages}}},'
+                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}{{}},'
+                    f'"priorJobs":[],"percentComplete":0{record.tail_json}{{}},'
+                    f'"messages":{queued_messages}}},'
                 )
                 continue
             start = admitted + record.pending_s
@@ -229,8 +230,8 @@ def _render(parts: list[str], records: Sequence[WorkflowRecord], view: View) -> 
                 append(
                     f'{first}{people}PENDING","submitTime":"{submitted}","startTime":null,'
                     f'"endTime":null{record.name_json}0{record.job_json}PENDING",'
-                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}'
-                    f'{{}}{_JOB_TAIL}0{record.tail_json}{{}},"messages":[]}},'
+                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}{{}},'
+                    f'"priorJobs":[],"percentComplete":0{record.tail_json}{{}},"messages":[]}},'
                 )
                 continue
             running_s = record.running_s
@@ -245,8 +246,9 @@ def _render(parts: list[str], records: Sequence[WorkflowRecord], view: View) -> 
                 append(
                     f'{first}{people}RUNNING","submitTime":"{submitted}","startTime":"{started}",'
                     f'"endTime":null{record.name_json}{progress}{record.job_json}RUNNING",'
-                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}'
-                    f'{{}}{_JOB_TAIL}{progress}{record.tail_json}{{}},"messages":[]}},'
+                    f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}{{}},'
+                    f'"priorJobs":[],"percentComplete":{progress}{record.tail_json}{{}},'
+                    '"messages":[]},'
                 )
                 continue
             end = start + running_s
@@ -262,7 +264,8 @@ def _render(parts: list[str], records: Sequence[WorkflowRecord], view: View) -> 
                     f'{first}{people}FINISHED","submitTime":"{submitted}","startTime":"{started}",'
                     f'"endTime":"{ended}"{record.name_json}100{record.job_json}FINISHED",'
                     f'"submitTime":"{submitted}","createdAt":"{submitted}{record.input_json}'
-                    f'{output}{_JOB_TAIL}100{record.tail_json}{output},"messages":[]}},'
+                    f'{output},"priorJobs":[],"percentComplete":100{record.tail_json}{output},'
+                    '"messages":[]},'
                 )
                 continue
         append(_workflow(record, view, people))
