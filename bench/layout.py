@@ -39,6 +39,9 @@ class Layout:
     name: str
     harness_cpus: tuple[int, ...]
     postgres_cpus: tuple[int, ...] = ()
+    #: the fake's cores when they are not the harness's (``--fake-beside-postgres``): Moody's
+    #: runs on neither host in production, and on two cores it has to share one of them
+    fake_cpus: tuple[int, ...] = ()
 
     @property
     def split(self) -> bool:
@@ -56,9 +59,12 @@ def shared_layout() -> Layout:
     return Layout(SHARED, usable_cpus())
 
 
-def split_layout(cpus: Sequence[int] | None = None) -> Layout:
+def split_layout(
+    cpus: Sequence[int] | None = None, *, fake_beside_postgres: bool = False
+) -> Layout:
     """PostgreSQL on the lowest of ``cpus`` (default: the usable ones), the harness on the
-    rest; :class:`LayoutError` with fewer than 2."""
+    rest, the fake with the harness or (``fake_beside_postgres``) with PostgreSQL;
+    :class:`LayoutError` with fewer than 2."""
     ordered = sorted(usable_cpus() if cpus is None else cpus)
     if len(ordered) < 2:
         message = (
@@ -66,7 +72,8 @@ def split_layout(cpus: Sequence[int] | None = None) -> Layout:
             f"{len(ordered)} ({cores_text(ordered)})"
         )
         raise LayoutError(message)
-    return Layout(SPLIT, tuple(ordered[1:]), (ordered[0],))
+    postgres = (ordered[0],)
+    return Layout(SPLIT, tuple(ordered[1:]), postgres, postgres if fake_beside_postgres else ())
 
 
 def affinity_of(pid: int) -> tuple[int, ...]:
@@ -107,8 +114,20 @@ def process_pinned(cpus: Iterable[int]) -> Iterator[None]:
                 continue
 
 
-def _threads() -> list[int]:
-    return [int(name) for name in os.listdir(Path("/proc/self/task"))]
+def _threads(pid: int | str = "self") -> list[int]:
+    return [int(name) for name in os.listdir(Path(f"/proc/{pid}/task"))]
+
+
+def pin_process(pid: int, cpus: Iterable[int]) -> tuple[int, ...]:
+    """Every thread of process ``pid`` restricted to ``cpus`` (threads it starts later
+    inherit it); the cores its main thread may then run on."""
+    wanted = set(cpus)
+    for tid in _threads(pid):
+        try:
+            os.sched_setaffinity(tid, wanted)
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+    return affinity_of(pid)
 
 
 def cores_text(cpus: Iterable[int]) -> str:
@@ -128,6 +147,11 @@ def cores_text(cpus: Iterable[int]) -> str:
 def describe(layout: Layout) -> str:
     """The layout for the report's machine line."""
     harness = cores_text(layout.harness_cpus)
+    if layout.split and layout.fake_cpus:
+        return (
+            f"split-cores: PostgreSQL and the fake on core(s) "
+            f"{cores_text(layout.postgres_cpus)}; harness, daemon and pgbench on core(s) {harness}"
+        )
     if layout.split:
         return (
             f"split-cores: PostgreSQL on core(s) {cores_text(layout.postgres_cpus)}; harness, "

@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         "lowest usable core and run the harness, the daemon, the fake and pgbench on the "
         "others (needs 2 usable cores; not with --dsn; see bench/layout.py)",
     )
+    p.add_argument(
+        "--fake-beside-postgres",
+        action="store_true",
+        help="with --split-cores: run the fake Moody's on PostgreSQL's core instead of the "
+        "daemon's (in production Moody's is on neither host; on two cores it shares one)",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file ({DEFAULT_OUT})")
     p.add_argument(
         "--submit-jobs",
@@ -208,12 +214,14 @@ def _load() -> tuple[float, float, float]:
 
 def layout_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Layout:
     """The cores layout the arguments ask for; a usage error (exit 2) when it cannot be had."""
+    if args.fake_beside_postgres and not args.split_cores:
+        parser.error("--fake-beside-postgres needs --split-cores")
     if not args.split_cores:
         return layout.shared_layout()
     if args.dsn:
         parser.error("--split-cores starts its own PostgreSQL: a --dsn server cannot be pinned")
     try:
-        return layout.split_layout()
+        return layout.split_layout(fake_beside_postgres=args.fake_beside_postgres)
     except LayoutError as exc:
         parser.error(str(exc))
 
@@ -259,6 +267,8 @@ async def run_with(
     try:
         machine = await _machine(server, cores)
         await fake.start()
+        if cores.fake_cpus and layout.pin_process(fake.pid, cores.fake_cpus) != cores.fake_cpus:
+            raise RuntimeError("the fake could not be pinned to PostgreSQL's core")
         await fake.set_latency(options.moodys_latency)
         _progress(
             f"PostgreSQL {machine.postgres_version} ({server.description}); fake at "

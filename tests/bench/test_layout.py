@@ -183,3 +183,30 @@ def test_split_cores_on_one_usable_core_is_a_usage_error(tmp_path: Path) -> None
     )
     assert "[bench" not in done.stderr
     assert not out.exists()
+
+
+def test_the_fake_beside_postgres_shares_its_core() -> None:
+    found = _python(
+        """
+        from bench import layout
+        split = layout.split_layout([0, 1], fake_beside_postgres=True)
+        print(json.dumps([split.postgres_cpus, split.fake_cpus, split.harness_cpus,
+                          layout.describe(split)]))
+        """
+    )
+    assert found == [
+        [0],
+        [0],
+        [1],
+        "split-cores: PostgreSQL and the fake on core(s) 0; harness, daemon and pgbench on "
+        "core(s) 1",
+    ]
+
+
+def test_fake_beside_postgres_without_split_cores_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = run_bench("bench.run", "--fake-beside-postgres", "--out", str(out), timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "--fake-beside-postgres needs --split-cores" in done.stderr
+    assert "[bench" not in done.stderr
+    assert not out.exists()
