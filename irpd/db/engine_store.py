@@ -33,6 +33,8 @@ class QueuedJob:
     seconds_since_intent: float = 0.0
 
 
+_new_tuple = tuple.__new__
+
 # The tracker's per-job records are named tuples: cheap to build (a frozen dataclass costs
 # several microseconds each, paid 100,000 times per sweep) and transposed into the bulk
 # statements' column arrays with one zip().
@@ -100,9 +102,9 @@ class EngineStore:
         """Apply moves decided by the machines (compare-and-set + tracking-log row, one
         statement, fenced by this worker's shard leases); return those that moved."""
         rows = await apply_moves(self.db, moves, effects, source, self.worker_id)
-        # every move statement returns id, batch_id, target, expected first (Moved's order)
-        make = Moved._make
-        return [make(r[:4]) for r in rows]
+        # every move statement returns id, batch_id, target, expected first (Moved's order);
+        # the tuple built directly (a named tuple's constructors are Python calls)
+        return [_new_tuple(Moved, r[:4]) for r in rows]
 
     async def acknowledge(self, moves: Sequence[Move], effects: Effects) -> list[Acknowledged]:
         """Apply ``acknowledge`` moves; return the jobs with their workflow ids."""

@@ -507,28 +507,30 @@ class Tracker:
         poll_in = {r.move.id: r.poll_in for r in reports}
         settled: list[Moved] = []
         events: list[tuple[int, int, str, str, str | None]] = []
+        schedule = self.schedule
         for count, row in enumerate(moved, 1):
             if count % SLICE == 0:
                 await self.budget.pause()
-            job = self.schedule.get(row.id)
+            job = schedule.get(row.id)
             events.append(
                 (row.id, row.batch_id, row.previous, row.status, job.workflow_id if job else None)
             )
-            if row.status in TERMINAL_JOB_STATUSES or poll_in.get(row.id) is None:
-                self.schedule.remove(row.id)
+            delay = poll_in.get(row.id)
+            if delay is None or row.status in TERMINAL_JOB_STATUSES:
+                schedule.remove(row.id)
                 settled.append(row)
             elif job is not None:
                 job.status, job.since, job.polls_in_status = row.status, now, 0
-                self.schedule.reschedule(row.id, now + float(poll_in[row.id] or 0.0))
+                schedule.reschedule_job(job, now + delay)
         if events:
             self._events.transitioned_many(events)
         for count, poll in enumerate(polls, 1):
             if count % SLICE == 0:
                 await self.budget.pause()
-            job = self.schedule.get(poll.job_id)
+            job = schedule.get(poll.job_id)
             if job is not None:
                 job.polls_in_status += 1
-                self.schedule.reschedule(poll.job_id, now + poll.poll_in)
+                schedule.reschedule_job(job, now + poll.poll_in)
         if settled:
             self._on_settled(settled)
 

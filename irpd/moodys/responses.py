@@ -55,12 +55,15 @@ def decode_json(body: bytes) -> Any:
         raise ValueError(f"invalid JSON ({exc.msg} at char {exc.pos})") from None
 
 
-class WorkflowFields(msgspec.Struct):
+class WorkflowFields(msgspec.Struct, gc=False):
     """The members of an RM Workflow object a status read uses, decoded from JSON text
     without building the rest (``jobs`` with their inputs make up most of the bytes).
 
     A member of another type than these fails the page's lean decoding, and the page is
     decoded into dicts instead: :func:`parse_workflow` judges both the same way.
+
+    ``gc=False``: decoded JSON holds no reference cycle, and 1,000 tracked objects per page
+    made the garbage collector's young passes cost ~0.5 µs per workflow.
     """
 
     id: int | str
@@ -74,7 +77,7 @@ class WorkflowFields(msgspec.Struct):
     messages: Any = None
 
 
-class WorkflowPage(msgspec.Struct):
+class WorkflowPage(msgspec.Struct, gc=False):
     """``{totalMatchCount, workflows}`` with lean workflow objects."""
 
     totalMatchCount: Any = None
