@@ -64,8 +64,11 @@ RECOVERY_RATE = 20_000.0
 #: update HOT for chunks spread over the table; docs/performance.md)
 LOAD_TIE_SPREAD = 0.01
 #: chunks answered but not yet written that a sweep holds beyond the status-request limit:
-#: requests go on while a few chunks are decided and written (the pool's writers, not more)
-WRITE_AHEAD = 4
+#: requests go on while a few chunks are decided and written. With 4 the daemon and
+#: PostgreSQL (each on a core of its own, bench.run --split-cores) waited on each other: a
+#: burst of 100,000 took 4.0-4.3 s against 3.6-3.8 s with 8 (16: no faster, the loop lag's p99
+#: over 50 ms). Below the pool's 10 connections (docs/performance.md)
+WRITE_AHEAD = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
