@@ -215,7 +215,11 @@ async def test_cancel_finished_and_unknown(fixed_api: Api) -> None:
     assert status == 400
     assert error["code"] == "WORKFLOW-515"
     assert "FINISHED" in error["message"]
-    for path in ("/riskmodeler/v1/workflows/999", "/riskmodeler/v1/workflows/abc"):
+    for path in (
+        "/riskmodeler/v1/workflows/999",
+        "/riskmodeler/v1/workflows/abc",
+        "/riskmodeler/v1/workflows/\u00b2",  # isdigit() but not int(): a 404, not a 500
+    ):
         status, _, error = await api.call("GET", path)
         assert status == 404
         assert error["code"] == "WORKFLOW-511"

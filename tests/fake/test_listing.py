@@ -122,6 +122,9 @@ async def test_type_and_submission_window_filters(api: Api) -> None:
         ({"sortby": "colour"}, "WORKFLOW-512"),
         ({"sortorder": "SIDEWAYS"}, "WORKFLOW-512"),
         ({"ids": "1,two"}, "WORKFLOW-511"),
+        # digits str.isdigit() accepts and int() refuses: a 400, not a 500
+        ({"ids": "1,\u00b2"}, "WORKFLOW-511"),
+        ({"ids": "\u00b2"}, "WORKFLOW-511"),
     ],
 )
 async def test_bad_list_parameters(api: Api, params: dict[str, str], code: str) -> None:

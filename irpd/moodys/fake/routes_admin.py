@@ -11,6 +11,7 @@ from irpd.moodys.fake.answers import json_response
 from irpd.moodys.fake.api_errors import ApiError
 from irpd.moodys.fake.context import context_of
 from irpd.moodys.fake.settings import ScriptedOutcome, SettingsError, parse_fault_rules
+from irpd.moodys.fake.validation import is_number
 
 
 async def _json(request: web.Request) -> Any:
@@ -23,7 +24,7 @@ async def _json(request: web.Request) -> Any:
 
 def _since(request: web.Request) -> int:
     raw = request.query.get("since", "0")
-    if not raw.isdigit():
+    if not is_number(raw):
         raise ApiError(400, "FAKE-400", "since must be a non-negative integer")
     return int(raw)
 

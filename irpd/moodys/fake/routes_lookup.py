@@ -13,6 +13,7 @@ from irpd.moodys.fake.api_errors import bad_request, not_found
 from irpd.moodys.fake.context import context_of
 from irpd.moodys.fake.filters import Filter, FilterSyntaxError, parse_filter
 from irpd.moodys.fake.routes_submissions import require_datasource
+from irpd.moodys.fake.validation import is_number
 
 
 def _filter(raw: str | None, code: str = "SEARCH-001") -> Filter | None:
@@ -52,7 +53,7 @@ async def search_portfolios(request: web.Request) -> web.Response:
 async def get_portfolio(request: web.Request) -> web.Response:
     """``GET /riskmodeler/v2/portfolios/{id}`` for portfolios the fake created."""
     raw = request.match_info["portfolio_id"]
-    found = context_of(request).registry.portfolio_by_id(int(raw)) if raw.isdigit() else None
+    found = context_of(request).registry.portfolio_by_id(int(raw)) if is_number(raw) else None
     if found is None:
         raise not_found("PORTFOLIO-404", f"Portfolio {raw} was not found.")
     return json_response(found.as_item())

@@ -22,6 +22,7 @@ from irpd.moodys.fake.timeline import (
     TERMINAL,
     WorkflowRecord,
 )
+from irpd.moodys.fake.validation import is_number
 
 APIS = frozenset({"model", "riskdata", "import", "geohaz", "grouping", "export"})
 #: types that may be cancelled while PENDING or RUNNING (any type while QUEUED)
@@ -47,7 +48,7 @@ def _resource_group(request: web.Request) -> str:
 
 
 def _job(ctx: FakeContext, api: str, raw_id: str) -> WorkflowRecord:
-    record = ctx.simulation.get(int(raw_id)) if raw_id.isdigit() else None
+    record = ctx.simulation.get(int(raw_id)) if is_number(raw_id) else None
     if record is None or record.api != api:
         raise not_found("JOB-001", f"Job {raw_id} was not found")
     return record
@@ -120,7 +121,7 @@ async def search_jobs(request: web.Request) -> web.Response:
     limit, offset = _paging(ctx, request)
     ids = query.values_of("jobId") if query is not None else None
     if ids is not None:
-        found = (ctx.simulation.get(int(i)) for i in ids if i.isdigit())
+        found = (ctx.simulation.get(int(i)) for i in ids if is_number(i))
         candidates = [r for r in found if r is not None]
     else:
         candidates = list(ctx.simulation.records())

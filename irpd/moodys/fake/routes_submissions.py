@@ -14,6 +14,7 @@ from irpd.moodys.fake import validation as rules
 from irpd.moodys.fake.answers import accepted, created
 from irpd.moodys.fake.api_errors import bad_request, not_found
 from irpd.moodys.fake.context import context_of
+from irpd.moodys.fake.validation import is_number
 
 
 def workflow_name(body: Mapping[str, Any], default: str) -> str:
@@ -27,7 +28,7 @@ def workflow_name(body: Mapping[str, Any], default: str) -> str:
 
 def _path_int(request: web.Request, key: str, code: str) -> int:
     raw = request.match_info[key]
-    if not raw.isdigit():
+    if not is_number(raw):
         raise not_found(code, f"Invalid {key}: {raw}")
     return int(raw)
 
@@ -143,7 +144,7 @@ async def mri_import(request: web.Request) -> web.Response:
     text = await request.text()
     body = rules.check_mri_import(rules.parse_json(text))
     bucket = str(body["bucketId"])
-    if ctx.registry.strict and not (bucket.isdigit() and ctx.registry.has_bucket(int(bucket))):
+    if ctx.registry.strict and not (is_number(bucket) and ctx.registry.has_bucket(int(bucket))):
         raise bad_request("IMPORT-003", f"Storage bucket {bucket} does not exist.")
     edm = str(body["dataSourceName"])
     portfolio = str(body.get("portfolioId", ""))

@@ -16,6 +16,7 @@ from irpd.moodys.fake.rawjson import materialise
 from irpd.moodys.fake.render import View, render_workflow
 from irpd.moodys.fake.settings import WORKFLOW_TYPES
 from irpd.moodys.fake.timeline import STATUSES, WorkflowRecord
+from irpd.moodys.fake.validation import is_number
 from irpd.moodys.fake.workflow_json import workflow_json, workflow_list_json
 
 #: types accepted by ``workflowtype=`` (documented ones plus the fake's own)
@@ -67,7 +68,7 @@ def view_of(ctx: FakeContext, request: web.Request, now: float) -> View:
 
 def rm_record(ctx: FakeContext, raw_id: str) -> WorkflowRecord:
     """An RM workflow by path id, or ``404 WORKFLOW-511``."""
-    record = ctx.simulation.get(int(raw_id)) if raw_id.isdigit() else None
+    record = ctx.simulation.get(int(raw_id)) if is_number(raw_id) else None
     if record is None or record.api is not None:
         raise not_found("WORKFLOW-511", f"Invalid workflow id: {raw_id}")
     return record
@@ -148,14 +149,14 @@ def _candidates(ctx: FakeContext, ids: str | None, name: str | None) -> Iterable
     """The records asked for, each once, in id order."""
     if ids is not None:
         parts = ids.split(",")
-        if ids.replace(",", "").isdigit():  # the usual query: digits and commas only
+        if is_number(ids.replace(",", "")):  # the usual query: digits and commas only
             return ctx.simulation.get_many(sorted(set(map(int, filter(None, parts)))))
         numbers = set()
         for part in parts:
             raw = part.strip()
             if not raw:
                 continue
-            if not raw.isdigit():
+            if not is_number(raw):
                 raise bad_request("WORKFLOW-511", f"Invalid workflow id: {raw}")
             numbers.add(int(raw))
         return ctx.simulation.get_many(sorted(numbers))

@@ -31,6 +31,12 @@ MAX_EXPORT_ANALYSES = 50
 MAX_NAME = 64
 
 
+def is_number(raw: str) -> bool:
+    """An id or count written in ASCII digits: ``str.isdigit`` alone also accepts ``²``,
+    which ``int`` refuses (a 500 instead of the endpoint's 4xx)."""
+    return raw.isascii() and raw.isdigit()
+
+
 def parse_json(text: str) -> Any:
     """The body as JSON, or ``400 BODY-001``."""
     if not text.strip():
