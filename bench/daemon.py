@@ -15,6 +15,7 @@ from typing import Any
 
 from bench import logscan
 from bench.scrape import ScrapeFigures, Scraper
+from bench.stopping import stop_process
 from bench.webload import ConsoleFigures, ConsoleLoad
 from irpd.control.client import ControlClient, DaemonRefused, DaemonUnreachable
 
@@ -188,11 +189,4 @@ class Daemon:
             self._console = None
             line = self.console.line(self.name) if self.console else "console: no figures"
             print(f"[bench] {line}", file=sys.stderr, flush=True)
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(process.wait, timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                await asyncio.to_thread(process.wait)
-        return process.returncode
+        return await asyncio.to_thread(stop_process, process, signal.SIGTERM, timeout)

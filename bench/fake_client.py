@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from bench.fake_server import LISTENING
+from bench.stopping import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,11 +130,6 @@ class FakeProcess:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 10.0)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await asyncio.to_thread(stop_process, process, signal.SIGTERM, 10.0)
         if process.stdout is not None:
             process.stdout.close()

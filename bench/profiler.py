@@ -14,6 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.stopping import stop_process
+
 
 def py_spy() -> str | None:
     """py-spy next to this Python or on PATH."""
@@ -60,12 +62,7 @@ class Profiler:
         process, self._process = self._process, None
         if process is None:
             return None
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGINT)
         return self.output if self.output.exists() else None
 
 

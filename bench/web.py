@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import asyncpg
 
 from bench.benchdb import BenchDb, choose_server, drop, fresh_database
 from bench.figures import percentile, rounded
+from bench.stopping import stop_process
 from irpd.web.auth import hash_password, token_digest
 
 TOKEN = "bench-token"
@@ -191,9 +191,8 @@ async def run(jobs: int, requests: int, pages: int, dsn: str | None) -> dict[str
             **figures,
         }
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+        if proc is not None:
+            stop_process(proc)
         await drop(server.admin_dsn, database)
         server.stop()
 

@@ -33,19 +33,14 @@ import asyncpg
 
 from bench.cpu import process_cpu
 from bench.figures import percentile, rounded
+from bench.stopping import stop_process
 from bench.web import TOKEN, start_console, wait_ready
 
 
 def _end(process: subprocess.Popen[bytes]) -> float:
     """SIGTERM ``process`` and wait (SIGKILL after 30 s); the CPU seconds it had used."""
     used = process_cpu(process.pid) or 0.0
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process)
     return used
 
 

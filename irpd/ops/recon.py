@@ -118,7 +118,7 @@ RECON_SECONDS_PER_JOB: Final = 1e-5
 
 def _jobs(state: Row) -> int:
     """The batch's jobs, from the live counts."""
-    return sum(int(n) for n in (state["counts"] or {}).values()) + int(state["skipped_jobs"])
+    return sum(_live_counts(state).values())
 
 
 def _in_flight(state: Row) -> bool:
